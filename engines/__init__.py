@@ -1,0 +1,1 @@
+"""PaperZoo engines: Qt-free model code (torch, numpy, cv2). Never imports PySide6 or desktop."""

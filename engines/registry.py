@@ -1,0 +1,60 @@
+"""Paper registry: one entry per tab. Entries name their tab and engine lazily ("module:Class")."""
+
+from __future__ import annotations
+
+import importlib
+
+from engines.base import PaperInfo
+
+_BUILTIN: tuple[PaperInfo, ...] = (
+    PaperInfo(
+        key="detection",
+        title="Detection (YOLO)",
+        papers=("You Only Look Once (YOLO v1)", "YOLO9000: Better, Faster, Stronger (YOLOv2)"),
+        tab="desktop.tabs.detection:DetectionTab",
+        engine="engines.detection.engine:DetectionEngine",
+        summary="Grid cells predict boxes from anchors; one network pass per frame.",
+    ),
+)
+
+
+class PaperRegistry:
+    """An ordered set of PaperInfo keyed by `key`; registering a key twice raises."""
+
+    def __init__(self, entries: tuple[PaperInfo, ...] = ()) -> None:
+        self._entries: dict[str, PaperInfo] = {}
+        for info in entries:
+            self.register(info)
+
+    def register(self, info: PaperInfo) -> None:
+        if info.key in self._entries:
+            raise ValueError(f"paper {info.key!r} is already registered")
+        self._entries[info.key] = info
+
+    def __iter__(self):
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, key: str) -> PaperInfo:
+        try:
+            return self._entries[key]
+        except KeyError:
+            raise KeyError(f"no paper {key!r}; known: {', '.join(self._entries)}") from None
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+
+def default_registry() -> PaperRegistry:
+    """A fresh registry holding the built-in papers (no shared module state)."""
+    return PaperRegistry(_BUILTIN)
+
+
+def load_object(path: str) -> type:
+    """Import "package.module:Name" and return Name."""
+    module, _, name = path.partition(":")
+    if not module or not name:
+        raise ValueError(f"expected 'module:Name', got {path!r}")
+    return getattr(importlib.import_module(module), name)

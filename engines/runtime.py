@@ -1,0 +1,73 @@
+"""Device and precision choices for torch engines: cuda > mps > cpu, switchable at run time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEVICE_ORDER = ("cuda", "mps", "cpu")
+
+
+def available_devices() -> list[str]:
+    """Devices torch can use here, best first (always ends with "cpu")."""
+    import torch
+
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    found.append("cpu")
+    return found
+
+
+def best_device() -> str:
+    return available_devices()[0]
+
+
+def resolve_device(name: str | None) -> str:
+    """Map None/"auto" to the best device; refuse a device that is not available with a clear message."""
+    if name in (None, "", "auto"):
+        return best_device()
+    if name not in DEVICE_ORDER:
+        raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_ORDER)} or auto")
+    if name not in available_devices():
+        raise ValueError(f"device {name!r} is not available here; available: {', '.join(available_devices())}")
+    return name
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How a model runs on a device: fp16 and channels_last on GPUs, fp32 channels_last on CPU."""
+
+    half: bool
+    channels_last: bool
+
+    @staticmethod
+    def for_device(device: str) -> Precision:
+        return Precision(half=device == "cuda", channels_last=device in ("cuda", "cpu"))
+
+
+def set_cpu_threads(n: int | None = None) -> int:
+    """Set torch's intra-op thread count (default: PAPERZOO_TORCH_THREADS or cores-1, at least 1).
+
+    On a 2-core machine capture, GUI and inference share the cores; giving torch every core makes
+    forwards collapse under load (measured 40 ms -> 1.9 s), so leave one core free by default.
+    """
+    import torch
+
+    if n is None:
+        env = os.environ.get("PAPERZOO_TORCH_THREADS")
+        n = int(env) if env else max(1, (os.cpu_count() or 2) - 1)
+    torch.set_num_threads(max(1, n))
+    return torch.get_num_threads()
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for a GPU out-of-memory error (so callers can fall back to CPU with a message)."""
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return "out of memory" in str(exc).lower()

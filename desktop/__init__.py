@@ -1,0 +1,1 @@
+"""PaperZoo's desktop side: PySide6 + pyqtgraph. Never imports torch (engines run in workers)."""

@@ -1,0 +1,88 @@
+"""`paperzoo`: the desktop app, plus `paperzoo infer ...` for headless inference.
+
+    paperzoo [--tab NAME] [--source camera|camera:NAME|demo|PATH] [--device cpu|cuda]
+             [--screenshot PNG --quit-after-ms N]
+    paperzoo infer detection INPUT --out ANNOTATED.png --json RESULT.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+T_START = time.perf_counter()
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="paperzoo", description="Deep-learning papers, live on your camera.")
+    p.add_argument("--tab", default=None, help="tab to open first (detection, pose, colorization, sketch)")
+    p.add_argument("--source", default=None, help="camera | camera:NAME | demo | PATH (image, video, folder)")
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--screenshot", default=None, help="save a PNG of the main window, then exit")
+    p.add_argument("--quit-after-ms", type=int, default=None, help="exit after N ms (with --screenshot: shoot first)")
+    p.add_argument("--wait-for-result", action="store_true",
+                   help="with --screenshot: shoot only once the live tab has shown a result (up to 60 s more)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "infer":
+        from engines.cli import infer_main
+
+        return infer_main(argv[1:])
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+    from desktop.sources import CameraList, parse_source_arg
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("PaperZoo")
+    cameras = CameraList(app)
+    choice, notice = parse_source_arg(args.source, cameras)
+    options = {"cameras": cameras, "source_choice": choice, "device": args.device}
+    window = MainWindow(options=options, first_tab=args.tab)
+    window.show()
+    logging.getLogger("paperzoo").info("window shown %.2f s after start", time.perf_counter() - T_START)
+    window.start()
+    tab = window.current_tab()
+    if notice and tab is not None and hasattr(tab, "show_notice"):
+        tab.show_notice(notice)
+    if args.screenshot or args.quit_after_ms is not None:
+        _schedule_exit(app, window, args)
+    code = app.exec()
+    window.shutdown()
+    return code
+
+
+def _schedule_exit(app, window, args) -> None:
+    from PySide6.QtCore import QTimer
+
+    delay = args.quit_after_ms if args.quit_after_ms is not None else 5000
+    deadline = time.perf_counter() + delay / 1000 + (60 if args.wait_for_result else 0)
+
+    def shoot() -> None:
+        tab = window.current_tab()
+        waiting = args.wait_for_result and getattr(tab, "latest", "n/a") is None
+        if waiting and time.perf_counter() < deadline:
+            QTimer.singleShot(200, shoot)
+            return
+        if args.screenshot:
+            os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
+            window.grab().save(args.screenshot)
+            print(f"screenshot saved to {args.screenshot}")
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(delay, shoot)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

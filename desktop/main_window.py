@@ -1,0 +1,104 @@
+"""The main window: one tab per registry entry, a menu, a status bar. Only the visible tab runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from engines.registry import PaperRegistry, default_registry, load_object
+from desktop.tabs.base import LiveTab, PaperTab
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, registry: PaperRegistry | None = None, options: dict[str, Any] | None = None,
+                 first_tab: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("PaperZoo - deep-learning papers, live")
+        self.resize(1280, 780)
+        self.registry = registry or default_registry()
+        self.tabs = QTabWidget(self)
+        self.setCentralWidget(self.tabs)
+        self.paper_tabs: dict[str, PaperTab] = {}
+        for info in self.registry:
+            try:
+                tab = load_object(info.tab)(info, options)
+            except Exception as exc:  # one broken tab must not take the app down
+                log.exception("tab %s failed to build", info.key)
+                tab = QLabel(f"The {info.title} tab could not be built: {exc}")
+            self.tabs.addTab(tab, info.title)
+            if isinstance(tab, PaperTab):
+                self.paper_tabs[info.key] = tab
+                tab.notice.connect(self._on_notice)
+        self._active: PaperTab | None = None
+        if first_tab:
+            self.show_tab(first_tab)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self._build_menu()
+        self.statusBar().showMessage("Ready")
+
+    def show_tab(self, key: str) -> None:
+        if key not in self.paper_tabs:
+            raise KeyError(f"no tab {key!r}; known: {', '.join(self.paper_tabs)}")
+        self.tabs.setCurrentWidget(self.paper_tabs[key])
+
+    def current_tab(self) -> PaperTab | None:
+        tab = self.tabs.currentWidget()
+        return tab if isinstance(tab, PaperTab) else None
+
+    def start(self) -> None:
+        """Activate the visible tab (call once the window is shown)."""
+        self._on_tab_changed(self.tabs.currentIndex())
+
+    def _on_tab_changed(self, _index: int) -> None:
+        if self._active is not None:
+            self._active.deactivate()
+        self._active = self.current_tab()
+        if self._active is not None:
+            self._active.activate()
+            self.statusBar().showMessage(" / ".join(self._active.info.papers))
+
+    def _on_notice(self, text: str, error: bool) -> None:
+        if text:
+            self.statusBar().showMessage(text, 8000)
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_act = QAction("&Open image or video...", self, shortcut=QKeySequence.StandardKey.Open)
+        open_act.triggered.connect(self._open)
+        file_menu.addAction(open_act)
+        quit_act = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_act.triggered.connect(self.close)
+        file_menu.addAction(quit_act)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About PaperZoo", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _open(self) -> None:
+        tab = self.current_tab()
+        if isinstance(tab, LiveTab):
+            path, _ = QFileDialog.getOpenFileName(self, "Open an image or a video")
+            if path:
+                tab.open_path(Path(path))
+
+    def _about(self) -> None:
+        lines = [f"<b>{i.title}</b>: {'; '.join(i.papers)}" for i in self.registry]
+        QMessageBox.about(self, "About PaperZoo", "PaperZoo runs deep-learning papers live.<br><br>" + "<br>".join(lines))
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> bool:
+        """Stop every tab's workers and sources and wait for them. True if every thread ended."""
+        self._active = None
+        return all(tab.shutdown() for tab in self.paper_tabs.values())
+
+    def tab_widget(self, key: str) -> QWidget:
+        return self.paper_tabs[key]

@@ -1,0 +1,182 @@
+"""Detection tab (YOLO, YOLO9000): live boxes with class names and scores over any source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTransform
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QLineEdit, QPushButton, QSlider
+
+from engines.detection.decode import Detections, class_color, draw_detections
+from engines.frames import Frame
+from engines.pipeline import LiveResult
+from desktop.tabs.base import LiveTab, add_labeled
+
+DEFAULT_MODEL = "YOLOv3-tiny (COCO, pretrained)"
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """What the worker applies to each frame: thresholds in [0, 1], class-name filter (None = all)."""
+
+    conf: float = 0.25
+    nms: float = 0.45
+    classes: frozenset[str] | None = None
+
+
+def _slider(value: float) -> QSlider:
+    s = QSlider(Qt.Orientation.Horizontal)
+    s.setRange(1, 99)
+    s.setValue(round(value * 100))
+    return s
+
+
+class DetectionTab(LiveTab):
+    asset_names = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+
+    def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
+        super().__init__(info, options, parent)
+        self.settings = DetectionSettings()
+        self.weights: Any = None  # DarknetWeights chosen by the user (None = pretrained default)
+        self.names: list[str] = []
+        self._engine: Any = None
+        self.model_combo = add_labeled(self.controls, "Model", QComboBox())
+        self.model_combo.addItem(DEFAULT_MODEL)
+        self.model_combo.addItem("Open Darknet cfg + weights ...")
+        self.model_combo.activated.connect(self._on_model)
+        self.device_combo = add_labeled(self.controls, "Device", QComboBox())
+        self.device_combo.addItem(self.options.get("device") or "auto")
+        self.device_combo.activated.connect(self._on_device)
+        self.conf_slider = add_labeled(self.controls, "Confidence", _slider(self.settings.conf))
+        self.nms_slider = add_labeled(self.controls, "NMS IoU", _slider(self.settings.nms))
+        self.conf_label, self.nms_label = QLabel(), QLabel()
+        self.controls.addWidget(self.conf_label)
+        self.controls.addWidget(self.nms_label)
+        self.class_edit = add_labeled(self.controls, "Only these classes (comma separated)", QLineEdit())
+        self.class_edit.setPlaceholderText("all classes, e.g. person, car")
+        self.class_edit.editingFinished.connect(self._on_classes)
+        self.snapshot_button = QPushButton("Snapshot to PNG ...")
+        self.snapshot_button.clicked.connect(self._ask_snapshot)
+        self.controls.addWidget(self.snapshot_button)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.controls.addWidget(self.summary)
+        self.conf_slider.valueChanged.connect(self._on_thresholds)
+        self.nms_slider.valueChanged.connect(self._on_thresholds)
+        self._on_thresholds()
+
+    # engine hooks (worker thread) ------------------------------------------------
+    def create_engine(self):
+        from engines.detection.engine import DetectionEngine
+        from engines.runtime import available_devices
+
+        engine = DetectionEngine()
+        engine.load(self.weights, self.options.get("device") or "auto")
+        self.devices = available_devices()
+        self.names = list(engine.names)
+        self._engine = engine
+        return engine
+
+    def run_engine(self, engine, frame: Frame) -> Detections:
+        s = self.settings
+        ids = None if s.classes is None else frozenset(i for i, n in enumerate(engine.names) if n in s.classes)
+        return engine.infer(frame.image, s.conf, s.nms, ids)
+
+    # drawing (GUI thread) ------------------------------------------------------
+    def paint_result(self, p: QPainter, to_view: QTransform, det: Detections) -> None:
+        font = QFont()
+        font.setPointSize(9)
+        font.setBold(True)
+        p.setFont(font)
+        fm = p.fontMetrics()
+        for (x1, y1, x2, y2), label, cid, score in zip(det.boxes, det.labels, det.class_ids, det.scores):
+            b, g, r = class_color(int(cid))
+            color = QColor(r, g, b)
+            rect = to_view.mapRect(QRectF(float(x1), float(y1), float(x2 - x1), float(y2 - y1)))
+            p.setPen(QPen(color, 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(rect)
+            text = f"{label} {score:.2f}"
+            tag = QRectF(rect.left(), rect.top() - fm.height() - 2, fm.horizontalAdvance(text) + 8, fm.height() + 2)
+            p.fillRect(tag, color)
+            p.setPen(QColor(0, 0, 0))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+    def on_result(self, live: LiveResult) -> None:
+        det: Detections = live.result
+        if self.device_combo.count() == 1 and getattr(self, "devices", None):
+            current = self.device_combo.itemText(0)
+            self.device_combo.clear()
+            self.device_combo.addItems(self.devices)
+            self.device_combo.setCurrentText(live.device if current == "auto" else current)
+        counts: dict[str, int] = {}
+        for label in det.labels:
+            counts[label] = counts.get(label, 0) + 1
+        parts = ", ".join(f"{k} x{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        self.summary.setText(f"{len(det)} detections{': ' + parts if parts else ''}\n"
+                             f"{det.infer_ms:.0f} ms per frame on {live.device}")
+
+    # controls ------------------------------------------------------------------
+    def _on_thresholds(self) -> None:
+        self.settings = DetectionSettings(self.conf_slider.value() / 100, self.nms_slider.value() / 100,
+                                          self.settings.classes)
+        self.conf_label.setText(f"confidence > {self.settings.conf:.2f}")
+        self.nms_label.setText(f"NMS IoU {self.settings.nms:.2f}")
+
+    def _on_classes(self) -> None:
+        wanted = frozenset(n.strip() for n in self.class_edit.text().split(",") if n.strip())
+        unknown = sorted(n for n in wanted if self.names and n not in self.names)
+        if unknown:
+            self.show_notice(f"Unknown class name(s): {', '.join(unknown)}. Known: {', '.join(self.names[:12])} ...",
+                             error=True)
+        self.settings = DetectionSettings(self.settings.conf, self.settings.nms, wanted or None)
+
+    def _on_device(self) -> None:
+        device, engine = self.device_combo.currentText(), self._engine
+        if engine is not None:
+            def move() -> str:
+                engine.set_device(device)
+                return f"Detection now runs on {device}."
+            self.commands.submit(move)
+
+    def _on_model(self) -> None:
+        if self.model_combo.currentText() == DEFAULT_MODEL:
+            self.load_weights(None)
+            return
+        cfg, _ = QFileDialog.getOpenFileName(self, "Darknet .cfg", "", "Darknet cfg (*.cfg);;All files (*)")
+        weights, _ = (QFileDialog.getOpenFileName(self, "Darknet .weights", str(Path(cfg).parent),
+                                                  "Darknet weights (*.weights);;All files (*)") if cfg else ("", ""))
+        if cfg and weights:
+            from engines.detection.engine import DarknetWeights
+
+            names = Path(weights).with_suffix(".names")
+            self.load_weights(DarknetWeights(Path(cfg), Path(weights), names if names.is_file() else None))
+
+    def load_weights(self, weights) -> None:
+        """Switch models while running; a bad file keeps the current model and says why."""
+        engine = self._engine
+        if engine is None:
+            self.weights = weights
+            return
+
+        def swap() -> str:
+            engine.load(weights, engine.device)
+            self.weights, self.names = weights, list(engine.names)
+            return f"Loaded {weights.label if weights else DEFAULT_MODEL} on {engine.device}."
+        self.commands.submit(swap)
+
+    def snapshot(self, path: Path) -> Path:
+        """Write the frame on screen with its boxes drawn, at the source's resolution."""
+        if self.latest is None:
+            raise RuntimeError("nothing on screen yet")
+        cv2.imwrite(str(path), draw_detections(self.latest.frame.image, self.latest.result))
+        return path
+
+    def _ask_snapshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "detections.png", "PNG (*.png)")
+        if path and self.latest is not None:
+            self.show_notice(f"Saved {self.snapshot(Path(path))}")

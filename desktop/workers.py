@@ -1,0 +1,122 @@
+"""THE worker abstraction: a generator run on a QThread, its items delivered as queued signals.
+
+    worker = Worker(lambda stop: my_generator(..., stop=stop))
+    worker.yielded.connect(on_item)      # runs on the GUI thread
+    worker.start()
+    ...
+    worker.stop(); worker.wait()
+
+The generator receives a `stop()` callable and should check it between steps; it is also
+checked between items. `pause()` holds the generator between items (without busy-waiting).
+Exceptions end the worker with `failed(message)`; they never reach the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+log = logging.getLogger(__name__)
+
+GeneratorFactory = Callable[[Callable[[], bool]], Iterator[Any]]
+
+
+class _Thread(QThread):
+    def __init__(self, worker: Worker) -> None:
+        super().__init__()
+        self._worker = worker
+
+    def run(self) -> None:
+        self._worker._run()
+
+
+class Worker(QObject):
+    """Runs `factory(stop)` on its own thread. Signals are emitted from that thread and queued to receivers."""
+
+    yielded = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, factory: GeneratorFactory, name: str = "worker") -> None:
+        super().__init__()
+        self.name = name
+        self._factory = factory
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._thread = _Thread(self)
+        self._thread.setObjectName(name)
+
+    # control (GUI thread) -------------------------------------------------
+    def start(self) -> Worker:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused generator so it can see the stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def is_stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def wait(self, ms: int = 10000) -> bool:
+        """Block until the thread has ended (call after stop()); True if it did."""
+        return self._thread.wait(ms)
+
+    # worker thread --------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            for item in self._factory(self.is_stopping):
+                if self._stop.is_set():
+                    break
+                self.yielded.emit(item)
+                while not self._running.wait(0.1):
+                    if self._stop.is_set():
+                        break
+                if self._stop.is_set():
+                    break
+        except Exception as exc:
+            log.error("worker %s failed:\n%s", self.name, traceback.format_exc())
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.finished.emit()
+
+
+class WorkerSet:
+    """The workers a widget owns; `stop_all` stops and joins every one (closeEvent calls it)."""
+
+    def __init__(self) -> None:
+        self._workers: list[Worker] = []
+
+    def add(self, worker: Worker) -> Worker:
+        self._workers = [w for w in self._workers if w.is_running()]
+        self._workers.append(worker)
+        return worker
+
+    def stop_all(self, ms: int = 10000) -> bool:
+        for w in self._workers:
+            w.stop()
+        ok = all(w.wait(ms) for w in self._workers)
+        self._workers = []
+        return ok
+
+    def running(self) -> list[Worker]:
+        return [w for w in self._workers if w.is_running()]

@@ -1,0 +1,303 @@
+"""Frames and where they come from: capture threads feeding a one-slot, newest-wins mailbox.
+
+Qt-free, so the benchmark measures the same pipeline the app runs. Times are
+`time.perf_counter()` seconds; images are BGR uint8 (H, W, 3), read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engines.base import frozen_array
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg")
+
+SourceEvent = Callable[[str, str], None]
+"""on_event(kind, message): kind is "error" (the source stopped) or "info"."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray  # (H, W, 3) uint8 BGR, read-only
+    t_capture: float  # perf_counter seconds when the frame was captured/decoded
+    index: int
+    source: str
+
+
+class LatestSlot:
+    """A one-slot mailbox: `put` replaces the held frame (counting it dropped if never taken)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._closed = False
+        self.dropped = 0
+        self.delivered = 0
+
+    def put(self, frame: Frame) -> None:
+        with self._cond:
+            if self._frame is not None:
+                self.dropped += 1
+            self._frame = frame
+            self._cond.notify_all()
+
+    def take(self, timeout: float | None = None) -> Frame | None:
+        """The newest frame not yet taken; waits up to `timeout` s; None on timeout or close."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._frame is not None or self._closed, timeout):
+                return None
+            frame, self._frame = self._frame, None
+            if frame is not None:
+                self.delivered += 1
+            return frame
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class RateMeter:
+    """Events per second over the last `window` events."""
+
+    def __init__(self, window: int = 30) -> None:
+        self._times: deque[float] = deque(maxlen=window)
+
+    def tick(self, t: float | None = None) -> None:
+        self._times.append(time.perf_counter() if t is None else t)
+
+    @property
+    def rate(self) -> float:
+        if len(self._times) < 2:
+            return 0.0
+        span = self._times[-1] - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+class FrameSource:
+    """A capture thread. Subclasses implement `_open()` and `_read() -> np.ndarray | None`."""
+
+    name = "source"
+
+    def __init__(self, fps: float | None = None, mirror: bool = False) -> None:
+        self.fps = fps
+        self.mirror = mirror
+        self.meter = RateMeter()
+        self.captured = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, slot: LatestSlot, on_event: SourceEvent | None = None) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(slot, on_event or (lambda k, m: None)),
+                                        name=f"capture:{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _open(self) -> None: ...
+
+    def _read(self) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def _close(self) -> None: ...
+
+    def _run(self, slot: LatestSlot, on_event: SourceEvent) -> None:
+        try:
+            self._open()
+        except Exception as exc:  # reported to the user, never raised into the app
+            on_event("error", str(exc))
+            return
+        period = 1.0 / self.fps if self.fps else 0.0
+        next_t = time.perf_counter()
+        try:
+            while not self._stop.is_set():
+                image = self._read()
+                if image is None:
+                    return
+                now = time.perf_counter()
+                if self.mirror:
+                    image = cv2.flip(image, 1)
+                self.captured += 1
+                self.meter.tick(now)
+                slot.put(Frame(frozen_array(image), now, self.captured, self.name))
+                if period:
+                    next_t = max(next_t + period, now - period)
+                    self._stop.wait(max(0.0, next_t - time.perf_counter()))
+        except SourceLost as exc:
+            on_event("error", str(exc))
+        except Exception as exc:
+            on_event("error", f"{self.name}: {exc}")
+        finally:
+            self._close()
+
+
+class SourceLost(RuntimeError):
+    """The source stopped delivering (camera unplugged, video unreadable)."""
+
+
+class VideoFileSource(FrameSource):
+    """A video file played at its own frame rate (or `fps`), looping by default."""
+
+    def __init__(self, path: str | Path, fps: float | None = None, loop: bool = True, mirror: bool = False) -> None:
+        super().__init__(fps, mirror)
+        self.path, self.loop = Path(path), loop
+        self.name = self.path.name
+        self._cap: cv2.VideoCapture | None = None
+
+    def _open(self) -> None:
+        cap = cv2.VideoCapture(str(self.path))
+        ok, first = cap.read() if cap.isOpened() else (False, None)
+        if not ok:
+            cap.release()
+            raise SourceLost(f"{self.path.name} is not a video PaperZoo can decode")
+        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        self._cap = cap
+        if self.fps is None:
+            file_fps = cap.get(cv2.CAP_PROP_FPS)
+            self.fps = file_fps if 1 <= file_fps <= 240 else 25.0
+
+    def _read(self) -> np.ndarray | None:
+        assert self._cap is not None
+        ok, image = self._cap.read()
+        if ok:
+            return image
+        if self.loop and self.captured > 0:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, image = self._cap.read()
+            if ok:
+                return image
+            raise SourceLost(f"{self.path.name} could not be read again from the start")
+        if self.captured == 0:
+            raise SourceLost(f"{self.path.name} has no readable frames")
+        return None  # finished, not looping
+
+    def _close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+
+
+class StillSource(FrameSource):
+    """Still images re-sent at `fps` so live settings keep re-running; a folder is a slideshow."""
+
+    def __init__(self, paths: list[Path], fps: float = 10.0, seconds_per_image: float = 3.0,
+                 mirror: bool = False) -> None:
+        super().__init__(fps, mirror)
+        if not paths:
+            raise ValueError("no images given")
+        self.paths, self.seconds_per_image = paths, seconds_per_image
+        self.name = paths[0].name if len(paths) == 1 else paths[0].parent.name
+        self._images: dict[Path, np.ndarray] = {}
+        self._t0 = 0.0
+
+    @staticmethod
+    def from_path(path: str | Path, **kw) -> StillSource:
+        path = Path(path)
+        if path.is_dir():
+            images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not images:
+                raise SourceLost(f"the folder {path.name} holds no images")
+            return StillSource(images, **kw)
+        return StillSource([path], **kw)
+
+    def _load(self, path: Path) -> np.ndarray:
+        if path not in self._images:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SourceLost(f"{path.name} is not an image PaperZoo can read")
+            self._images = {path: image}  # keep one decoded image
+        return self._images[path]
+
+    def _open(self) -> None:
+        self._t0 = time.perf_counter()
+        self._load(self.paths[0])
+
+    def _read(self) -> np.ndarray | None:
+        i = int((time.perf_counter() - self._t0) / self.seconds_per_image) % len(self.paths)
+        return self._load(self.paths[i])
+
+
+class CameraSource(FrameSource):
+    """A camera opened with OpenCV: `device` is an index or a path such as /dev/video0."""
+
+    def __init__(self, device: int | str, label: str = "", size: tuple[int, int] | None = None,
+                 mirror: bool = True, max_failures: int = 30) -> None:
+        super().__init__(None, mirror)
+        self.device, self.size, self.max_failures = device, size, max_failures
+        self.name = label or f"camera {device}"
+        self._cap: cv2.VideoCapture | None = None
+        self._failures = 0
+
+    def _open(self) -> None:
+        cap = cv2.VideoCapture(self.device)
+        if not cap.isOpened():
+            raise SourceLost(f"{self.name} could not be opened (in use by another program, or unplugged?)")
+        if self.size:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
+        self._cap = cap
+
+    def _read(self) -> np.ndarray | None:
+        assert self._cap is not None
+        ok, image = self._cap.read()
+        if ok and image is not None:
+            self._failures = 0
+            return image
+        self._failures += 1
+        if self._failures >= self.max_failures:
+            raise SourceLost(f"{self.name} stopped sending frames (was it unplugged?)")
+        self._stop.wait(0.01)
+        return self._read() if not self._stop.is_set() else None
+
+    def _close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+
+
+class SyntheticSource(FrameSource):
+    """Generated frames (a moving square on noise) for tests; `vanish_after` simulates an unplugged camera."""
+
+    def __init__(self, size: tuple[int, int] = (320, 240), fps: float = 30.0, vanish_after: int | None = None,
+                 mirror: bool = False) -> None:
+        super().__init__(fps, mirror)
+        self.size, self.vanish_after = size, vanish_after
+        self.name = "synthetic camera"
+        self._rng = np.random.default_rng(0)
+
+    def _read(self) -> np.ndarray | None:
+        if self.vanish_after is not None and self.captured >= self.vanish_after:
+            raise SourceLost(f"{self.name} stopped sending frames (was it unplugged?)")
+        w, h = self.size
+        image = self._rng.integers(0, 40, (h, w, 3), dtype=np.uint8)
+        x = (self.captured * 5) % max(1, w - 60)
+        cv2.rectangle(image, (x, h // 3), (x + 60, h // 3 + 60), (0, 200, 255), -1)
+        return image
+
+
+def source_for_path(path: str | Path, mirror: bool = False) -> FrameSource:
+    """A video, an image or a folder of images, chosen by what `path` is."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceLost(f"{path} does not exist")
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return StillSource.from_path(path, mirror=mirror)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return VideoFileSource(path, mirror=mirror)
+    raise SourceLost(f"{path.name} is neither an image nor a video PaperZoo knows (by its extension)")

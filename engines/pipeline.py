@@ -1,0 +1,102 @@
+"""The live inference loop shared by every live tab and by the benchmark.
+
+A worker thread runs `live_loop`: it takes the newest frame from a LatestSlot, runs the engine,
+and yields a frozen LiveResult. Settings changes reach the worker as callables in a `Commands`
+queue, run between frames on the worker thread (never on the GUI thread).
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from engines.base import EngineError, StopFlag
+from engines.frames import Frame, LatestSlot, RateMeter
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """One inferred frame. Times are perf_counter seconds; `result` is the engine's frozen result."""
+
+    frame: Frame
+    result: Any
+    t_started: float
+    t_finished: float
+    model_fps: float
+    dropped: int
+    device: str
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.t_finished - self.t_started) * 1000
+
+
+@dataclass(frozen=True)
+class LiveNotice:
+    """A message from the worker (a setting applied, a fallback, a recoverable error)."""
+
+    text: str
+    error: bool = False
+
+
+class Commands:
+    """Callables to run on the worker thread before the next frame; each may return a notice text."""
+
+    def __init__(self) -> None:
+        self._q: queue.SimpleQueue[Callable[[], str | None]] = queue.SimpleQueue()
+
+    def submit(self, fn: Callable[[], str | None]) -> None:
+        self._q.put(fn)
+
+    def drain(self) -> Iterator[LiveNotice]:
+        while True:
+            try:
+                fn = self._q.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                text = fn()
+            except EngineError as exc:
+                yield LiveNotice(str(exc), error=True)
+            except Exception as exc:  # a bad setting must not end the live loop
+                yield LiveNotice(f"{type(exc).__name__}: {exc}", error=True)
+            else:
+                if text:
+                    yield LiveNotice(text)
+
+
+def live_loop(
+    slot: LatestSlot,
+    infer: Callable[[Frame], Any],
+    stop: StopFlag,
+    device: Callable[[], str],
+    commands: Commands | None = None,
+    poll_s: float = 0.1,
+) -> Iterator[LiveResult | LiveNotice]:
+    """Run `infer` on the newest frame until `stop()`; yields results and notices.
+
+    An EngineError from one frame becomes a notice and the loop goes on with the next frame.
+    """
+    meter = RateMeter(20)
+    last_error = ""
+    while not stop():
+        if commands is not None:
+            yield from commands.drain()
+        frame = slot.take(timeout=poll_s)
+        if frame is None:
+            continue
+        t0 = time.perf_counter()
+        try:
+            result = infer(frame)
+        except EngineError as exc:
+            if str(exc) != last_error:  # say it once, not every frame
+                last_error = str(exc)
+                yield LiveNotice(last_error, error=True)
+            continue
+        t1 = time.perf_counter()
+        meter.tick(t1)
+        last_error = ""
+        yield LiveResult(frame, result, t0, t1, meter.rate, slot.dropped, device())

@@ -59,7 +59,9 @@ def parse_cfg(text: str) -> list[Section]:
             if not line.endswith("]"):
                 raise EngineError(f"cfg line {n}: malformed section header {line!r}")
             sections.append(Section(line[1:-1].strip().lower(), line=n))
-        elif "=" in line and sections:
+        elif not sections:
+            raise EngineError("not a Darknet cfg: it must start with a [net] section")
+        elif "=" in line:
             key, value = line.split("=", 1)
             sections[-1].options[key.strip()] = value.strip()
         else:
@@ -87,7 +89,7 @@ class ConvBN(nn.Module):
         bn = bool(sec.int("batch_normalize", 0))
         groups = sec.int("groups", 1)
         self.conv = nn.Conv2d(c_in, self.filters, size, sec.int("stride", 1), pad, groups=groups, bias=not bn)
-        self.bn = nn.BatchNorm2d(self.filters, eps=1e-5) if bn else None
+        self.bn = nn.BatchNorm2d(self.filters, eps=1e-6) if bn else None  # Darknet and OpenCV use eps 1e-6
         self.act = _activation(sec.str("activation", "linear"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,203 @@
+"""`python -m engines.bench --json OUT.json`: timings per engine, side by side with OpenCV where it can run.
+
+CPU timings on a shared machine are noisy, so competing implementations are measured in
+alternation (A B A B ...) in one process and reported with their ratio.
+Each record: {name, device, median_ms, ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+Record = dict
+
+
+def alternate(fns: dict[str, Callable[[], object]], rounds: int, warmup: int = 3) -> dict[str, list[float]]:
+    """Run each fn once per round, in rotation; return ms per call for each name."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _median(xs: list[float]) -> float:
+    return round(statistics.median(xs), 3)
+
+
+def detection_records(threads: int, rounds: int, compile_: bool = False) -> list[Record]:
+    """Torch (BN folded, channels_last, inference_mode) vs torch unfused vs OpenCV DNN on YOLOv3-tiny 416."""
+    import cv2
+    import torch
+
+    from engines import assets
+    from engines.detection.decode import decode_rows
+    from engines.detection.engine import DetectionEngine
+    from engines.importers.darknet import load_darknet
+
+    cfg, weights = assets.require("yolov3-tiny.cfg"), assets.require("yolov3-tiny.weights")
+    image = cv2.imread(str(assets.require("messi5.jpg")))
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    engine = DetectionEngine()
+    engine.load(None, "cpu")
+    torch.set_num_threads(threads)  # load() applies the app's default; the bench pins its own
+    rgb = engine.blob(image)
+    unfused = load_darknet(cfg, weights).to(memory_format=torch.channels_last)
+    x = torch.from_numpy(rgb)[None].permute(0, 3, 1, 2).float().div(255)
+    net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
+    names = net.getUnconnectedOutLayersNames()
+    blob = cv2.dnn.blobFromImage(image, 1 / 255, (416, 416), swapRB=True)
+
+    def opencv():
+        net.setInput(blob)
+        return net.forward(names)
+
+    def torch_unfused():
+        with torch.inference_mode():
+            return unfused(x)
+
+    fns = {"opencv": opencv, "torch": lambda: engine.forward_rows(rgb), "torch_unfused": torch_unfused}
+    if compile_:
+        compiled = torch.compile(engine._model)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            compiled(x)
+        first_s = time.perf_counter() - t0
+
+        def torch_compiled():
+            with torch.inference_mode():
+                return compiled(x)
+        fns["torch_compile"] = torch_compiled
+    times = alternate(fns, rounds)
+    cv_ms = _median(times["opencv"])
+    out = []
+    for name, ts in times.items():
+        rec = {"name": f"detection.yolov3-tiny.{name}", "device": "cpu", "threads": threads,
+               "median_ms": _median(ts), "p90_ms": round(float(np.percentile(ts, 90)), 3), "rounds": rounds,
+               "input": "416x416"}
+        if name != "opencv":
+            rec["ratio_vs_opencv"] = round(cv_ms / rec["median_ms"], 3)  # > 1: faster than OpenCV
+        if name == "torch_compile":
+            rec["first_call_s"] = round(first_s, 1)
+        out.append(rec)
+    rows = engine.forward_rows(rgb)
+    dec = alternate({"decode": lambda: decode_rows(rows, image.shape[:2], engine.names)}, 200)
+    out.append({"name": "detection.decode_nms", "device": "cpu", "median_ms": _median(dec["decode"]),
+                "rows": int(rows.shape[0])})
+    return out
+
+
+def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0) -> list[Record]:
+    """The live pipeline (capture thread -> LatestSlot -> worker) over the demo clip fed at `feed_fps`,
+    next to the same engine run back to back on the same frames."""
+    import cv2
+    import torch
+
+    from engines.detection.engine import DetectionEngine
+    from engines.frames import LatestSlot, VideoFileSource
+    from engines.pipeline import LiveResult, live_loop
+
+    clip = Path(__file__).resolve().parent.parent / "assets" / "media" / "demo_street.webm"
+    engine = DetectionEngine()
+    engine.load(None, "cpu")
+    torch.set_num_threads(threads)
+    cap = cv2.VideoCapture(str(clip))
+    frames = [cap.read()[1] for _ in range(40)]
+    for f in frames[:3]:
+        engine.infer(f)
+    t0 = time.perf_counter()
+    for f in frames:
+        engine.infer(f)
+    b2b_fps = len(frames) / (time.perf_counter() - t0)
+
+    slot = LatestSlot()
+    source = VideoFileSource(clip, fps=feed_fps)
+    source.start(slot)
+    t_end = time.perf_counter() + seconds
+    ages, lat, n = [], [], 0
+    first = None
+    for item in live_loop(slot, lambda fr: engine.infer(fr.image), lambda: time.perf_counter() > t_end,
+                          lambda: "cpu"):
+        if isinstance(item, LiveResult):
+            if first is None:
+                first, slot.dropped, slot.delivered = item.t_finished, 0, 0
+                continue
+            n += 1
+            ages.append((item.t_finished - item.frame.t_capture) * 1000)
+            lat.append(item.latency_ms)
+    elapsed = time.perf_counter() - first
+    source.stop()
+    pipe_fps = n / elapsed
+    dropped = slot.dropped / max(1, slot.dropped + slot.delivered)
+    return [
+        {"name": "detection.backtoback", "device": "cpu", "threads": threads, "fps": round(b2b_fps, 2),
+         "median_ms": round(1000 / b2b_fps, 2)},
+        {"name": "detection.pipeline", "device": "cpu", "threads": threads, "feed_fps": feed_fps,
+         "fps": round(pipe_fps, 2), "fps_ratio_vs_backtoback": round(pipe_fps / b2b_fps, 3),
+         "median_ms": _median(lat), "median_frame_age_ms": _median(ages),
+         "frame_age_over_latency": round(statistics.median(ages) / statistics.median(lat), 3),
+         "dropped_fraction": round(dropped, 3), "frames": n},
+    ]
+
+
+PAPER_BENCHES = ("engines.pose.bench", "engines.colorization.bench", "engines.sketch.bench")
+
+
+def paper_records() -> list[Record]:
+    """Each paper package may offer bench.bench_records(); missing ones are skipped."""
+    out: list[Record] = []
+    for mod in PAPER_BENCHES:
+        try:
+            module = importlib.import_module(mod)
+        except ImportError:
+            continue
+        try:
+            out.extend(module.bench_records())
+        except Exception as exc:  # one paper's missing asset must not hide the others' numbers
+            out.append({"name": mod, "device": "cpu", "median_ms": None, "error": str(exc)})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m engines.bench")
+    p.add_argument("--json", type=Path, help="write the records here")
+    p.add_argument("--only", choices=["detection", "pipeline", "papers"], action="append")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--seconds", type=float, default=20.0, help="pipeline run length")
+    p.add_argument("--compile", action="store_true", help="also time torch.compile (first call ~30-40 s)")
+    args = p.parse_args(argv)
+    only = set(args.only or ["detection", "pipeline", "papers"])
+    records: list[Record] = []
+    for t in args.threads:
+        if "detection" in only:
+            records += detection_records(t, args.rounds, args.compile)
+        if "pipeline" in only:
+            records += pipeline_records(t, args.seconds)
+    if "papers" in only:
+        records += paper_records()
+    for r in records:
+        print(json.dumps(r), file=sys.stdout, flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(records, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

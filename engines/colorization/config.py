@@ -1,0 +1,66 @@
+"""ColorizationConfig: the network's size and the training recipe, frozen and validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class ColorizationConfig:
+    """Iizuka et al. (2016), "Let there be Color!", scaled by `width`.
+
+    width: multiplies every channel count (1.0 = the paper's 64..512 convs, 1024/512/256 FCs).
+    use_global: False builds the paper's ablation (no global features, no class head).
+    num_classes: categories of the classification head (taken from the data set's index).
+    global_size: side (px) of the global net's input; must be a multiple of 32 (paper: 224).
+    infer_size: side (px) at which `ColorizationEngine.infer` runs the local path; chroma is then
+      upsampled onto the full-resolution L.
+    local_size: training crop side (px) for the local path; a multiple of 8.
+    class_weight: alpha in loss = MSE(ab) + alpha * CE(class) (paper: 1/300).
+    lr / batch_size / seed / max_crops: optimiser (Adam) rate, photos per step, RNG seed, and the cap
+      on crops drawn per large photo (in 256x256 slots).
+    """
+
+    width: float = 1.0
+    use_global: bool = True
+    num_classes: int = 48
+    global_size: int = 224
+    infer_size: int = 256
+    local_size: int = 128
+    class_weight: float = 1.0 / 300.0
+    lr: float = 1e-3
+    lr_final: float = 1e-4
+    batch_size: int = 16
+    seed: int = 0
+    max_crops: int = 4
+
+    def __post_init__(self) -> None:
+        if not 0.01 <= self.width <= 4.0:
+            raise ValueError(f"width must be in [0.01, 4], got {self.width}")
+        if self.num_classes < 1:
+            raise ValueError("num_classes must be >= 1")
+        if self.global_size < 32 or self.global_size % 32:
+            raise ValueError(f"global_size must be a positive multiple of 32, got {self.global_size}")
+        if self.local_size < 8 or self.local_size % 8:
+            raise ValueError(f"local_size must be a positive multiple of 8, got {self.local_size}")
+        if self.infer_size < 8:
+            raise ValueError("infer_size must be >= 8")
+        if self.class_weight < 0 or self.lr <= 0 or self.lr_final <= 0:
+            raise ValueError("class_weight must be >= 0 and learning rates > 0")
+        if self.batch_size < 1 or self.max_crops < 1:
+            raise ValueError("batch_size and max_crops must be >= 1")
+
+    def ch(self, paper_channels: int) -> int:
+        """The paper's channel count scaled by width (at least 4)."""
+        return max(4, int(round(paper_channels * self.width)))
+
+    @classmethod
+    def cpu(cls, **overrides) -> ColorizationConfig:
+        """The shipped CPU model: width 0.25 (~2.7 M parameters)."""
+        return replace(cls(width=0.25), **overrides)
+
+    @classmethod
+    def tiny(cls, **overrides) -> ColorizationConfig:
+        """A few-thousand-parameter net for tests."""
+        return replace(cls(width=0.0625, num_classes=3, global_size=64, infer_size=48, local_size=32,
+                           batch_size=2), **overrides)

@@ -1,0 +1,160 @@
+"""The network of Iizuka, Simo-Serra and Ishikawa (2016), "Let there be Color!".
+
+Four parts share one forward pass (channel counts are the paper's, times config.width = w):
+  low-level   6 convs 3x3, strides 2,1,2,1,2,1, 64-128-128-256-256-512 ch  -> (B, 512w, H/8, W/8)
+              (shared weights: run once on the local image, once on the 224x224 global image)
+  mid-level   2 convs 3x3, 512-256 ch                                       -> (B, 256w, H/8, W/8)
+  global      4 convs 3x3 (strides 2,1,2,1, 512 ch) + FC 1024, 512, 256     -> (B, 256w)
+  class head  FC 256 -> num_classes on the 512-d global feature             -> (B, C) logits
+  fusion      y = ReLU(b + W [y_global ; y_mid]) at every pixel, 1x1 conv   -> (B, 256w, H/8, W/8)
+  colorize    conv 128, up x2, conv 64, conv 64, up x2, conv 32, conv 2, sigmoid, up to (H, W)
+Every conv is followed by batch norm and ReLU (except the sigmoid output). The ablation
+(use_global=False) drops the global net and the class head; its fusion layer sees y_mid only.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engines.colorization.config import ColorizationConfig
+
+
+def conv_bn(cin: int, cout: int, stride: int = 1, k: int = 3) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
+
+
+class LowLevelNet(nn.Sequential):
+    """(B, 1, H, W) L in [0, 1] -> (B, 512w, ceil(H/8), ceil(W/8))."""
+
+    def __init__(self, c: ColorizationConfig) -> None:
+        chans = [1, c.ch(64), c.ch(128), c.ch(128), c.ch(256), c.ch(256), c.ch(512)]
+        strides = [2, 1, 2, 1, 2, 1]
+        super().__init__(*(conv_bn(a, b, s) for a, b, s in zip(chans[:-1], chans[1:], strides, strict=True)))
+
+
+class MidLevelNet(nn.Sequential):
+    """(B, 512w, h, w) -> (B, 256w, h, w)."""
+
+    def __init__(self, c: ColorizationConfig) -> None:
+        super().__init__(conv_bn(c.ch(512), c.ch(512)), conv_bn(c.ch(512), c.ch(256)))
+
+
+class GlobalNet(nn.Module):
+    """(B, 512w, G/8, G/8) low-level features of the global image -> ((B, 256w) fused feature, (B, 512w) class feature)."""
+
+    def __init__(self, c: ColorizationConfig) -> None:
+        super().__init__()
+        w = c.ch(512)
+        self.convs = nn.Sequential(conv_bn(w, w, 2), conv_bn(w, w), conv_bn(w, w, 2), conv_bn(w, w))
+        side = c.global_size // 32
+        self.fc1 = nn.Sequential(nn.Linear(w * side * side, c.ch(1024)), nn.BatchNorm1d(c.ch(1024)), nn.ReLU(True))
+        self.fc2 = nn.Sequential(nn.Linear(c.ch(1024), c.ch(512)), nn.BatchNorm1d(c.ch(512)), nn.ReLU(True))
+        self.fc3 = nn.Sequential(nn.Linear(c.ch(512), c.ch(256)), nn.BatchNorm1d(c.ch(256)), nn.ReLU(True))
+
+    def forward(self, low: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.convs(low).flatten(1)  # (B, 512w * G/32 * G/32)
+        mid = self.fc2(self.fc1(x))  # (B, 512w): also feeds the classification net
+        return self.fc3(mid), mid  # (B, 256w), (B, 512w)
+
+
+class ClassificationNet(nn.Sequential):
+    """(B, 512w) -> (B, num_classes) logits."""
+
+    def __init__(self, c: ColorizationConfig) -> None:
+        super().__init__(nn.Linear(c.ch(512), c.ch(256)), nn.BatchNorm1d(c.ch(256)), nn.ReLU(True),
+                         nn.Linear(c.ch(256), c.num_classes))
+
+
+class FusionLayer(nn.Module):
+    """Concatenate the global vector at every mid-level pixel, then a 1x1 conv (Eq. 1 of the paper).
+
+    mid: (B, 256w, h, w); glob: (B, 256w) or None (ablation) -> (B, 256w, h, w).
+    """
+
+    def __init__(self, c: ColorizationConfig) -> None:
+        super().__init__()
+        cin = c.ch(256) * (2 if c.use_global else 1)
+        self.conv = nn.Sequential(nn.Conv2d(cin, c.ch(256), 1), nn.ReLU(inplace=True))
+        self.use_global = c.use_global
+
+    def forward(self, mid: torch.Tensor, glob: torch.Tensor | None) -> torch.Tensor:
+        if self.use_global:
+            if glob is None:
+                raise ValueError("this network needs global features")
+            tiled = glob[:, :, None, None].expand(-1, -1, mid.shape[2], mid.shape[3])  # (B, 256w, h, w)
+            mid = torch.cat([mid, tiled], dim=1)  # (B, 512w, h, w)
+        return self.conv(mid)
+
+
+class ColorizationNet(nn.Sequential):
+    """(B, 256w, h, w) fused features -> (B, 2, 4h, 4w) a*b* in [0, 1] (sigmoid)."""
+
+    def __init__(self, c: ColorizationConfig) -> None:
+        up = nn.Upsample(scale_factor=2, mode="nearest")
+        super().__init__(conv_bn(c.ch(256), c.ch(128)), up, conv_bn(c.ch(128), c.ch(64)),
+                         conv_bn(c.ch(64), c.ch(64)), nn.Upsample(scale_factor=2, mode="nearest"),
+                         conv_bn(c.ch(64), c.ch(32)), nn.Conv2d(c.ch(32), 2, 3, 1, 1), nn.Sigmoid())
+
+
+class LetThereBeColorNet(nn.Module):
+    """The whole model. forward(l_local (B,1,H,W), l_global (B,1,G,G)) -> (ab (B,2,H,W), logits (B,C) | None)."""
+
+    def __init__(self, config: ColorizationConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.low = LowLevelNet(config)
+        self.mid = MidLevelNet(config)
+        self.glob = GlobalNet(config) if config.use_global else None
+        self.classify = ClassificationNet(config) if config.use_global else None
+        self.fusion = FusionLayer(config)
+        self.colorize = ColorizationNet(config)
+
+    def global_features(self, l_global: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 1, G, G) -> ((B, 256w) global feature for fusion, (B, C) class logits)."""
+        if self.glob is None or self.classify is None:
+            raise ValueError("the ablation model has no global branch")
+        feat, class_feat = self.glob(self.low(l_global))
+        return feat, self.classify(class_feat)
+
+    def colorize_with(self, l_local: torch.Tensor, glob: torch.Tensor | None) -> torch.Tensor:
+        """(B, 1, H, W) L + (B, 256w) global feature (or None) -> (B, 2, H, W) a*b* in [0, 1]."""
+        return self._decode(self.low(l_local), glob, l_local.shape[2:])
+
+    def _decode(self, low: torch.Tensor, glob: torch.Tensor | None, size: torch.Size) -> torch.Tensor:
+        mid = self.mid(low)  # (B, 256w, ceil(H/8), ceil(W/8))
+        ab = self.colorize(self.fusion(mid, glob))  # (B, 2, 4 ceil(H/8), 4 ceil(W/8)): half resolution
+        return F.interpolate(ab, size=size, mode="bilinear", align_corners=False)  # (B, 2, H, W)
+
+    def forward(self, l_local: torch.Tensor, l_global: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """l_global None: the global net sees l_local resized to global_size (computed once when the
+        local input already has that size, as in the paper's training)."""
+        low = self.low(l_local)  # (B, 512w, ceil(H/8), ceil(W/8))
+        if self.glob is None or self.classify is None:
+            return self._decode(low, None, l_local.shape[2:]), None
+        g = self.config.global_size
+        if l_global is None and tuple(l_local.shape[2:]) == (g, g):
+            low_glob = low
+        else:
+            if l_global is None:
+                l_global = F.interpolate(l_local, size=(g, g), mode="area")
+            low_glob = self.low(l_global)  # (B, 512w, G/8, G/8)
+        feat, class_feat = self.glob(low_glob)
+        return self._decode(low, feat, l_local.shape[2:]), self.classify(class_feat)
+
+
+def colorization_loss(ab: torch.Tensor, ab_true: torch.Tensor, logits: torch.Tensor | None,
+                      labels: torch.Tensor | None, class_weight: float) -> dict[str, torch.Tensor]:
+    """Paper Eq. 2: L = ||y_color - y*||^2 + alpha * CE(class); MSE over (B, 2, H, W) in [0, 1] units.
+
+    Returns {"loss": total, "mse": chroma MSE, "ce": class cross-entropy (0 for the ablation)}.
+    """
+    mse = F.mse_loss(ab, ab_true)
+    if logits is None or labels is None or class_weight == 0:
+        ce = mse.new_zeros(())
+    else:
+        ce = F.cross_entropy(logits, labels)
+    return {"loss": mse + class_weight * ce, "mse": mse, "ce": ce}

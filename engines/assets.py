@@ -81,6 +81,22 @@ MANIFEST: tuple[Asset, ...] = (
 )
 
 
+PAPER_SOURCES = ("engines.pose.sources", "engines.sketch.sources", "engines.colorization.sources")
+
+
+def all_assets() -> tuple[Asset, ...]:
+    """The core MANIFEST plus each paper package's own `ASSETS` rows (packages not present are skipped)."""
+    import importlib
+
+    rows = list(MANIFEST)
+    for mod in PAPER_SOURCES:
+        try:
+            rows += list(getattr(importlib.import_module(mod), "ASSETS", ()))
+        except ImportError:
+            continue
+    return tuple(rows)
+
+
 def data_dir() -> Path:
     """Where fetched assets live: $PAPERZOO_DATA_DIR, else the platform's user data dir."""
     env = os.environ.get("PAPERZOO_DATA_DIR")
@@ -92,7 +108,7 @@ def data_dir() -> Path:
 
 
 def asset(name: str) -> Asset:
-    for a in MANIFEST:
+    for a in all_assets():
         if a.name == name:
             return a
     raise KeyError(f"no asset named {name!r}")
@@ -199,7 +215,7 @@ def fetch_archive(archive: Archive, progress: Progress | None = None) -> Path:
 
 def fetch(names: Iterable[str] | None = None, progress: Progress | None = None) -> list[Path]:
     """Make sure the named assets (default: all) exist and match their sha256; return their paths."""
-    return fetch_assets([asset(n) for n in names] if names is not None else list(MANIFEST), progress)
+    return fetch_assets([asset(n) for n in names] if names is not None else list(all_assets()), progress)
 
 
 def fetch_assets(wanted: list[Asset], progress: Progress | None = None) -> list[Path]:
@@ -239,12 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("fetch", help="download and verify assets (default: all)")
     f.add_argument("names", nargs="*")
+    f.add_argument("--quiet-if-present", action="store_true", help="print nothing when all are already here")
     sub.add_parser("list", help="show the manifest and what is present")
     args = p.parse_args(argv)
     if args.cmd == "list":
-        for a in MANIFEST:
+        for a in all_assets():
             state = "ok" if asset_path(a.name).is_file() else "missing"
             print(f"{a.name:22s} {state:8s} {a.group:10s} {a.archive.name} :: {a.member} [{a.licence}]")
+        return 0
+    if args.quiet_if_present and not missing(args.names or [a.name for a in all_assets()]):
         return 0
     try:
         paths = fetch(args.names or None, _text_bar)

@@ -1,0 +1,100 @@
+"""`python -m desktop.bench --json OUT.json`: GUI responsiveness while a tab runs its model.
+
+Measures the worst gap between ticks of a 16 ms timer on the GUI thread (a stall shows as a long
+gap), the display/model FPS and frame age in the real window, and how fast the window appears.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def window_visible_seconds() -> float:
+    """Launch the real app in a fresh process; read how long after start the window was shown."""
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    out = subprocess.run([sys.executable, "-m", "desktop.app", "--source", "demo", "--quit-after-ms", "300"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    m = re.search(r"window shown ([\d.]+) s", out.stderr)
+    return float(m.group(1)) if m else float("nan")
+
+
+def gui_stall(tab: str, seconds: float) -> dict:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+    from desktop.sources import CameraList, SourceChoice
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(options={"cameras": CameraList(), "source_choice": SourceChoice("demo"), "device": "cpu"},
+                        first_tab=tab)
+    window.show()
+    window.start()
+    live = window.current_tab()
+    clock = QElapsedTimer()
+    gaps: list[float] = []
+    ages: list[float] = []
+    state = {"last": None, "measuring": False}
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if state["measuring"] and state["last"] is not None:
+            gaps.append(now - state["last"])
+        state["last"] = now
+
+    def start_measuring() -> None:
+        if getattr(live, "latest", None) is None:
+            QTimer.singleShot(100, start_measuring)
+            return
+        state["measuring"] = True
+        live.view.painted.connect(ages.append)
+        QTimer.singleShot(int(seconds * 1000), app.quit)
+
+    timer = QTimer()
+    timer.setInterval(16)
+    timer.timeout.connect(tick)
+    clock.start()
+    timer.start()
+    start_measuring()
+    app.exec()
+    latest = live.latest
+    record = {"name": f"gui.{tab}.timer_gap", "device": latest.device if latest else "cpu",
+              "median_ms": round(statistics.median(gaps), 2), "max_gap_ms": round(max(gaps), 2),
+              "p99_gap_ms": round(sorted(gaps)[int(0.99 * (len(gaps) - 1))], 2), "ticks": len(gaps),
+              "seconds": seconds, "display_fps": round(live.view.display_meter.rate, 2),
+              "model_fps": round(latest.model_fps, 2) if latest else 0.0,
+              "median_frame_age_ms": round(statistics.median(ages), 1) if ages else None,
+              "median_latency_ms": round(latest.latency_ms, 1) if latest else None}
+    window.close()
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    p = argparse.ArgumentParser(prog="python -m desktop.bench")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--tab", default="detection")
+    p.add_argument("--seconds", type=float, default=20.0)
+    args = p.parse_args(argv)
+    t0 = time.perf_counter()
+    records = [gui_stall(args.tab, args.seconds)]
+    records.append({"name": "gui.window_visible", "device": "cpu", "median_ms": round(1000 * statistics.median(
+        window_visible_seconds() for _ in range(3)), 1)})
+    for r in records:
+        print(json.dumps(r))
+    if args.json:
+        args.json.write_text(json.dumps(records, indent=2))
+    print(f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -68,12 +68,18 @@ def _schedule_exit(app, window, args) -> None:
     delay = args.quit_after_ms if args.quit_after_ms is not None else 5000
     deadline = time.perf_counter() + delay / 1000 + (60 if args.wait_for_result else 0)
 
+    state = {"first_result": None}
+
     def shoot() -> None:
         tab = window.current_tab()
-        waiting = args.wait_for_result and getattr(tab, "latest", "n/a") is None
-        if waiting and time.perf_counter() < deadline:
-            QTimer.singleShot(200, shoot)
-            return
+        if args.wait_for_result and time.perf_counter() < deadline:
+            has_result = getattr(tab, "latest", "n/a") is not None
+            if has_result and state["first_result"] is None:
+                state["first_result"] = time.perf_counter()
+            # shoot once a result is on screen and the HUD has had 2 s to fill in
+            if not has_result or time.perf_counter() - state["first_result"] < 2.0:
+                QTimer.singleShot(200, shoot)
+                return
         if args.screenshot:
             os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
             window.grab().save(args.screenshot)

@@ -164,3 +164,22 @@ def new_run_dir(paper: str, root: Path | None = None) -> Path:
         path, n = base / f"{stamp}-{n}", n + 1
     path.mkdir(parents=True)
     return path
+
+
+@dataclass(frozen=True)
+class TrainingRecipe:
+    """How the shared training panel trains one paper's model.
+
+    config_type: a frozen dataclass whose fields (with defaults) become the panel's form;
+    run(config, device=..., run_dir=..., stop=..., resume=...) -> Iterator[TrainStep] is called on a
+    worker thread (it builds the task and usually returns run_training(...)).
+    """
+
+    paper: str
+    title: str
+    config_type: type
+    run: Any
+    default_config: Any = None
+
+    def defaults(self) -> Any:
+        return self.default_config if self.default_config is not None else self.config_type()

@@ -114,6 +114,7 @@ class LiveTab(PaperTab):
         self._hud_timer.setInterval(250)
         self._hud_timer.timeout.connect(self._refresh_hud)
         self.choice: SourceChoice = self.options.get("source_choice") or SourceChoice("demo")
+        self.source_bar.show_choice(self.choice)
 
     def _build_download_panel(self) -> None:
         self.download_panel = QWidget(self)

@@ -1,0 +1,179 @@
+"""Distilling BlazePose into a Stacked Hourglass: a TrainTask for engines.training.run_training.
+
+Targets follow the Stacked Hourglass paper: a Gaussian peak (sigma px on the heatmap grid) at each
+teacher keypoint mapped to the 16 MPII joints, an all-zero map where the teacher is not confident.
+Every stack's heatmaps are compared with the same targets (intermediate supervision, MSE per stack,
+summed); RMSprop as in the paper. Evaluation: PCK@0.2 (torso-normalised, FLIC-style) of the last
+stack's decoded keypoints against the teacher's, on held-out frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from engines.pose.data import DistillData, augment, torso_size
+from engines.pose.decode import decode_heatmaps, gaussian_heatmaps, pck, to_heatmap_px, to_input_px
+from engines.pose.hourglass import HourglassConfig, StackedHourglassNet, stack_losses
+
+
+def student_config() -> HourglassConfig:
+    """The shipped student: 2 stacks, 64 features, 128 px input (32x32 heatmaps) - trainable on a CPU."""
+    return HourglassConfig(joints=16, stacks=2, features=64, depth=3, blocks=1, input_size=128)
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """model: the student; lr for RMSprop (paper: 2.5e-4); sigma: target Gaussian (heatmap px);
+    min_confidence: teacher confidence below which a joint's target is all zeros."""
+
+    model: HourglassConfig = field(default_factory=student_config)
+    batch_size: int = 16
+    lr: float = 2.5e-4
+    sigma: float = 1.0
+    min_confidence: float = 0.5
+    augment: bool = True
+    rotate_deg: float = 30.0
+    eval_samples: int = 400
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if not self.lr > 0:
+            raise ValueError("lr must be > 0")
+        if not self.sigma > 0:
+            raise ValueError("sigma must be > 0")
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError("min_confidence must be in [0, 1]")
+        if self.model.joints != 16:
+            raise ValueError("the distilled student predicts the 16 MPII joints")
+
+    @staticmethod
+    def tiny() -> DistillConfig:
+        return DistillConfig(model=HourglassConfig.tiny(), batch_size=4, lr=1e-3, eval_samples=8)
+
+
+class DistillTask:
+    """One RMSprop step on a batch of augmented crops; evaluate() -> PCK@0.2 on the held-out set.
+
+    Batches are drawn with a generator seeded by (seed, step), so a resumed run sees the same data.
+    """
+
+    def __init__(self, config: DistillConfig, train: DistillData, val: DistillData | None = None,
+                 device: str = "cpu") -> None:
+        import torch
+
+        if len(train) == 0:
+            raise ValueError("no training samples")
+        self.config, self.train_data, self.val_data, self.device = config, train, val, device
+        torch.manual_seed(config.seed)
+        self.model = StackedHourglassNet(config.model).to(device)
+        self.optimizer = torch.optim.RMSprop(self.model.parameters(), lr=config.lr)
+        self.steps_per_epoch = max(1, len(train) // config.batch_size)
+        self.last_batch: tuple[np.ndarray, np.ndarray] | None = None
+
+    # ---------------------------------------------------------------- batches
+    def _prepare(self, data: DistillData, index: np.ndarray, rng: np.random.Generator | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Images (B, 3, S, S) float32 [0, 1], targets (B, K, S/4, S/4), points (B, K, 2) crop px, conf (B, K)."""
+        size = self.config.model.input_size
+        imgs, pts, confs = [], [], []
+        for i in index:
+            img, p, c = data.images[i], data.keypoints[i], data.confidence[i]
+            if img.shape[0] != size:
+                f = size / img.shape[0]
+                img, p = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA), p * f
+            if rng is not None and self.config.augment:
+                img, p, c = augment(img, p, c, rng, self.config.rotate_deg)
+            imgs.append(img)
+            pts.append(p)
+            confs.append(c)
+        points, conf = np.stack(pts), np.stack(confs)
+        hm = self.config.model.heatmap_size
+        targets = gaussian_heatmaps(to_heatmap_px(points, size / hm), conf >= self.config.min_confidence,
+                                    (hm, hm), self.config.sigma)
+        x = np.stack(imgs).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
+        return x, targets, points, conf
+
+    def train_step(self, step: int) -> dict[str, float]:
+        import torch
+
+        rng = np.random.default_rng((self.config.seed, step))
+        index = rng.integers(0, len(self.train_data), self.config.batch_size)
+        x, target, _, _ = self._prepare(self.train_data, index, rng)
+        self.model.train()
+        pred = self.model(torch.from_numpy(x).to(self.device))          # (B, stacks, K, h, w)
+        losses = stack_losses(pred, torch.from_numpy(target).to(self.device))
+        loss = torch.stack(losses).sum()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.last_batch = (x[0], target[0])
+        out = {"loss": float(loss.detach())}
+        out.update({f"stack_{s + 1}": float(v.detach()) for s, v in enumerate(losses)})
+        return out
+
+    # ---------------------------------------------------------------- evaluation
+    def predict(self, x: np.ndarray, batch: int = 16) -> np.ndarray:
+        """Heatmaps of every stack for images (N, 3, S, S) float [0, 1] -> (N, stacks, K, h, w) float32."""
+        import torch
+
+        self.model.eval()
+        outs = []
+        with torch.inference_mode():
+            for i in range(0, len(x), batch):
+                outs.append(self.model(torch.from_numpy(x[i:i + batch]).to(self.device)).float().cpu().numpy())
+        return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
+
+    def evaluate(self) -> dict[str, float]:
+        """PCK@0.2 (torso) and the per-stack losses on up to eval_samples held-out crops (no augmentation)."""
+        data = self.val_data if self.val_data is not None and len(self.val_data) else self.train_data
+        n = min(len(data), self.config.eval_samples)
+        index = np.linspace(0, len(data) - 1, n).astype(int)
+        x, target, points, conf = self._prepare(data, index, None)
+        heat = self.predict(x)                                           # (N, stacks, K, h, w)
+        size = self.config.model.input_size
+        hm = self.config.model.heatmap_size
+        pred, _ = decode_heatmaps(np.clip(heat[:, -1], 0, None))
+        pred = to_input_px(pred, size / hm)
+        norm = torso_size(points, conf, self.config.min_confidence)
+        keep = np.isfinite(norm)
+        visible = (conf >= self.config.min_confidence) & keep[:, None]
+        score, _ = pck(pred, points, visible, np.nan_to_num(norm, nan=1.0), 0.2)
+        out = {"pck@0.2": score, "eval_samples": float(n)}
+        for s in range(heat.shape[1]):
+            out[f"val_stack_{s + 1}"] = float(np.mean((heat[:, s] - target) ** 2))
+        return out
+
+    def preview(self) -> np.ndarray | None:
+        """BGR uint8 strip for the UI: input crop | teacher target | each stack's heatmaps (joint max)."""
+        if self.last_batch is None:
+            return None
+        import torch
+
+        x, target = self.last_batch
+        self.model.eval()
+        with torch.inference_mode():
+            heat = self.model(torch.from_numpy(x[None]).to(self.device))[0].float().cpu().numpy()
+        size = x.shape[1]
+        tiles = [cv2.cvtColor((x.transpose(1, 2, 0) * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)]
+        for maps in [target, *heat]:
+            m = np.clip(maps.max(axis=0), 0, 1)
+            tiles.append(cv2.applyColorMap(cv2.resize((m * 255).astype(np.uint8), (size, size),
+                                                      interpolation=cv2.INTER_NEAREST), cv2.COLORMAP_JET))
+        return np.concatenate(tiles, axis=1)
+
+    # ---------------------------------------------------------------- loop contract
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])

@@ -1,0 +1,186 @@
+"""The pose engine: person box -> square crop -> pose model -> keypoints and heatmaps in frame pixels.
+
+Models: BlazePose's landmark network (`.tflite`, 39 points, 39x64x64 heatmaps) on one of three
+backends (torch = our importer, GPU-capable; litert = the reference runtime, CPU; opencv = cv2.dnn),
+or our distilled Stacked Hourglass student (`.pt`, 16 MPII joints). The person is found with the
+detection engine's `person` boxes unless the caller passes a box.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engines import assets
+from engines.base import EngineError, frozen_array
+from engines.pose.joints import BLAZEPOSE_EDGES, BLAZEPOSE_NAMES, MPII_EDGES, MPII_NAMES
+from engines.pose.result import PoseResult, crop_square, crop_to_frame, pick_person, square_box
+from engines.pose.sources import BLAZEPOSE_FULL
+
+BLAZE_INPUT = 256
+BLAZE_HEATMAP = (64, 64)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))).astype(np.float32)
+
+
+def default_weights() -> Path:
+    """The fetched BlazePose full landmark model (EngineError with instructions when missing)."""
+    path = assets.asset_path(BLAZEPOSE_FULL)
+    if not path.is_file():
+        raise EngineError(f"{BLAZEPOSE_FULL} is not downloaded yet. Run `python -m engines.pose.sources` once "
+                          "while online (it comes from the PyPI mediapipe==0.10.21 wheel), or pick a .tflite file.")
+    return path
+
+
+class PoseEngine:
+    """Single-person pose. infer(BGR uint8 (H, W, 3), person_box=None) -> PoseResult in frame pixels.
+
+    One worker thread calls infer(); set_device() may come from any thread (next infer uses it).
+    detect=False skips the detector and uses the whole frame (or the box the caller passes).
+    """
+
+    def __init__(self, backend: str = "auto", detect: bool = True, crop_scale: float = 1.25,
+                 min_person_score: float = 0.2, min_presence: float = 0.5) -> None:
+        self.backend_name = backend
+        self.detect = detect
+        self.crop_scale = crop_scale
+        self.min_person_score = min_person_score
+        self.min_presence = min_presence
+        self.device = "cpu"
+        self.model = ""  # "blazepose" or "hourglass"
+        self.weights: Path | None = None
+        self.joint_names: tuple[str, ...] = ()
+        self.edges: tuple[tuple[int, int], ...] = ()
+        self.input_size = BLAZE_INPUT
+        self.heatmap_hw = BLAZE_HEATMAP
+        self.detector: Any = None
+        self._runner: Any = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ loading
+    def load(self, weights: str | Path | None = None, device: str | None = "cpu", detector: Any = None) -> None:
+        """Load a `.tflite` BlazePose landmark model (default: the fetched full model) or a `.pt` student.
+
+        detector: a loaded DetectionEngine to share (default: a YOLOv3-tiny one built here when detect=True).
+        """
+        from engines.runtime import resolve_device, set_cpu_threads
+
+        set_cpu_threads()
+        path = Path(weights) if weights is not None else default_weights()
+        if not path.is_file():
+            raise EngineError(f"{path} does not exist")
+        device = resolve_device(device)
+        if path.suffix.lower() == ".pt":
+            self._load_student(path, device)
+        else:
+            self._load_blazepose(path, device)
+        self.weights = path
+        if self.detect and detector is None and self.detector is None:
+            from engines.detection.engine import DetectionEngine
+
+            detector = DetectionEngine()
+            detector.load(device=device)
+        if detector is not None:
+            self.detector = detector
+
+    def _load_blazepose(self, path: Path, device: str) -> None:
+        from engines.pose.backends import auto_backend, make_backend
+
+        name = auto_backend(device) if self.backend_name == "auto" else self.backend_name
+        runner = make_backend(name, path, device)
+        with self._lock:
+            self._runner, self.device, self.model = runner, runner.device, "blazepose"
+            self.joint_names, self.edges = BLAZEPOSE_NAMES, BLAZEPOSE_EDGES
+            self.input_size, self.heatmap_hw = BLAZE_INPUT, BLAZE_HEATMAP
+
+    def _load_student(self, path: Path, device: str) -> None:
+        from engines.pose.student import StudentRunner
+
+        runner = StudentRunner(path, device)
+        size = runner.config.input_size
+        with self._lock:
+            self._runner, self.device, self.model = runner, device, "hourglass"
+            self.joint_names, self.edges = tuple(runner.joint_names), MPII_EDGES
+            self.input_size, self.heatmap_hw = size, (size // 4, size // 4)
+        if len(self.joint_names) != len(MPII_NAMES):
+            self.edges = ()
+
+    def set_device(self, device: str) -> None:
+        """Move the torch model (BlazePose torch backend or student) to another device."""
+        with self._lock:
+            runner = self._runner
+        if runner is None:
+            raise EngineError("load a pose model first")
+        if not hasattr(runner, "set_device"):
+            raise EngineError(f"the {runner.name} backend runs on the CPU only")
+        runner.set_device(device)
+        self.device = device
+
+    @property
+    def backend(self) -> str:
+        return getattr(self._runner, "name", "")
+
+    # ---------------------------------------------------------------- inference
+    def find_person(self, image: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The most prominent `person` box (xyxy frame px) and its score, or None."""
+        if self.detector is None:
+            h, w = image.shape[:2]
+            return np.array([0, 0, w, h], np.float32), 1.0
+        det = self.detector.infer(image, conf=self.min_person_score)
+        keep = np.array([label == "person" for label in det.labels], bool)
+        i = pick_person(det.boxes[keep], det.scores[keep])
+        if i is None:
+            return None
+        return det.boxes[keep][i].astype(np.float32), float(det.scores[keep][i])
+
+    def infer(self, image: np.ndarray, person_box: np.ndarray | None = None) -> PoseResult:
+        """Pose of the most prominent person in a BGR uint8 frame (H, W, 3); a "no person" result if none."""
+        if image is None or image.ndim != 3 or image.shape[2] != 3:
+            raise EngineError("expected a colour image (H, W, 3)")
+        if self._runner is None:
+            raise EngineError("load a pose model first")
+        t0 = time.perf_counter()
+        score = 1.0
+        if person_box is None:
+            found = self.find_person(image)
+            if found is None:
+                return PoseResult.no_person(image.shape[:2], self.joint_names, self.edges, self.heatmap_hw,
+                                            self.model, self.backend, (time.perf_counter() - t0) * 1000)
+            person_box, score = found
+        result = self.infer_box(image, np.asarray(person_box, np.float32), score)
+        return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
+
+    def infer_box(self, image: np.ndarray, person_box: np.ndarray, person_score: float = 1.0) -> PoseResult:
+        """Run the model on the square crop around `person_box` (xyxy frame px) of a BGR frame."""
+        import cv2
+
+        t0 = time.perf_counter()
+        crop_box = square_box(person_box, self.crop_scale)
+        rgb = cv2.cvtColor(crop_square(image, crop_box, self.input_size), cv2.COLOR_BGR2RGB)
+        with self._lock:
+            runner, model = self._runner, self.model
+        if model == "blazepose":
+            out = runner.run(rgb)
+            points, conf = out.landmarks[:, :2], _sigmoid(out.landmarks[:, 3])
+            heat, presence = _sigmoid(out.heatmaps), out.presence
+        else:
+            points, conf, heat = runner.run(rgb)
+            presence = float(conf.mean())
+        ms = (time.perf_counter() - t0) * 1000
+        if presence < self.min_presence and model == "blazepose":
+            return PoseResult.no_person(image.shape[:2], self.joint_names, self.edges, self.heatmap_hw, model,
+                                        runner.name, ms, message=f"person box found, but pose presence {presence:.2f}")
+        return PoseResult(
+            keypoints=frozen_array(crop_to_frame(points, crop_box, self.input_size)),
+            confidence=frozen_array(conf.astype(np.float32)), heatmaps=frozen_array(heat.astype(np.float32)),
+            crop_box=frozen_array(crop_box), person_box=frozen_array(np.asarray(person_box, np.float32)),
+            joint_names=self.joint_names, edges=self.edges, image_hw=image.shape[:2], found=True,
+            presence=float(presence), person_score=float(person_score), model=model, backend=runner.name,
+            elapsed_ms=ms)

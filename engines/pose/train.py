@@ -1,0 +1,141 @@
+"""Headless distillation: `python -m engines.pose.train [--minutes 60] [--export student.pt]`.
+
+1. Label people in a video (default: vtest.avi, every `--frame-step`-th frame) and photos with the
+   BlazePose teacher (cached as .npz in the data dir). 2. Hold out the video's last 20% by time.
+3. Train the Stacked Hourglass student with run_training (atomic checkpoints, resumable with
+   `--resume RUN/last.pt`). 4. Evaluate PCK@0.2 on the held-out frames and optionally export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from engines.pose.data import DistillData, concat, label_frames, photo_frames, video_frames
+from engines.pose.distill import DistillConfig, DistillTask, student_config
+
+
+def _bar(label: str, done: int, total: int, extra: str = "") -> None:
+    width = 28
+    frac = done / total if total else 0.0
+    print(f"\r{label:10s} [{'#' * int(frac * width):{width}s}] {done}/{total} {extra}", end="", flush=True)
+
+
+def build_dataset(video: Path | None, photos: list[Path], frame_step: int, size: int, backend: str,
+                  cache: Path | None) -> DistillData:
+    """Teacher-labelled crops (cached): video frames keep their index, photos get -1."""
+    if cache is not None and cache.is_file():
+        data = DistillData.load(cache)
+        print(f"dataset   {len(data)} people from cache {cache}")
+        return data
+    from engines.pose.engine import PoseEngine
+
+    teacher = PoseEngine(backend=backend)
+    teacher.load()
+    parts = []
+    if video is not None:
+        import cv2
+
+        cap = cv2.VideoCapture(str(video))
+        total = -(-int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) // frame_step)
+        cap.release()
+        parts.append(label_frames(video_frames(video, frame_step), teacher, size,
+                                  progress=lambda d, t: _bar("labelling", d, t), total=total))
+        print()
+    if photos:
+        parts.append(label_frames(photo_frames(photos), teacher, size, min_box_px=48))
+    data = concat(parts, source=f"{video.name if video else ''} step {frame_step} + {len(photos)} photos")
+    if cache is not None:
+        data.save(cache)
+    print(f"dataset   {len(data)} people from {data.source}")
+    return data
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m engines.pose.train", description=__doc__.splitlines()[0])
+    p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
+    p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
+    p.add_argument("--frame-step", type=int, default=2)
+    p.add_argument("--teacher-backend", default="auto", choices=["auto", "torch", "litert", "opencv"])
+    p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
+    p.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this wall time")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2.5e-4)
+    p.add_argument("--features", type=int, default=student_config().features)
+    p.add_argument("--input", type=int, default=student_config().input_size)
+    p.add_argument("--stacks", type=int, default=2)
+    p.add_argument("--eval-every", type=int, default=200)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--run-dir", type=Path, default=None)
+    p.add_argument("--resume", type=Path, default=None, help="a last.pt to continue from")
+    p.add_argument("--export", type=Path, default=None, help="write the student here at the end")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--tiny", action="store_true", help="tiny model and few frames (smoke test)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engines import assets
+    from engines.runtime import set_cpu_threads
+    from engines.training import LoopSettings, new_run_dir, run_training
+
+    args = parse_args(argv)
+    set_cpu_threads(args.threads)
+    model = student_config().with_(features=args.features, input_size=args.input, stacks=args.stacks,
+                                   depth=3 if args.input < 256 else 4)
+    config = DistillConfig(model=model, batch_size=args.batch, lr=args.lr)
+    if args.tiny:
+        config = DistillConfig.tiny()
+    video = args.video or assets.asset_path("vtest.avi")
+    photos = args.photos if args.photos is not None else [assets.asset_path(n) for n in ("messi5.jpg",
+                                                                                          "basketball1.png")]
+    cache = assets.data_dir() / "cache" / f"pose_distill_{video.stem}_step{args.frame_step}_{model.input_size}.npz"
+    data = build_dataset(video if video.is_file() else None, [p for p in photos if p.is_file()],
+                         args.frame_step * (8 if args.tiny else 1), model.input_size, args.teacher_backend,
+                         None if args.tiny else cache)
+    train, val = data.split_by_time()
+    frames = len(set(train.frame.tolist()))
+    print(f"split     train {len(train)} people ({frames} frames/photos), held-out {len(val)} people "
+          f"({len(set(val.frame.tolist()))} frames, last 20% of the video)")
+    task = DistillTask(config, train, val, args.device)
+    run_dir = args.run_dir or (args.resume.parent if args.resume else new_run_dir("pose"))
+    settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
+    t0 = time.monotonic()
+
+    def stop() -> bool:
+        return args.minutes > 0 and time.monotonic() - t0 > args.minutes * 60
+
+    metrics: dict[str, float] = {}
+    step = 0
+    for item in run_training(task, settings, run_dir, stop, config=config, resume=args.resume):
+        step = item.step
+        if item.message:
+            print("\n" + item.message)
+            return 1
+        if item.evaluated:
+            metrics = dict(item.metrics)
+        _bar("training", item.step, item.total_steps,
+             f"loss {item.losses['loss']:.5f} pck@0.2 {metrics.get('pck@0.2', float('nan')):.3f} "
+             f"{(time.monotonic() - t0) / 60:.1f} min")
+    print()
+    metrics = task.evaluate()
+    minutes = (time.monotonic() - t0) / 60
+    summary = {"steps": step, "minutes_this_run": round(minutes, 1), "train_people": len(train),
+               "train_frames": frames, "heldout_people": len(val), **metrics}
+    print(json.dumps(summary))
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    if args.export:
+        from engines.pose.joints import MPII_NAMES
+        from engines.pose.student import save_student
+
+        save_student(args.export, task.model, MPII_NAMES, {**summary, "command": " ".join(sys.argv)})
+        print(f"exported  {args.export}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,339 @@
+"""SketchEngine: sample, complete, encode, decode and interpolate drawings with a trained sketch-rnn.
+
+Units and frames. "Canvas units" are the training box's units (KanjiVG's 109x109 box, y down;
+icons are drawn in the same box). Stroke-5 arrays given to and returned by the engine hold
+offsets in canvas units; the first row's offset is measured from `engine.origin` (the box
+centre). `Sketch.polylines()` gives absolute canvas coordinates. Internally the model works in
+offsets divided by `engine.scale_factor`.
+
+Randomness comes only from a numpy Generator (`seed`), so equal seeds give equal drawings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engines.base import EngineError, frozen_array
+from engines.sketch.strokes import polylines_to_stroke3, simplify_polylines, stroke3_to_stroke5, stroke5_to_polylines
+
+END = np.array([0, 0, 0, 0, 1], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """One drawing. strokes: float32[T, 5] stroke-5 offsets in canvas units, no start token and no
+    end row (the last row has p2 = 1). prefix_len: leading rows that were given (completions).
+    finished: the model emitted end-of-drawing within the step budget. z: float32[Nz] or None.
+    """
+
+    strokes: np.ndarray
+    origin: tuple[float, float]
+    tau: float
+    prefix_len: int = 0
+    finished: bool = True
+    z: np.ndarray | None = None
+
+    def polylines(self) -> list[np.ndarray]:
+        """Absolute canvas coordinates, one float32[n, 2] per pen-down stroke."""
+        return stroke5_to_polylines(self.strokes, self.origin)
+
+
+def _probs(logits: np.ndarray, tau: float) -> np.ndarray:
+    """Softmax of logits / tau along the last axis (B, K)."""
+    a = logits * (1.0 / tau)
+    a = np.exp(a - a.max(axis=-1, keepdims=True))
+    return a / a.sum(axis=-1, keepdims=True)
+
+
+def _pick(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One index per row of probabilities p (B, K) by inverse CDF with uniforms u (B,); exact argmax as tau -> 0."""
+    c = np.cumsum(p, axis=-1)
+    c[:, -1] = np.inf
+    return (c > u[:, None]).argmax(axis=-1)
+
+
+def sample_step(y: np.ndarray, num_mixture: int, tau: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw one stroke-5 point per row from decoder outputs y (B, 6M + 3), normalised units.
+
+    Temperature as in the paper: mixture and pen logits are divided by tau, and sigma_x^2,
+    sigma_y^2 are multiplied by tau. Returns float32[B, 5] with one-hot pen state.
+    """
+    m, b = num_mixture, len(y)
+    u = rng.random((2, b))
+    n1, n2 = rng.standard_normal((2, b))
+    rows = np.arange(b)
+    j = _pick(_probs(y[:, :m], tau), u[0])
+    mu_x, mu_y, log_sx, log_sy, rho_hat = y[:, m:6 * m].reshape(b, 5, m)[rows, :, j].T
+    root = np.sqrt(tau)
+    rho = np.tanh(rho_hat)
+    out = np.zeros((b, 5), dtype=np.float32)
+    out[:, 0] = mu_x + np.exp(log_sx) * root * n1
+    out[:, 1] = mu_y + np.exp(log_sy) * root * (rho * n1 + np.sqrt(np.maximum(1 - rho * rho, 0.0)) * n2)
+    out[rows, 2 + _pick(_probs(y[:, 6 * m:], tau), u[1])] = 1.0
+    return out
+
+
+class _NumpyDecoder:
+    """The decoder LSTM + output layer stepped by hand on the CPU for sampling.
+
+    Gate arithmetic runs in numpy (no per-op dispatch cost). Matrix products: numpy for one row
+    (a gemv, ~2x faster than torch's call), torch for several rows (it honours
+    torch.set_num_threads; numpy's OpenBLAS gemm starts its own threads, ~30x slower for these
+    tiny products on a busy machine). The z part of the input projection and both biases are
+    folded into one constant per row.
+    """
+
+    def __init__(self, model, z: np.ndarray | None, state: tuple) -> None:  # noqa: ANN001
+        import torch
+
+        lstm = model.decoder.lstm
+        w_ih = lstm.weight_ih_l0.detach().cpu()  # (4H, 5 + Nz), gates i, f, g, o
+        self.w = torch.cat([lstm.weight_hh_l0.detach().cpu().T, w_ih[:, :5].T]).contiguous()  # (H + 5, 4H)
+        bias = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().cpu().numpy()
+        self.const = bias[None] + (z @ w_ih[:, 5:].numpy().T if z is not None else 0.0)  # (B, 4H)
+        self.w_out = model.fc_out.weight.detach().cpu().T.contiguous()  # (H, 6M + 3)
+        self.b_out = model.fc_out.bias.detach().cpu()
+        self.h = state[0][0].detach().cpu().numpy()  # (B, H)
+        self.c = state[1][0].detach().cpu().numpy()
+        self.hid = self.h.shape[1]
+        if len(self.h) == 1:
+            w, w_out, b_out = self.w.numpy(), self.w_out.numpy(), self.b_out.numpy()
+            self.mm = lambda a: a @ w
+            self.out = lambda a: a @ w_out + b_out
+        else:
+            self.mm = lambda a: torch.mm(torch.from_numpy(a), self.w).numpy()
+            self.out = lambda a: torch.addmm(self.b_out, torch.from_numpy(a), self.w_out).numpy()
+
+    def step(self, point: np.ndarray) -> np.ndarray:
+        """point (B, 5) -> y (B, 6M + 3) for the next point."""
+        g = self.mm(np.concatenate([self.h, point], axis=1)) + self.const
+        hh = self.hid
+        sig = 0.5 * np.tanh(0.5 * g[:, : 2 * hh]) + 0.5  # i, f
+        o = 0.5 * np.tanh(0.5 * g[:, 3 * hh:]) + 0.5
+        self.c = sig[:, hh:] * self.c + sig[:, :hh] * np.tanh(g[:, 2 * hh:3 * hh])
+        self.h = (o * np.tanh(self.c)).astype(np.float32)
+        return self.out(self.h)
+
+
+class SketchEngine:
+    """Loads weights written by engines.sketch.train and draws with them (one thread at a time)."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.device = "cpu"
+        self.scale_factor = 1.0
+        self.origin: tuple[float, float] = (0.0, 0.0)
+        self.canvas_size = 0.0
+        self.info: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ loading
+    def load(self, weights: str | Path, device: str = "cpu") -> None:
+        """Read a sketch-rnn .pt (torch.load weights_only=True); EngineError on a wrong or damaged file."""
+        import torch
+
+        from engines.sketch.config import SketchRNNConfig
+        from engines.sketch.model import SketchRNN
+        from engines.sketch.train import WEIGHTS_FORMAT
+
+        path = Path(weights)
+        if not path.is_file():
+            raise EngineError(f"sketch weights {path} do not exist")
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise EngineError(f"{path.name} is damaged or not a PyTorch weights file ({type(exc).__name__})") from exc
+        if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
+            hint = " (a training checkpoint: export it with `python -m engines.sketch.train --export-from`)" \
+                if isinstance(payload, dict) and "task" in payload else ""
+            raise EngineError(f"{path.name} is not a sketch-rnn weights file{hint}")
+        try:
+            config = SketchRNNConfig.from_dict(payload["config"])
+            model = SketchRNN(config)
+            model.load_state_dict(payload["model"])
+        except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+            raise EngineError(f"{path.name} does not match the sketch-rnn model ({exc})") from exc
+        self.model = model.to(device).eval()
+        self.device = device
+        self.scale_factor = float(payload["scale_factor"])
+        canvas = payload.get("canvas", {})
+        self.canvas_size = float(canvas.get("size", 0.0))
+        self.origin = tuple(float(v) for v in canvas.get("origin", (0.0, 0.0)))  # type: ignore[assignment]
+        self.info = {k: payload.get(k) for k in ("dataset", "licence", "step", "metrics")}
+
+    @property
+    def config(self) -> Any:
+        self._require()
+        return self.model.config
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.config.conditional)
+
+    def _require(self) -> None:
+        if self.model is None:
+            raise EngineError("no sketch-rnn weights loaded yet")
+
+    # ------------------------------------------------------------------ conversions
+    def strokes_from_polylines(self, polylines: Sequence[np.ndarray], epsilon: float = 1.0) -> np.ndarray:
+        """Absolute canvas polylines (e.g. the user's pen) -> stroke-5 float32[T, 5] offsets (RDP first)."""
+        return stroke3_to_stroke5(polylines_to_stroke3(simplify_polylines(polylines, epsilon), self.origin))
+
+    def _normalise(self, strokes: np.ndarray) -> np.ndarray:
+        s = np.asarray(strokes, dtype=np.float32)
+        if s.ndim != 2 or s.shape[1] not in (3, 5):
+            raise ValueError(f"strokes must be float[T, 3] or float[T, 5], got shape {s.shape}")
+        if s.shape[1] == 3:
+            s = stroke3_to_stroke5(s)
+        ends = np.flatnonzero(s[:, 4] > 0.5)
+        s = s[: ends[0]] if len(ends) else s
+        s = s.copy()
+        s[:, :2] /= self.scale_factor
+        return s
+
+    def _sketch(self, rows: np.ndarray, tau: float, prefix_len: int, finished: bool, z: np.ndarray | None) -> Sketch:
+        out = rows.copy()
+        out[:, :2] *= self.scale_factor
+        if len(out):
+            out[-1, 2:] = (0, 1, 0)
+        return Sketch(frozen_array(out), self.origin, float(tau), prefix_len, bool(finished),
+                      None if z is None else frozen_array(z.astype(np.float32)))
+
+    # ------------------------------------------------------------------ the decoder loop
+    def _generate(self, prefix: np.ndarray, z: np.ndarray | None, steps: int, tau: float,
+                  rng: np.random.Generator, until_end: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Run B decoders over [S_0, prefix...] then sample `steps` points in one batch.
+
+        prefix: (B, T, 5) normalised; z: (B, Nz) or None. Returns rows (B, steps, 5) and lengths (B,).
+        until_end=False keeps stepping after every drawing ended (benchmarks time all `steps`).
+        """
+        import torch
+
+        if not 0.0 < tau <= 1.0:
+            raise ValueError(f"tau must be in (0, 1], got {tau}")
+        model, b = self.model, prefix.shape[0]
+        m = model.config.num_mixture
+        start = np.zeros((b, 1, 5), dtype=np.float32)
+        start[:, 0, 2] = 1.0
+        inputs = torch.from_numpy(np.concatenate([start, prefix], axis=1)).to(self.device)
+        zt = None if z is None or not model.config.conditional else torch.from_numpy(z).to(self.device)
+        rows = np.tile(END, (b, steps, 1))
+        lengths = np.full(b, steps)
+        finished = np.zeros(b, dtype=bool)
+        with torch.inference_mode():
+            y, state = model.decode(inputs, zt)
+            y_last = y[:, -1].cpu().numpy()
+            fast = _NumpyDecoder(model, z, state) if self.device == "cpu" else None
+            for t in range(steps):
+                point = sample_step(y_last, m, tau, rng)
+                done = (point[:, 4] > 0.5) & ~finished
+                lengths[done] = t
+                finished |= done
+                point[finished] = END
+                rows[:, t] = point
+                if until_end and finished.all():
+                    break
+                if fast is not None:
+                    y_last = fast.step(point)
+                    continue
+                x = torch.from_numpy(point)[:, None, :].to(self.device)
+                if zt is not None:
+                    x = torch.cat([x, zt[:, None, :]], dim=-1)
+                h, state = model.decoder.lstm(x, state)
+                y_last = model.fc_out(h[:, 0]).cpu().numpy()
+        return rows, lengths
+
+    def _z(self, n: int, z: np.ndarray | None, rng: np.random.Generator) -> np.ndarray | None:
+        if not self.conditional:
+            return None
+        if z is None:
+            return rng.standard_normal((n, self.config.z_size)).astype(np.float32)
+        z = np.asarray(z, dtype=np.float32).reshape(-1, self.config.z_size)
+        return np.repeat(z, n, axis=0) if len(z) == 1 and n > 1 else z
+
+    # ------------------------------------------------------------------ public API
+    def sample(self, n: int = 1, tau: float = 0.5, steps: int = 250, z: np.ndarray | None = None,
+               seed: int | None = None) -> tuple[Sketch, ...]:
+        """n drawings from nothing in one batch. z: float[Nz] or float[n, Nz]; default z ~ N(0, I)."""
+        self._require()
+        rng = np.random.default_rng(seed)
+        zs = self._z(n, z, rng)
+        b = n if zs is None else len(zs)
+        rows, lengths = self._generate(np.zeros((b, 0, 5), np.float32), zs, steps, tau, rng)
+        return tuple(self._sketch(rows[i, :lengths[i]], tau, 0, lengths[i] < steps, None if zs is None else zs[i])
+                     for i in range(b))
+
+    def complete(self, prefix_strokes: np.ndarray, n_completions: int = 6, tau: float = 0.5, steps: int = 250,
+                 seed: int | None = None) -> tuple[Sketch, ...]:
+        """Finish a started drawing n ways in ONE batched decoder call.
+
+        prefix_strokes: float[T, 5] (or stroke-3 [T, 3]) in canvas units. A VAE encodes the prefix and
+        draws one z per completion from N(mu, sigma); a decoder-only model just continues. Each Sketch
+        holds prefix + continuation; prefix_len = T.
+        """
+        self._require()
+        rng = np.random.default_rng(seed)
+        prefix = self._normalise(prefix_strokes)
+        zs = None
+        if self.conditional:
+            mu, sigma = self._encode_stats(prefix) if len(prefix) else (np.zeros(self.config.z_size, np.float32),
+                                                                         np.ones(self.config.z_size, np.float32))
+            zs = (mu + sigma * rng.standard_normal((n_completions, len(mu)))).astype(np.float32)
+        batch = np.repeat(prefix[None], n_completions, axis=0)
+        rows, lengths = self._generate(batch, zs, steps, tau, rng)
+        return tuple(self._sketch(np.concatenate([prefix, rows[i, :lengths[i]]]), tau, len(prefix),
+                                  lengths[i] < steps, None if zs is None else zs[i]) for i in range(n_completions))
+
+    def _encode_stats(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        n = self.config.max_seq_len
+        s = s[:n]
+        padded = np.tile(END, (1, n, 1))
+        padded[0, : len(s)] = s
+        if len(s):
+            padded[0, len(s) - 1, 2:] = (0, 1, 0)
+        with torch.inference_mode():
+            mu, sigma_hat = self.model.encode(torch.from_numpy(padded).to(self.device),
+                                              torch.tensor([max(1, len(s))]))
+        return mu[0].cpu().numpy(), np.exp(sigma_hat[0].cpu().numpy() / 2)
+
+    def encode(self, strokes: np.ndarray) -> np.ndarray:
+        """A drawing (float[T, 5] or [T, 3], canvas units; the first N_max rows are used) -> z = mu, float32[Nz]."""
+        self._require()
+        if not self.conditional:
+            raise EngineError("this is a decoder-only sketch-rnn: it has no encoder (load a VAE model)")
+        s = self._normalise(strokes)
+        if not len(s):
+            raise ValueError("cannot encode an empty drawing")
+        return self._encode_stats(s)[0].astype(np.float32)
+
+    def decode(self, z: np.ndarray, tau: float = 0.1, steps: int = 250, seed: int | None = None) -> tuple[Sketch, ...]:
+        """Draw from latent vectors z: float[Nz] or float[K, Nz] (one batched call)."""
+        self._require()
+        z = np.asarray(z, dtype=np.float32).reshape(-1, self.config.z_size)
+        return self.sample(len(z), tau, steps, z, seed)
+
+    def interpolate(self, z1: np.ndarray, z2: np.ndarray, k: int = 8, tau: float = 0.1, steps: int = 250,
+                    seed: int | None = None) -> tuple[Sketch, ...]:
+        """k drawings along the spherical interpolation (slerp) from z1 to z2, both ends included."""
+        return self.decode(slerp(np.asarray(z1, np.float32), np.asarray(z2, np.float32), k), tau, steps, seed)
+
+    def infer(self, strokes: np.ndarray) -> tuple[Sketch, ...]:
+        """Engine protocol entry point: six completions of `strokes` at tau 0.5."""
+        return self.complete(strokes, 6, 0.5)
+
+
+def slerp(z1: np.ndarray, z2: np.ndarray, k: int) -> np.ndarray:
+    """k points float32[k, Nz] on the great circle from z1 to z2 (linear when they are parallel)."""
+    t = np.linspace(0.0, 1.0, k, dtype=np.float64)[:, None]
+    a, b = z1.astype(np.float64), z2.astype(np.float64)
+    cos = np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:
+        return ((1 - t) * a + t * b).astype(np.float32)
+    return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)).astype(np.float32)

@@ -143,6 +143,9 @@ def add_folder(folder: Path, out: Path | None = None, max_side: int = 640) -> in
 
 
 def write_index(out: Path, rows: list[dict]) -> Path:
+    """Write index.json with rows in a fixed order (source order of SOURCES, then user folders; file)."""
+    order = {s.tag: i for i, s in enumerate(SOURCES)}
+    rows = sorted(rows, key=lambda r: (order.get(r["source"], len(order)), r["source"], r["file"]))
     categories = sorted({r["category"] for r in rows})
     path = out / "index.json"
     path.write_text(json.dumps({"categories": categories, "photos": rows}, indent=1))

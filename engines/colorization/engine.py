@@ -1,9 +1,164 @@
-"""placeholder"""
+"""ColorizationEngine: gray (or colour) image in, colorized image out, at the input's resolution.
+
+The net runs on a downscaled copy (longer side = config.infer_size) and predicts a*b*; the chroma
+is upsampled (bilinear) and put together with the full-resolution lightness L, so edges stay sharp.
+The paper's global-feature transfer: pass `global_from=` another image (or precomputed features
+from `global_features`) and its global priors steer the colours of `image`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 
-def read_weights(path: Path) -> dict[str, Any]:
-    import torch
-    p = torch.load(path, map_location="cpu", weights_only=True)
-    return p
+from engines.base import EngineError, frozen_array
+from engines.colorization.config import ColorizationConfig
+from engines.colorization.lab import bgr_to_lab, lab_to_bgr, to_gray_bgr, unit_to_ab
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "weights" / "colorization.pt"
+
+
+@dataclass(frozen=True)
+class ColorizationResult:
+    """colorized / gray: uint8 (H, W, 3) BGR at the input's resolution (gray = lightness only).
+    ab: float32 (h, w, 2) predicted a*b* in Lab units at the net's resolution (longer side = infer_size).
+    class_probs: float32 (C,) softmax of the class head (None for the ablation model);
+    top_classes: up to 3 (category, probability) pairs, best first. ms: wall time of infer."""
+
+    colorized: np.ndarray
+    gray: np.ndarray
+    ab: np.ndarray
+    class_probs: np.ndarray | None
+    top_classes: tuple[tuple[str, float], ...]
+    ms: float
+
+
+def read_weights(path: str | Path) -> dict[str, Any]:
+    """Read a colorization weights file (exported, or a training run's last.pt) with weights_only.
+
+    Returns {"config": dict, "state_dict": {name: tensor}, "categories": [...], "meta": {...}}.
+    Raises EngineError for a missing, damaged or foreign file.
+    """
+    from engines.training import load_checkpoint
+
+    payload = load_checkpoint(Path(path))  # EngineError when missing / damaged / not ours
+    if "task" in payload:  # a training checkpoint: the task's state holds model + config
+        task = payload["task"]
+        payload = {"config": task.get("config"), "state_dict": task.get("model"),
+                   "categories": task.get("categories", []), "meta": {"step": payload.get("step")}}
+    if not isinstance(payload.get("config"), dict) or not isinstance(payload.get("state_dict"), dict):
+        raise EngineError(f"{Path(path).name} is a PaperZoo file but not colorization weights")
+    return payload
+
+
+class ColorizationEngine:
+    """Iizuka et al. colorizer. `load` once, then `infer` from one worker thread at a time."""
+
+    def __init__(self) -> None:
+        self.device = "cpu"
+        self.config: ColorizationConfig | None = None
+        self.categories: list[str] = []
+        self.meta: dict[str, Any] = {}
+        self._model: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def has_global(self) -> bool:
+        return self.config is not None and self.config.use_global
+
+    def load(self, weights: str | Path | None = None, device: str = "cpu") -> None:
+        """Load weights (default: the shipped assets/weights/colorization.pt) onto `device`."""
+        import torch
+
+        from engines.colorization.model import LetThereBeColorNet
+
+        path = Path(weights) if weights is not None else SHIPPED_WEIGHTS
+        payload = read_weights(path)
+        try:
+            config = ColorizationConfig(**payload["config"])
+            model = LetThereBeColorNet(config)
+            model.load_state_dict(payload["state_dict"])
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise EngineError(f"{path.name} does not match the colorization network ({exc})") from exc
+        self.device = device
+        self._model = model.to(torch.device(device)).eval()
+        self.config = config
+        self.categories = list(payload.get("categories") or [])
+        self.meta = dict(payload.get("meta") or {})
+
+    def _require(self) -> tuple[Any, ColorizationConfig]:
+        if self._model is None or self.config is None:
+            raise EngineError("no colorization weights are loaded; call load() first")
+        return self._model, self.config
+
+    def _l_tensor(self, l_channel: np.ndarray) -> Any:
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(l_channel / 100.0, dtype=np.float32))[None, None].to(self.device)
+
+    def global_features(self, image: np.ndarray) -> np.ndarray:
+        """The global net's feature of an image: float32 (256w,). EngineError for the ablation model."""
+        import torch
+
+        model, c = self._require()
+        if not c.use_global:
+            raise EngineError("this model was trained without the global branch (the ablation)")
+        bgr = to_gray_bgr(image)
+        small = cv2.resize(bgr, (c.global_size, c.global_size), interpolation=cv2.INTER_AREA)
+        with torch.inference_mode():
+            feat, _ = model.global_features(self._l_tensor(bgr_to_lab(small)[..., 0]))
+        return frozen_array(feat[0].float().cpu().numpy())
+
+    def infer(self, image: np.ndarray, global_from: np.ndarray | None = None,
+              global_feature: np.ndarray | None = None) -> ColorizationResult:
+        """Colorize `image` (uint8 gray (H, W) or BGR/BGRA (H, W, C)); its own colours are ignored.
+
+        global_from: another image whose global features replace this image's own (transfer);
+        global_feature: a precomputed float32 (256w,) from `global_features` (takes precedence).
+        """
+        import torch
+
+        t0 = time.perf_counter()
+        model, c = self._require()
+        bgr = to_gray_bgr(image)
+        h, w = bgr.shape[:2]
+        lab = bgr_to_lab(bgr)
+        scale = c.infer_size / max(h, w)
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        small_l = cv2.resize(lab[..., 0], size, interpolation=cv2.INTER_AREA)
+        probs = None
+        with torch.inference_mode():
+            l_local = self._l_tensor(small_l)
+            feat = None
+            if c.use_global:
+                if global_feature is None and global_from is not None:
+                    global_feature = self.global_features(global_from)
+                if global_feature is None:
+                    glob_l = cv2.resize(lab[..., 0], (c.global_size, c.global_size), interpolation=cv2.INTER_AREA)
+                    feat, logits = model.global_features(self._l_tensor(glob_l))
+                    probs = torch.softmax(logits[0].float(), 0).cpu().numpy()
+                else:
+                    feat = torch.from_numpy(np.array(global_feature, np.float32))[None].to(self.device)
+            ab_unit = model.colorize_with(l_local, feat)[0].float().cpu().numpy().transpose(1, 2, 0)
+        ab = unit_to_ab(ab_unit).astype(np.float32)  # (h, w, 2) Lab units
+        out = np.empty_like(lab)
+        out[..., 0] = lab[..., 0]
+        out[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)
+        gray = lab.copy()
+        gray[..., 1:] = 0.0
+        top: tuple[tuple[str, float], ...] = ()
+        if probs is not None and self.categories:
+            order = np.argsort(probs)[::-1][:3]
+            top = tuple((self.categories[i], float(probs[i])) for i in order if i < len(self.categories))
+        return ColorizationResult(
+            colorized=frozen_array(lab_to_bgr(out)), gray=frozen_array(lab_to_bgr(gray)), ab=frozen_array(ab),
+            class_probs=frozen_array(probs.astype(np.float32)) if probs is not None else None,
+            top_classes=top, ms=(time.perf_counter() - t0) * 1000.0)

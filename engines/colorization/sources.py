@@ -87,7 +87,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         _deb("gcompris-qt-data 3.1-2", "g/gcompris-qt/gcompris-qt-data_3.1-2_all.deb",
              "e9cf06ab2105529068df73085784e835d2ff03f870d2a8091f09125d40abac9f", 44196292),
         r"\.rcc/.*\.(png|jpe?g|webp)$", "GPL-3+",
-        exclude=r"paintings|puzzle|draw|/menu|/core|tux|background|icon|button|clickgame|erase\.rcc",
+        exclude=r"paint|puzzle|draw|/menu|/core|tux|background|icon|button|clickgame|erase\.rcc|/lang|/details|gogh|gauguin",
         category=_gcompris_category, max_side=640),
     PhotoSource(
         "tiktok_interiors",
@@ -137,7 +137,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         "opencv_samples",
         _deb("opencv-doc 4.6.0+dfsg-12", "o/opencv/opencv-doc_4.6.0+dfsg-12_all.deb",
              "4b12681df35878207ac7097dc66184b2ae552e4bf4ddd2af04a0f03ed0b8682a", 95715012),
-        r"/examples/data/[^/]+\.(png|jpe?g)$", "BSD-3 / Apache-2.0", category=_fixed("misc")),
+        r"/examples/data/[^/]+\.(png|jpe?g)$", "BSD-3 / Apache-2.0", exclude=r"starry|graf|mosaic", category=_fixed("misc")),
     PhotoSource(
         "skimage",
         Archive("PyPI scikit-image 0.26.0 (cp311 manylinux wheel)",

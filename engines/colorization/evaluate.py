@@ -1,0 +1,138 @@
+"""Validation figures for colorization weights, next to two baselines.
+
+    python -m engines.colorization.evaluate [WEIGHTS ...] [--size 256] [--samples out.png] [--json out.json]
+
+Each validation photo's centred square (over mid grey for cut-outs), resized to size x size, is
+turned gray and colorized through `ColorizationEngine.infer`. Figures, averaged over photos:
+  chroma_mse   mean over pixels of ((a - a*)^2 + (b - b*)^2) / 2 in the net's [0, 1] units
+               (a*b* / 256; multiply by 65,536 for Lab units squared)
+  psnr_db      PSNR of the uint8 BGR image against the true colours (dB)
+  colourfulness Hasler-Suesstrunk M, and its ratio to the true images' M
+Baselines: "gray" (the lightness-only image, a* = b* = 0) and "mean chroma" (every pixel gets the
+training set's mean a*b*).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engines.colorization.lab import ab_to_unit, bgr_to_lab, colourfulness, lab_to_bgr
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR (dB) between two uint8 images of the same shape."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 99.0 if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+
+
+def figures(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, float]:
+    """pred/truth: uint8 BGR (S, S, 3) lists -> averaged chroma_mse, psnr_db, colourfulness (+ ratio)."""
+    mse, ps, col, col_t = [], [], [], []
+    for p, t in zip(pred, truth, strict=True):
+        d = ab_to_unit(bgr_to_lab(p)[..., 1:]) - ab_to_unit(bgr_to_lab(t)[..., 1:])
+        mse.append(float(np.mean(d**2)))
+        ps.append(psnr(p, t))
+        col.append(colourfulness(p))
+        col_t.append(colourfulness(t))
+    return {"chroma_mse": float(np.mean(mse)), "psnr_db": float(np.mean(ps)),
+            "colourfulness": float(np.mean(col)), "colourfulness_ratio": float(np.mean(col) / max(1e-9, np.mean(col_t)))}
+
+
+def validation_images(size: int = 256, root: Path | None = None) -> list[np.ndarray]:
+    """The fixed validation views: uint8 BGR (size, size, 3), in index order."""
+    from engines.colorization.data import PhotoSet
+
+    val = PhotoSet("val", root)
+    return [cv2.resize(val.center_crop(i), (size, size), interpolation=cv2.INTER_AREA) for i in range(len(val))]
+
+
+def mean_train_chroma(root: Path | None = None) -> np.ndarray:
+    """The training split's mean a*b* (Lab units), float32 (2,), over 64 x 64 centred squares."""
+    from engines.colorization.data import PhotoSet
+
+    train = PhotoSet("train", root)
+    abs_ = [bgr_to_lab(cv2.resize(train.center_crop(i), (64, 64), interpolation=cv2.INTER_AREA))[..., 1:]
+            .reshape(-1, 2).mean(0) for i in range(len(train))]
+    return np.mean(abs_, axis=0).astype(np.float32)
+
+
+def with_chroma(image: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """image's lightness with a constant a*b* (Lab units, (2,)) -> uint8 BGR."""
+    lab = bgr_to_lab(image)
+    lab[..., 1:] = ab
+    return lab_to_bgr(lab)
+
+
+def evaluate(weights: list[Path], size: int = 256, root: Path | None = None,
+             samples: Path | None = None, n_samples: int = 8) -> dict[str, dict[str, float]]:
+    """Figures for each weights file and the two baselines on the validation photos."""
+    from engines.colorization.engine import ColorizationEngine
+
+    truth = validation_images(size, root)
+    mean_ab = mean_train_chroma(root)
+    gray = [with_chroma(t, np.zeros(2, np.float32)) for t in truth]
+    results = {"gray": figures(gray, truth), "mean chroma": figures([with_chroma(t, mean_ab) for t in truth], truth)}
+    rows = [gray]
+    for path in weights:
+        engine = ColorizationEngine()
+        engine.load(path)
+        preds = [engine.infer(g).colorized for g in gray]
+        name = Path(path).stem + ("" if engine.has_global else " (no global)")
+        results[name] = figures(preds, truth)
+        rows.append(preds)
+    rows.append(truth)
+    for r in results.values():
+        r["n"] = len(truth)
+    if samples is not None:
+        save_samples(samples, rows, n_samples)
+    return results
+
+
+def save_samples(path: Path, rows: list[list[np.ndarray]], n: int, tile: int = 160) -> None:
+    """A grid: one row per method (gray, each model, truth), one column per validation photo."""
+    picks = np.linspace(0, len(rows[0]) - 1, min(n, len(rows[0]))).round().astype(int)
+    grid = np.vstack([np.hstack([cv2.resize(row[i], (tile, tile), interpolation=cv2.INTER_AREA) for i in picks])
+                      for row in rows])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), grid)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engines.base import EngineError
+    from engines.colorization.engine import SHIPPED_WEIGHTS
+
+    p = argparse.ArgumentParser(prog="python -m engines.colorization.evaluate", description=__doc__.split("\n")[0])
+    p.add_argument("weights", nargs="*", type=Path, help="weights files (default: the shipped model)")
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--samples", type=Path, help="write a picture: gray / each model / truth")
+    p.add_argument("--n-samples", type=int, default=8)
+    p.add_argument("--json", type=Path)
+    p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(a.threads)
+    try:
+        res = evaluate(a.weights or [SHIPPED_WEIGHTS], a.size, samples=a.samples, n_samples=a.n_samples)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    base = res["mean chroma"]["chroma_mse"]
+    print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")
+    for name, r in res.items():
+        print(f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% {r['psnr_db']:8.2f} "
+              f"{r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}")
+    print(f"({res['gray']['n']:.0f} validation photos at {a.size}x{a.size})")
+    if a.json:
+        a.json.write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

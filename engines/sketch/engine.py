@@ -268,18 +268,23 @@ class SketchEngine:
                      for i in range(b))
 
     def complete(self, prefix_strokes: np.ndarray, n_completions: int = 6, tau: float = 0.5, steps: int = 250,
-                 seed: int | None = None) -> tuple[Sketch, ...]:
+                 seed: int | None = None, latent: str = "prefix") -> tuple[Sketch, ...]:
         """Finish a started drawing n ways in ONE batched decoder call.
 
-        prefix_strokes: float[T, 5] (or stroke-3 [T, 3]) in canvas units. A VAE encodes the prefix and
-        draws one z per completion from N(mu, sigma); a decoder-only model just continues. Each Sketch
-        holds prefix + continuation; prefix_len = T.
+        prefix_strokes: float[T, 5] (or stroke-3 [T, 3]) in canvas units. For a VAE, latent="prefix"
+        encodes the prefix and draws one z per completion from N(mu, sigma); latent="prior" draws
+        z ~ N(0, I) (more varied). A decoder-only model just continues. Each Sketch holds
+        prefix + continuation; prefix_len = T.
         """
         self._require()
+        if latent not in ("prefix", "prior"):
+            raise ValueError(f"latent must be 'prefix' or 'prior', got {latent!r}")
         rng = np.random.default_rng(seed)
         prefix = self._normalise(prefix_strokes)
         zs = None
-        if self.conditional:
+        if self.conditional and latent == "prior":
+            zs = rng.standard_normal((n_completions, self.config.z_size)).astype(np.float32)
+        elif self.conditional:
             mu, sigma = self._encode_stats(prefix) if len(prefix) else (np.zeros(self.config.z_size, np.float32),
                                                                          np.ones(self.config.z_size, np.float32))
             zs = (mu + sigma * rng.standard_normal((n_completions, len(mu)))).astype(np.float32)
@@ -323,9 +328,25 @@ class SketchEngine:
         """k drawings along the spherical interpolation (slerp) from z1 to z2, both ends included."""
         return self.decode(slerp(np.asarray(z1, np.float32), np.asarray(z2, np.float32), k), tau, steps, seed)
 
+    def train(self, dataset: str, config: Any = None, stop: Any = lambda: False, total_steps: int = 2000,
+              **kwargs: Any) -> Any:
+        """Engine protocol: a generator of TrainStep training a fresh model on 'kanji', 'icons' or a
+        QuickDraw .npz (see engines.sketch.train.train_iter for kwargs). Does not touch the loaded model;
+        load the exported run_dir/sketch.pt (the last step's `checkpoint`) to draw with the result."""
+        from engines.sketch.config import SketchRNNConfig
+        from engines.sketch.train import train_iter
+
+        return train_iter(dataset, config or SketchRNNConfig(), stop, total_steps, **kwargs)
+
     def infer(self, strokes: np.ndarray) -> tuple[Sketch, ...]:
         """Engine protocol entry point: six completions of `strokes` at tau 0.5."""
         return self.complete(strokes, 6, 0.5)
+
+
+def shipped_weights() -> dict[str, Path]:
+    """The weights we ship: {'kanji': .../assets/weights/sketch_kanji.pt, 'icons': ...} (existing files only)."""
+    root = Path(__file__).resolve().parents[2] / "assets" / "weights"
+    return {n: root / f"sketch_{n}.pt" for n in ("kanji", "icons") if (root / f"sketch_{n}.pt").is_file()}
 
 
 def slerp(z1: np.ndarray, z2: np.ndarray, k: int) -> np.ndarray:

@@ -14,14 +14,14 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from engines.base import EngineError
+from engines.base import EngineError, TrainStep
 from engines.sketch.config import SketchRNNConfig
 from engines.sketch.data import BOX, StrokeSet, load_dataset
 from engines.sketch.model import SketchRNN, kl_weight_at, total_loss
@@ -165,6 +165,49 @@ def export_weights(payload: dict[str, Any], path: str | Path) -> Path:
 
     save_checkpoint(Path(path), payload)  # atomic; adds the checkpoint format key, which load ignores
     return Path(path)
+
+
+def train_iter(dataset: str | StrokeSet, config: SketchRNNConfig, stop: Callable[[], bool], total_steps: int,
+               eval_every: int = 250, checkpoint_every: int = 200, run_dir: Path | None = None,
+               resume: str | Path | None = None, device: str = "cpu", preview_every: int = 0) -> Iterator[TrainStep]:
+    """Train live (for the tab): yields TrainStep with losses loss, L_R, L_KL, L_s, L_p, kl_weight.
+
+    Evaluated steps carry valid_* metrics; with preview_every > 0, every preview_every-th step
+    carries a BGR uint8 preview of four samples at tau 0.5. When the run ends (or `stop()`), the
+    weights are exported to run_dir/sketch.pt, which SketchEngine.load reads; the last TrainStep's
+    `checkpoint` names that file.
+    """
+    from dataclasses import replace
+
+    from engines.training import LoopSettings, new_run_dir, run_training
+
+    data = load_dataset(dataset) if isinstance(dataset, str) else dataset
+    task = SketchTrainTask(config, data, device)
+    run_dir = Path(resume).parent if resume else Path(run_dir) if run_dir else new_run_dir("sketch")
+    settings = LoopSettings(total_steps, eval_every, checkpoint_every)
+    last: TrainStep | None = None
+    for ts in run_training(task, settings, run_dir, stop, config, resume):
+        if preview_every and ts.step % preview_every == 0:
+            ts = replace(ts, preview=_preview(task))
+        if last is not None:
+            yield last
+        last = ts
+    if last is not None:
+        out = export_weights(task.weights_payload(last.metrics), run_dir / "sketch.pt")
+        yield replace(last, checkpoint=str(out), message=(last.message + f" weights: {out}").strip())
+
+
+def _preview(task: SketchTrainTask) -> np.ndarray:
+    """Four samples (tau 0.5) of the model being trained, as one BGR image."""
+    from engines.sketch.engine import SketchEngine
+    from engines.sketch.render import grid, render
+
+    eng = SketchEngine()
+    eng.model = SketchRNN(task.config)
+    eng.model.load_state_dict(task.model.state_dict())
+    eng.model.eval()
+    eng.scale_factor, eng.origin, eng.canvas_size = task.scale, (BOX / 2, BOX / 2), BOX
+    return grid([render(s.polylines(), 96) for s in eng.sample(4, 0.5, 150, seed=0)], 4)
 
 
 def _bar(frac: float, width: int = 24) -> str:

@@ -100,3 +100,18 @@ def test_kl_annealing_and_floor():
 def test_config_validation(bad):
     with pytest.raises(ValueError):
         SketchRNNConfig(**bad)
+
+
+def test_train_iter_yields_steps_preview_and_loadable_weights(tmp_path):
+    from engines.sketch.engine import SketchEngine
+    from engines.sketch.train import train_iter
+
+    steps = list(train_iter(_toy_set(), SketchRNNConfig.tiny(), lambda: False, total_steps=4, eval_every=2,
+                            checkpoint_every=0, run_dir=tmp_path / "run", preview_every=2))
+    assert [s.step for s in steps] == [1, 2, 3, 4]
+    assert {"L_R", "L_KL", "kl_weight", "loss"} <= set(steps[0].losses)
+    assert steps[1].evaluated and "valid_L_R" in steps[1].metrics
+    assert steps[1].preview is not None and steps[1].preview.dtype == np.uint8 and steps[1].preview.ndim == 3
+    eng = SketchEngine()
+    eng.load(steps[-1].checkpoint)
+    assert eng.info["step"] == 4 and len(eng.sample(2, 0.5, 10, seed=0)) == 2

@@ -67,12 +67,24 @@ def bench_records(threads: int = 1, rounds: int = 15, weights: Path | None = SHI
             eng._generate(np.repeat(p[None], 6, axis=0), zs, 250, 0.5, rng, until_end=False)  # noqa: SLF001
 
         out = []
-        for name, fn, extra in (("sketch.sample250", sample250, {"batch": 1, "steps": 250}),
-                                ("sketch.complete6", complete6, {"batch": 6, "steps": "until all end (<=250)"}),
-                                ("sketch.complete6_250", complete6_full, {"batch": 6, "steps": 250})):
+        for name, fn, extra in (
+            ("sketch.sample250", sample250, {"batch": 1, "steps": 250}),
+            ("sketch.complete6", complete6, {"batch": 6, "steps": "until all end (<=250)"}),
+            ("sketch.complete6_250", complete6_full, {"batch": 6, "steps": 250}),
+        ):
             ts = _times(fn, rounds)
-            out.append({"name": name, "device": "cpu", "threads": threads, "median_ms": round(statistics.median(ts), 2),
-                        "min_ms": round(min(ts), 2), "rounds": rounds, "weights": label, **extra})
+            out.append(
+                {
+                    "name": name,
+                    "device": "cpu",
+                    "threads": threads,
+                    "median_ms": round(statistics.median(ts), 2),
+                    "min_ms": round(min(ts), 2),
+                    "rounds": rounds,
+                    "weights": label,
+                    **extra,
+                }
+            )
         return out
     finally:
         torch.set_num_threads(old)

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from engines.base import EngineError, frozen_array
-from engines.sketch.strokes import polylines_to_stroke3, simplify_polylines, stroke3_to_stroke5, stroke5_to_polylines
+from engines.sketch.sampling import NumpyDecoder, sample_step, slerp
+from engines.sketch.strokes import (
+    polylines_to_stroke3,
+    simplify_polylines,
+    stroke3_to_stroke5,
+    stroke5_to_polylines,
+)
 
 END = np.array([0, 0, 0, 0, 1], dtype=np.float32)
 
@@ -41,83 +47,6 @@ class Sketch:
     def polylines(self) -> list[np.ndarray]:
         """Absolute canvas coordinates, one float32[n, 2] per pen-down stroke."""
         return stroke5_to_polylines(self.strokes, self.origin)
-
-
-def _probs(logits: np.ndarray, tau: float) -> np.ndarray:
-    """Softmax of logits / tau along the last axis (B, K)."""
-    a = logits * (1.0 / tau)
-    a = np.exp(a - a.max(axis=-1, keepdims=True))
-    return a / a.sum(axis=-1, keepdims=True)
-
-
-def _pick(p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """One index per row of probabilities p (B, K) by inverse CDF with uniforms u (B,); exact argmax as tau -> 0."""
-    c = np.cumsum(p, axis=-1)
-    c[:, -1] = np.inf
-    return (c > u[:, None]).argmax(axis=-1)
-
-
-def sample_step(y: np.ndarray, num_mixture: int, tau: float, rng: np.random.Generator) -> np.ndarray:
-    """Draw one stroke-5 point per row from decoder outputs y (B, 6M + 3), normalised units.
-
-    Temperature as in the paper: mixture and pen logits are divided by tau, and sigma_x^2,
-    sigma_y^2 are multiplied by tau. Returns float32[B, 5] with one-hot pen state.
-    """
-    m, b = num_mixture, len(y)
-    u = rng.random((2, b))
-    n1, n2 = rng.standard_normal((2, b))
-    rows = np.arange(b)
-    j = _pick(_probs(y[:, :m], tau), u[0])
-    mu_x, mu_y, log_sx, log_sy, rho_hat = y[:, m:6 * m].reshape(b, 5, m)[rows, :, j].T
-    root = np.sqrt(tau)
-    rho = np.tanh(rho_hat)
-    out = np.zeros((b, 5), dtype=np.float32)
-    out[:, 0] = mu_x + np.exp(log_sx) * root * n1
-    out[:, 1] = mu_y + np.exp(log_sy) * root * (rho * n1 + np.sqrt(np.maximum(1 - rho * rho, 0.0)) * n2)
-    out[rows, 2 + _pick(_probs(y[:, 6 * m:], tau), u[1])] = 1.0
-    return out
-
-
-class _NumpyDecoder:
-    """The decoder LSTM + output layer stepped by hand on the CPU for sampling.
-
-    Gate arithmetic runs in numpy (no per-op dispatch cost). Matrix products: numpy for one row
-    (a gemv, ~2x faster than torch's call), torch for several rows (it honours
-    torch.set_num_threads; numpy's OpenBLAS gemm starts its own threads, ~30x slower for these
-    tiny products on a busy machine). The z part of the input projection and both biases are
-    folded into one constant per row.
-    """
-
-    def __init__(self, model, z: np.ndarray | None, state: tuple) -> None:  # noqa: ANN001
-        import torch
-
-        lstm = model.decoder.lstm
-        w_ih = lstm.weight_ih_l0.detach().cpu()  # (4H, 5 + Nz), gates i, f, g, o
-        self.w = torch.cat([lstm.weight_hh_l0.detach().cpu().T, w_ih[:, :5].T]).contiguous()  # (H + 5, 4H)
-        bias = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().cpu().numpy()
-        self.const = bias[None] + (z @ w_ih[:, 5:].numpy().T if z is not None else 0.0)  # (B, 4H)
-        self.w_out = model.fc_out.weight.detach().cpu().T.contiguous()  # (H, 6M + 3)
-        self.b_out = model.fc_out.bias.detach().cpu()
-        self.h = state[0][0].detach().cpu().numpy()  # (B, H)
-        self.c = state[1][0].detach().cpu().numpy()
-        self.hid = self.h.shape[1]
-        if len(self.h) == 1:
-            w, w_out, b_out = self.w.numpy(), self.w_out.numpy(), self.b_out.numpy()
-            self.mm = lambda a: a @ w
-            self.out = lambda a: a @ w_out + b_out
-        else:
-            self.mm = lambda a: torch.mm(torch.from_numpy(a), self.w).numpy()
-            self.out = lambda a: torch.addmm(self.b_out, torch.from_numpy(a), self.w_out).numpy()
-
-    def step(self, point: np.ndarray) -> np.ndarray:
-        """point (B, 5) -> y (B, 6M + 3) for the next point."""
-        g = self.mm(np.concatenate([self.h, point], axis=1)) + self.const
-        hh = self.hid
-        sig = 0.5 * np.tanh(0.5 * g[:, : 2 * hh]) + 0.5  # i, f
-        o = 0.5 * np.tanh(0.5 * g[:, 3 * hh:]) + 0.5
-        self.c = sig[:, hh:] * self.c + sig[:, :hh] * np.tanh(g[:, 2 * hh:3 * hh])
-        self.h = (o * np.tanh(self.c)).astype(np.float32)
-        return self.out(self.h)
 
 
 class SketchEngine:
@@ -146,10 +75,15 @@ class SketchEngine:
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
-            raise EngineError(f"{path.name} is damaged or not a PyTorch weights file ({type(exc).__name__})") from exc
+            raise EngineError(
+                f"{path.name} is damaged or not a PyTorch weights file ({type(exc).__name__})"
+            ) from exc
         if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
-            hint = " (a training checkpoint: export it with `python -m engines.sketch.train --export-from`)" \
-                if isinstance(payload, dict) and "task" in payload else ""
+            hint = (
+                " (a training checkpoint: export it with `python -m engines.sketch.train --export-from`)"
+                if isinstance(payload, dict) and "task" in payload
+                else ""
+            )
             raise EngineError(f"{path.name} is not a sketch-rnn weights file{hint}")
         try:
             config = SketchRNNConfig.from_dict(payload["config"])
@@ -195,17 +129,32 @@ class SketchEngine:
         s[:, :2] /= self.scale_factor
         return s
 
-    def _sketch(self, rows: np.ndarray, tau: float, prefix_len: int, finished: bool, z: np.ndarray | None) -> Sketch:
+    def _sketch(
+        self, rows: np.ndarray, tau: float, prefix_len: int, finished: bool, z: np.ndarray | None
+    ) -> Sketch:
         out = rows.copy()
         out[:, :2] *= self.scale_factor
         if len(out):
             out[-1, 2:] = (0, 1, 0)
-        return Sketch(frozen_array(out), self.origin, float(tau), prefix_len, bool(finished),
-                      None if z is None else frozen_array(z.astype(np.float32)))
+        return Sketch(
+            frozen_array(out),
+            self.origin,
+            float(tau),
+            prefix_len,
+            bool(finished),
+            None if z is None else frozen_array(z.astype(np.float32)),
+        )
 
     # ------------------------------------------------------------------ the decoder loop
-    def _generate(self, prefix: np.ndarray, z: np.ndarray | None, steps: int, tau: float,
-                  rng: np.random.Generator, until_end: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def _generate(
+        self,
+        prefix: np.ndarray,
+        z: np.ndarray | None,
+        steps: int,
+        tau: float,
+        rng: np.random.Generator,
+        until_end: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run B decoders over [S_0, prefix...] then sample `steps` points in one batch.
 
         prefix: (B, T, 5) normalised; z: (B, Nz) or None. Returns rows (B, steps, 5) and lengths (B,).
@@ -227,7 +176,7 @@ class SketchEngine:
         with torch.inference_mode():
             y, state = model.decode(inputs, zt)
             y_last = y[:, -1].cpu().numpy()
-            fast = _NumpyDecoder(model, z, state) if self.device == "cpu" else None
+            fast = NumpyDecoder(model, z, state) if self.device == "cpu" else None
             for t in range(steps):
                 point = sample_step(y_last, m, tau, rng)
                 done = (point[:, 4] > 0.5) & ~finished
@@ -256,19 +205,34 @@ class SketchEngine:
         return np.repeat(z, n, axis=0) if len(z) == 1 and n > 1 else z
 
     # ------------------------------------------------------------------ public API
-    def sample(self, n: int = 1, tau: float = 0.5, steps: int = 250, z: np.ndarray | None = None,
-               seed: int | None = None) -> tuple[Sketch, ...]:
+    def sample(
+        self,
+        n: int = 1,
+        tau: float = 0.5,
+        steps: int = 250,
+        z: np.ndarray | None = None,
+        seed: int | None = None,
+    ) -> tuple[Sketch, ...]:
         """n drawings from nothing in one batch. z: float[Nz] or float[n, Nz]; default z ~ N(0, I)."""
         self._require()
         rng = np.random.default_rng(seed)
         zs = self._z(n, z, rng)
         b = n if zs is None else len(zs)
         rows, lengths = self._generate(np.zeros((b, 0, 5), np.float32), zs, steps, tau, rng)
-        return tuple(self._sketch(rows[i, :lengths[i]], tau, 0, lengths[i] < steps, None if zs is None else zs[i])
-                     for i in range(b))
+        return tuple(
+            self._sketch(rows[i, : lengths[i]], tau, 0, lengths[i] < steps, None if zs is None else zs[i])
+            for i in range(b)
+        )
 
-    def complete(self, prefix_strokes: np.ndarray, n_completions: int = 6, tau: float = 0.5, steps: int = 250,
-                 seed: int | None = None, latent: str = "prefix") -> tuple[Sketch, ...]:
+    def complete(
+        self,
+        prefix_strokes: np.ndarray,
+        n_completions: int = 6,
+        tau: float = 0.5,
+        steps: int = 250,
+        seed: int | None = None,
+        latent: str = "prefix",
+    ) -> tuple[Sketch, ...]:
         """Finish a started drawing n ways in ONE batched decoder call.
 
         prefix_strokes: float[T, 5] (or stroke-3 [T, 3]) in canvas units. For a VAE, latent="prefix"
@@ -285,13 +249,24 @@ class SketchEngine:
         if self.conditional and latent == "prior":
             zs = rng.standard_normal((n_completions, self.config.z_size)).astype(np.float32)
         elif self.conditional:
-            mu, sigma = self._encode_stats(prefix) if len(prefix) else (np.zeros(self.config.z_size, np.float32),
-                                                                         np.ones(self.config.z_size, np.float32))
+            mu, sigma = (
+                self._encode_stats(prefix)
+                if len(prefix)
+                else (np.zeros(self.config.z_size, np.float32), np.ones(self.config.z_size, np.float32))
+            )
             zs = (mu + sigma * rng.standard_normal((n_completions, len(mu)))).astype(np.float32)
         batch = np.repeat(prefix[None], n_completions, axis=0)
         rows, lengths = self._generate(batch, zs, steps, tau, rng)
-        return tuple(self._sketch(np.concatenate([prefix, rows[i, :lengths[i]]]), tau, len(prefix),
-                                  lengths[i] < steps, None if zs is None else zs[i]) for i in range(n_completions))
+        return tuple(
+            self._sketch(
+                np.concatenate([prefix, rows[i, : lengths[i]]]),
+                tau,
+                len(prefix),
+                lengths[i] < steps,
+                None if zs is None else zs[i],
+            )
+            for i in range(n_completions)
+        )
 
     def _encode_stats(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import torch
@@ -303,12 +278,13 @@ class SketchEngine:
         if len(s):
             padded[0, len(s) - 1, 2:] = (0, 1, 0)
         with torch.inference_mode():
-            mu, sigma_hat = self.model.encode(torch.from_numpy(padded).to(self.device),
-                                              torch.tensor([max(1, len(s))]))
+            mu, sigma_hat = self.model.encode(
+                torch.from_numpy(padded).to(self.device), torch.tensor([max(1, len(s))])
+            )
         return mu[0].cpu().numpy(), np.exp(sigma_hat[0].cpu().numpy() / 2)
 
     def encode(self, strokes: np.ndarray) -> np.ndarray:
-        """A drawing (float[T, 5] or [T, 3], canvas units; the first N_max rows are used) -> z = mu, float32[Nz]."""
+        """A drawing (float[T, 5] or [T, 3], canvas units; first N_max rows used) -> z = mu, float32[Nz]."""
         self._require()
         if not self.conditional:
             raise EngineError("this is a decoder-only sketch-rnn: it has no encoder (load a VAE model)")
@@ -317,19 +293,34 @@ class SketchEngine:
             raise ValueError("cannot encode an empty drawing")
         return self._encode_stats(s)[0].astype(np.float32)
 
-    def decode(self, z: np.ndarray, tau: float = 0.1, steps: int = 250, seed: int | None = None) -> tuple[Sketch, ...]:
+    def decode(
+        self, z: np.ndarray, tau: float = 0.1, steps: int = 250, seed: int | None = None
+    ) -> tuple[Sketch, ...]:
         """Draw from latent vectors z: float[Nz] or float[K, Nz] (one batched call)."""
         self._require()
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.config.z_size)
         return self.sample(len(z), tau, steps, z, seed)
 
-    def interpolate(self, z1: np.ndarray, z2: np.ndarray, k: int = 8, tau: float = 0.1, steps: int = 250,
-                    seed: int | None = None) -> tuple[Sketch, ...]:
+    def interpolate(
+        self,
+        z1: np.ndarray,
+        z2: np.ndarray,
+        k: int = 8,
+        tau: float = 0.1,
+        steps: int = 250,
+        seed: int | None = None,
+    ) -> tuple[Sketch, ...]:
         """k drawings along the spherical interpolation (slerp) from z1 to z2, both ends included."""
         return self.decode(slerp(np.asarray(z1, np.float32), np.asarray(z2, np.float32), k), tau, steps, seed)
 
-    def train(self, dataset: str, config: Any = None, stop: Any = lambda: False, total_steps: int = 2000,
-              **kwargs: Any) -> Any:
+    def train(
+        self,
+        dataset: str,
+        config: Any = None,
+        stop: Any = lambda: False,
+        total_steps: int = 2000,
+        **kwargs: Any,
+    ) -> Any:
         """Engine protocol: a generator of TrainStep training a fresh model on 'kanji', 'icons' or a
         QuickDraw .npz (see engines.sketch.train.train_iter for kwargs). Does not touch the loaded model;
         load the exported run_dir/sketch.pt (the last step's `checkpoint`) to draw with the result."""
@@ -344,17 +335,6 @@ class SketchEngine:
 
 
 def shipped_weights() -> dict[str, Path]:
-    """The weights we ship: {'kanji': .../assets/weights/sketch_kanji.pt, 'icons': ...} (existing files only)."""
+    """Shipped weights that exist: {'kanji': .../assets/weights/sketch_kanji.pt, 'icons': ...}."""
     root = Path(__file__).resolve().parents[2] / "assets" / "weights"
     return {n: root / f"sketch_{n}.pt" for n in ("kanji", "icons") if (root / f"sketch_{n}.pt").is_file()}
-
-
-def slerp(z1: np.ndarray, z2: np.ndarray, k: int) -> np.ndarray:
-    """k points float32[k, Nz] on the great circle from z1 to z2 (linear when they are parallel)."""
-    t = np.linspace(0.0, 1.0, k, dtype=np.float64)[:, None]
-    a, b = z1.astype(np.float64), z2.astype(np.float64)
-    cos = np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12)
-    omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    if omega < 1e-6:
-        return ((1 - t) * a + t * b).astype(np.float32)
-    return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)).astype(np.float32)

@@ -46,11 +46,19 @@ def gmm_params(y: torch.Tensor, num_mixture: int) -> tuple[torch.Tensor, ...]:
     """
     m = num_mixture
     pi_hat, mu_x, mu_y, s_x, s_y, rho_hat = torch.split(y[..., : 6 * m], m, dim=-1)
-    return (F.log_softmax(pi_hat, dim=-1), mu_x, mu_y, s_x, s_y, torch.tanh(rho_hat), y[..., 6 * m:])
+    return (F.log_softmax(pi_hat, dim=-1), mu_x, mu_y, s_x, s_y, torch.tanh(rho_hat), y[..., 6 * m :])
 
 
-def gmm_log_prob(dx: torch.Tensor, dy: torch.Tensor, log_pi: torch.Tensor, mu_x: torch.Tensor,
-                 mu_y: torch.Tensor, log_sx: torch.Tensor, log_sy: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
+def gmm_log_prob(
+    dx: torch.Tensor,
+    dy: torch.Tensor,
+    log_pi: torch.Tensor,
+    mu_x: torch.Tensor,
+    mu_y: torch.Tensor,
+    log_sx: torch.Tensor,
+    log_sy: torch.Tensor,
+    rho: torch.Tensor,
+) -> torch.Tensor:
     """log sum_j pi_j N(dx, dy | mu_j, sigma_j, rho_j) (paper eq. 3 inside the log). dx, dy: (...)."""
     dx, dy = dx.unsqueeze(-1), dy.unsqueeze(-1)
     zx = (dx - mu_x) * torch.exp(-log_sx)
@@ -61,8 +69,13 @@ def gmm_log_prob(dx: torch.Tensor, dy: torch.Tensor, log_pi: torch.Tensor, mu_x:
     return torch.logsumexp(log_pi + log_n, dim=-1)
 
 
-def reconstruction_loss(y: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor,
-                        num_mixture: int, norm_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def reconstruction_loss(
+    y: torch.Tensor,
+    target: torch.Tensor,
+    lengths: torch.Tensor,
+    num_mixture: int,
+    norm_len: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(L_s, L_p) of the paper: offsets NLL over the N_s real points, pen cross-entropy over all N.
 
     y: (B, N, 6M + 3) decoder outputs; target: (B, N, 5) the strokes S_1..S_N; lengths: (B,) N_s.
@@ -99,9 +112,13 @@ class SketchRNN(nn.Module):
         return self.config.z_size if self.config.conditional else 0
 
     def encode(self, strokes: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """strokes (B, N, 5) without start token, lengths (B,) -> mu, sigma_hat (B, Nz); sigma = exp(sigma_hat/2)."""
-        packed = nn.utils.rnn.pack_padded_sequence(strokes, lengths.clamp_min(1).cpu(), batch_first=True,
-                                                   enforce_sorted=False)
+        """strokes (B, N, 5) without start token, lengths (B,) -> mu, sigma_hat (B, Nz).
+
+        sigma = exp(sigma_hat / 2).
+        """
+        packed = nn.utils.rnn.pack_padded_sequence(
+            strokes, lengths.clamp_min(1).cpu(), batch_first=True, enforce_sorted=False
+        )
         _, (h_n, _) = self.encoder(packed)  # h_n (2, B, enc): forward and backward final states
         h = torch.cat([h_n[0], h_n[1]], dim=-1)  # (B, 2 * enc)
         return self.fc_mu(h), self.fc_sigma(h)
@@ -115,8 +132,12 @@ class SketchRNN(nn.Module):
         h0, c0 = torch.tanh(self.fc_init(z)).split(d, dim=-1)
         return h0.unsqueeze(0).contiguous(), c0.unsqueeze(0).contiguous()
 
-    def decode(self, inputs: torch.Tensor, z: torch.Tensor | None,
-               state: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, tuple]:
+    def decode(
+        self,
+        inputs: torch.Tensor,
+        z: torch.Tensor | None,
+        state: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, tuple]:
         """inputs (B, T, 5) previous points -> y (B, T, 6M + 3) and the final LSTM state.
 
         z (B, Nz) is appended to every input (VAE); the initial state comes from z unless given.
@@ -146,7 +167,7 @@ class SketchRNN(nn.Module):
 
 def kl_weight_at(config: SketchRNNConfig, step: int) -> float:
     """w_KL * eta_step, eta_step = 1 - (1 - eta_min) R^step (the paper's KL annealing)."""
-    eta = 1.0 - (1.0 - config.kl_weight_start) * config.kl_decay_rate ** step
+    eta = 1.0 - (1.0 - config.kl_weight_start) * config.kl_decay_rate**step
     return config.kl_weight * eta
 
 

@@ -22,8 +22,13 @@ def _fit(polylines: Sequence[np.ndarray], size: int, margin: float) -> list[np.n
     return [(np.asarray(p, np.float32) - (x0, y0)) * s + (ox, oy) for p in polylines]
 
 
-def render(polylines: Sequence[np.ndarray], size: int = 160, margin: float = 8.0, thickness: int = 2,
-           colour: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+def render(
+    polylines: Sequence[np.ndarray],
+    size: int = 160,
+    margin: float = 8.0,
+    thickness: int = 2,
+    colour: tuple[int, int, int] = (0, 0, 0),
+) -> np.ndarray:
     """One drawing -> uint8[size, size, 3] BGR image on white, fitted to the cell."""
     import cv2
 
@@ -44,7 +49,7 @@ def grid(images: Sequence[np.ndarray], cols: int) -> np.ndarray:
     out = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1, 3), 200, np.uint8)
     for i, im in enumerate(images):
         r, c = divmod(i, cols)
-        out[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = im
+        out[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w] = im
     return out
 
 
@@ -59,9 +64,11 @@ def label(img: np.ndarray, text: str, height: int = 22) -> np.ndarray:
 
 def to_svg(polylines: Sequence[np.ndarray], size: float = 109.0, stroke_width: float = 3.0) -> str:
     """Polylines in canvas units -> an SVG document (viewBox 0 0 size size), one <polyline> per stroke."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size:g} {size:g}" width="{size:g}" '
-             f'height="{size:g}"><g fill="none" stroke="#000" stroke-width="{stroke_width:g}" '
-             'stroke-linecap="round" stroke-linejoin="round">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size:g} {size:g}" width="{size:g}" '
+        f'height="{size:g}"><g fill="none" stroke="#000" stroke-width="{stroke_width:g}" '
+        'stroke-linecap="round" stroke-linejoin="round">'
+    ]
     for p in polylines:
         pts = " ".join(f"{x:.2f},{y:.2f}" for x, y in np.asarray(p).reshape(-1, 2))
         if len(p) == 1:
@@ -71,8 +78,9 @@ def to_svg(polylines: Sequence[np.ndarray], size: float = 109.0, stroke_width: f
     return "\n".join(parts)
 
 
-def sample_sheet(engine, taus: Sequence[float] = (0.2, 0.5, 0.9), per_row: int = 8, seed: int = 0,
-                 cell: int = 128) -> np.ndarray:
+def sample_sheet(
+    engine, taus: Sequence[float] = (0.2, 0.5, 0.9), per_row: int = 8, seed: int = 0, cell: int = 128
+) -> np.ndarray:
     """A picture of unconditional samples: one labelled row per temperature (BGR uint8)."""
     rows = []
     for i, tau in enumerate(taus):

@@ -29,6 +29,12 @@ KANJIVG_LICENCE = "CC BY-SA 3.0 (KanjiVG, Ulrich Apel, kanjivg.tagaini.net)"
 TABLER_LICENCE = "MIT (tabler icons, Paweł Kuna)"
 
 ASSETS: tuple[Asset, ...] = (
-    Asset("tabler-nodes-outline.json", TABLER_ICONS, "package/tabler-nodes-outline.json",
-          "e1f2e30e7834c07d784fe58810e99995afdc52fd0fce9c2699cd083514c5bf54", TABLER_LICENCE, "sketch"),
+    Asset(
+        "tabler-nodes-outline.json",
+        TABLER_ICONS,
+        "package/tabler-nodes-outline.json",
+        "e1f2e30e7834c07d784fe58810e99995afdc52fd0fce9c2699cd083514c5bf54",
+        TABLER_LICENCE,
+        "sketch",
+    ),
 )

@@ -73,8 +73,12 @@ def element_polylines(tag: str, attrs: Mapping[str, str], step: float = 2.0) -> 
     if tag == "ellipse":
         return [_ellipse(_num(attrs, "cx"), _num(attrs, "cy"), _num(attrs, "rx"), _num(attrs, "ry"), step)]
     if tag == "line":
-        return [np.array([[_num(attrs, "x1"), _num(attrs, "y1")], [_num(attrs, "x2"), _num(attrs, "y2")]],
-                         dtype=np.float32)]
+        return [
+            np.array(
+                [[_num(attrs, "x1"), _num(attrs, "y1")], [_num(attrs, "x2"), _num(attrs, "y2")]],
+                dtype=np.float32,
+            )
+        ]
     if tag == "rect":
         x, y, w, h = (_num(attrs, k) for k in ("x", "y", "width", "height"))
         return [np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]], dtype=np.float32)]

@@ -30,8 +30,13 @@ from engines.sketch.strokes import stroke3_to_stroke5
 WEIGHTS_FORMAT = "paperzoo-sketch-rnn-1"
 
 
-def make_batch(drawings: Sequence[np.ndarray], scale: float, max_len: int,
-               rng: np.random.Generator | None = None, random_scale: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def make_batch(
+    drawings: Sequence[np.ndarray],
+    scale: float,
+    max_len: int,
+    rng: np.random.Generator | None = None,
+    random_scale: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """stroke-3 drawings (canvas units) -> (float32[B, max_len + 1, 5] with start token, int64[B] lengths).
 
     Offsets are divided by `scale`; with `rng`, x and y of each drawing are stretched independently
@@ -53,8 +58,9 @@ def make_batch(drawings: Sequence[np.ndarray], scale: float, max_len: int,
 class SketchTrainTask:
     """One optimisation step per call on a StrokeSet; see engines.training.TrainTask."""
 
-    def __init__(self, config: SketchRNNConfig, data: StrokeSet, device: str = "cpu",
-                 scale_factor: float | None = None):
+    def __init__(
+        self, config: SketchRNNConfig, data: StrokeSet, device: str = "cpu", scale_factor: float | None = None
+    ):
         self.config = config
         self.data = data.filtered(config.max_seq_len)
         if not self.data.drawings["train"]:
@@ -77,10 +83,10 @@ class SketchTrainTask:
         b = self.config.batch_size
         perm = rng.permutation(len(lengths))
         perm = perm[: max(b, len(perm) // b * b)]
-        pools = [perm[i:i + 20 * b] for i in range(0, len(perm), 20 * b)]
+        pools = [perm[i : i + 20 * b] for i in range(0, len(perm), 20 * b)]
         pools = [p[np.argsort(lengths[p], kind="stable")] for p in pools]
         order = np.concatenate(pools)
-        batches = [order[i:i + b] for i in range(0, len(order), b)]
+        batches = [order[i : i + b] for i in range(0, len(order), b)]
         return np.concatenate([batches[i] for i in rng.permutation(len(batches))])
 
     def _next_indices(self) -> np.ndarray:
@@ -88,13 +94,13 @@ class SketchTrainTask:
         if self.position + b > len(self._order):
             self.epoch, self.position = self.epoch + 1, 0
             self._order = self._permutation(self.epoch)
-        idx = self._order[self.position:self.position + b]
+        idx = self._order[self.position : self.position + b]
         self.position += b
         return idx
 
     def lr(self) -> float:
         c = self.config
-        return (c.learning_rate - c.min_lr) * c.decay_rate ** self.step + c.min_lr
+        return (c.learning_rate - c.min_lr) * c.decay_rate**self.step + c.min_lr
 
     def train_step(self, step: int) -> Mapping[str, float]:
         """One Adam step on a batch; returns loss (total), L_R, L_KL, L_s, L_p and kl_weight."""
@@ -102,13 +108,16 @@ class SketchTrainTask:
         train = self.data.drawings["train"]
         idx = self._next_indices()
         rng = np.random.default_rng([self.config.seed, step, 1])
-        batch, lengths = make_batch([train[i] for i in idx], self.scale, self.config.max_seq_len, rng,
-                                    self.config.random_scale)
+        batch, lengths = make_batch(
+            [train[i] for i in idx], self.scale, self.config.max_seq_len, rng, self.config.random_scale
+        )
         batch = batch[:, : min(self.config.max_seq_len, int(lengths.max()) + 1) + 1]  # keep one end row
         self.model.train()
         for g in self.opt.param_groups:
             g["lr"] = self.lr()
-        losses = self.model(torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device))
+        losses = self.model(
+            torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device)
+        )
         loss = total_loss(losses, self.config, step)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -120,23 +129,33 @@ class SketchTrainTask:
     @torch.no_grad()
     def evaluate(self, split: str = "valid") -> dict[str, float]:
         """Mean L_R, L_KL, L_s, L_p over a split (no augmentation, z noise from a fixed seed)."""
-        drawings = self.data.drawings[split] or self.data.drawings["train"][:self.config.batch_size]
+        drawings = self.data.drawings[split] or self.data.drawings["train"][: self.config.batch_size]
         self.model.eval()
         sums: dict[str, float] = {}
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(1234)
             for a in range(0, len(drawings), self.config.batch_size):
-                part = drawings[a:a + self.config.batch_size]
+                part = drawings[a : a + self.config.batch_size]
                 batch, lengths = make_batch(part, self.scale, self.config.max_seq_len)
-                losses = self.model(torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device))
+                losses = self.model(
+                    torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device)
+                )
                 for k, v in losses.items():
                     sums[k] = sums.get(k, 0.0) + float(v) * len(part)
         return {f"valid_{k}": v / len(drawings) for k, v in sums.items()}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "epoch": self.epoch,
-                "position": self.position, "step": self.step, "torch_rng": torch.get_rng_state(),
-                "scale_factor": self.scale, "config": self.config.to_dict(), "dataset": self.data.name}
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "epoch": self.epoch,
+            "position": self.position,
+            "step": self.step,
+            "torch_rng": torch.get_rng_state(),
+            "scale_factor": self.scale,
+            "config": self.config.to_dict(),
+            "dataset": self.data.name,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -147,17 +166,32 @@ class SketchTrainTask:
         torch.set_rng_state(state["torch_rng"])
 
     def weights_payload(self, metrics: Mapping[str, float] | None = None) -> dict[str, Any]:
-        return weights_payload(self.model, self.config, self.scale, self.data.name, self.data.licence,
-                               self.step, metrics or {})
+        return weights_payload(
+            self.model, self.config, self.scale, self.data.name, self.data.licence, self.step, metrics or {}
+        )
 
 
-def weights_payload(model: SketchRNN, config: SketchRNNConfig, scale: float, dataset: str, licence: str,
-                    step: int, metrics: Mapping[str, float]) -> dict[str, Any]:
+def weights_payload(
+    model: SketchRNN,
+    config: SketchRNNConfig,
+    scale: float,
+    dataset: str,
+    licence: str,
+    step: int,
+    metrics: Mapping[str, float],
+) -> dict[str, Any]:
     """What SketchEngine.load reads: tensors and plain values only (weights_only-safe)."""
-    return {"format": WEIGHTS_FORMAT, "config": config.to_dict(), "scale_factor": float(scale),
-            "canvas": {"size": BOX, "origin": [BOX / 2, BOX / 2]}, "dataset": dataset, "licence": licence,
-            "step": int(step), "metrics": {k: float(v) for k, v in metrics.items()},
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    return {
+        "format": WEIGHTS_FORMAT,
+        "config": config.to_dict(),
+        "scale_factor": float(scale),
+        "canvas": {"size": BOX, "origin": [BOX / 2, BOX / 2]},
+        "dataset": dataset,
+        "licence": licence,
+        "step": int(step),
+        "metrics": {k: float(v) for k, v in metrics.items()},
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
 
 
 def export_weights(payload: dict[str, Any], path: str | Path) -> Path:
@@ -167,9 +201,18 @@ def export_weights(payload: dict[str, Any], path: str | Path) -> Path:
     return Path(path)
 
 
-def train_iter(dataset: str | StrokeSet, config: SketchRNNConfig, stop: Callable[[], bool], total_steps: int,
-               eval_every: int = 250, checkpoint_every: int = 200, run_dir: Path | None = None,
-               resume: str | Path | None = None, device: str = "cpu", preview_every: int = 0) -> Iterator[TrainStep]:
+def train_iter(
+    dataset: str | StrokeSet,
+    config: SketchRNNConfig,
+    stop: Callable[[], bool],
+    total_steps: int,
+    eval_every: int = 250,
+    checkpoint_every: int = 200,
+    run_dir: Path | None = None,
+    resume: str | Path | None = None,
+    device: str = "cpu",
+    preview_every: int = 0,
+) -> Iterator[TrainStep]:
     """Train live (for the tab): yields TrainStep with losses loss, L_R, L_KL, L_s, L_p, kl_weight.
 
     Evaluated steps carry valid_* metrics; with preview_every > 0, every preview_every-th step
@@ -216,7 +259,9 @@ def _bar(frac: float, width: int = 24) -> str:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m engines.sketch.train", description="Train sketch-rnn headless.")
+    p = argparse.ArgumentParser(
+        prog="python -m engines.sketch.train", description="Train sketch-rnn headless."
+    )
     p.add_argument("--dataset", default="kanji", help="kanji | icons | PATH.npz (QuickDraw)")
     p.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget of this invocation")
     p.add_argument("--steps", type=int, default=1_000_000, help="stop after this many steps in total")
@@ -231,7 +276,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these LSTMs on CPU)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1 is fastest for these LSTMs on CPU)"
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--run-dir", default=None, help="default: <data dir>/runs/sketch/<time>")
     p.add_argument("--resume", default=None, help="a last.pt to continue from (its run dir is reused)")
@@ -248,11 +295,21 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = load_checkpoint(args.resume or args.export_from) if (args.resume or args.export_from) else None
     if ckpt is not None:
         config = SketchRNNConfig.from_dict(ckpt["task"]["config"])
-        dataset = str(ckpt["task"]["dataset"]) if args.dataset == "kanji" and args.export_from else args.dataset
+        dataset = (
+            str(ckpt["task"]["dataset"]) if args.dataset == "kanji" and args.export_from else args.dataset
+        )
     else:
-        config = SketchRNNConfig(enc_size=args.enc, dec_size=args.dec, z_size=args.nz, max_seq_len=args.max_len,
-                                 batch_size=args.batch, conditional=not args.decoder_only,
-                                 kl_weight=args.kl_weight, kl_decay_rate=args.kl_decay, seed=args.seed)
+        config = SketchRNNConfig(
+            enc_size=args.enc,
+            dec_size=args.dec,
+            z_size=args.nz,
+            max_seq_len=args.max_len,
+            batch_size=args.batch,
+            conditional=not args.decoder_only,
+            kl_weight=args.kl_weight,
+            kl_decay_rate=args.kl_decay,
+            seed=args.seed,
+        )
         dataset = args.dataset
     try:
         data = load_dataset(dataset)
@@ -266,11 +323,21 @@ def main(argv: list[str] | None = None) -> int:
         export_weights(task.weights_payload(metrics), args.export)
         print(f"exported {args.export}: " + " ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
         return 0
-    run_dir = Path(args.resume).parent if args.resume else Path(args.run_dir) if args.run_dir else new_run_dir("sketch")
+    run_dir = (
+        Path(args.resume).parent
+        if args.resume
+        else Path(args.run_dir)
+        if args.run_dir
+        else new_run_dir("sketch")
+    )
     deadline = time.monotonic() + args.minutes * 60
     settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
-    print(f"sketch-rnn on {data.name}: {len(task.data.drawings['train'])} train drawings, scale {task.scale:.2f}, "
-          f"{sum(p.numel() for p in task.model.parameters()):,} params, run dir {run_dir}", flush=True)
+    print(
+        f"sketch-rnn on {data.name}: {len(task.data.drawings['train'])} train drawings, "
+        f"scale {task.scale:.2f}, "
+        f"{sum(p.numel() for p in task.model.parameters()):,} params, run dir {run_dir}",
+        flush=True,
+    )
     t0, last, metrics = time.monotonic(), None, {}
     for ts in run_training(task, settings, run_dir, lambda: time.monotonic() > deadline, config, args.resume):
         last = ts
@@ -278,9 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         if ts.step % 25 == 0 or ts.evaluated or ts.message:
             elapsed = (time.monotonic() - t0) / 60
             ev = " | " + " ".join(f"{k} {v:.3f}" for k, v in ts.metrics.items()) if ts.metrics else ""
-            print(f"{_bar(elapsed / args.minutes)} step {ts.step} ep {ts.epoch:.1f} L_R {ts.losses['L_R']:.3f} "
-                  f"L_KL {ts.losses['L_KL']:.3f} w_KL {ts.losses['kl_weight']:.3f} lr {ts.lr:.2e} "
-                  f"{elapsed:.1f}/{args.minutes:g} min{ev} {ts.message}", flush=True)
+            print(
+                f"{_bar(elapsed / args.minutes)} step {ts.step} ep {ts.epoch:.1f} L_R {ts.losses['L_R']:.3f} "
+                f"L_KL {ts.losses['L_KL']:.3f} w_KL {ts.losses['kl_weight']:.3f} lr {ts.lr:.2e} "
+                f"{elapsed:.1f}/{args.minutes:g} min{ev} {ts.message}",
+                flush=True,
+            )
     if last is None or (last.message and "NaN" in last.message):
         return 1
     metrics = {k: v for k, v in task.evaluate().items() if not math.isnan(v)}

@@ -55,7 +55,7 @@ def test_sample_step_temperature():
     m = 2
     y = np.zeros((4000, 6 * m + 3), np.float32)
     y[:, 0] = y[:, 6 * m] = 1.0  # mixture 0 and pen state p1 favoured; means differ per mixture
-    y[:, m:m + 2] = (1.0, -1.0)
+    y[:, m : m + 2] = (1.0, -1.0)
     rng = np.random.default_rng(0)
     cold = sample_step(y, m, 0.01, rng)
     assert np.allclose(cold[:, 0], 1.0, atol=0.5) and np.all(cold[:, 2] == 1)  # argmax mixture and pen
@@ -88,7 +88,9 @@ def test_latent_space(engine):
     assert len(engine.decode(z, steps=20)) == 1
     path = engine.interpolate(z, -z, k=5, steps=15, seed=0)
     assert len(path) == 5
-    np.testing.assert_allclose(path[0].z, z, atol=1e-5) and np.testing.assert_allclose(path[-1].z, -z, atol=1e-5)
+    np.testing.assert_allclose(path[0].z, z, atol=1e-5) and np.testing.assert_allclose(
+        path[-1].z, -z, atol=1e-5
+    )
 
 
 def test_slerp_ends_and_norm():

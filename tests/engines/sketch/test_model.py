@@ -52,8 +52,11 @@ def _toy_set(n: int = 12) -> StrokeSet:
         s = np.column_stack([rng.normal(0, 5, (k, 2)), np.zeros(k)]).astype(np.float32)
         s[k // 2, 2] = s[-1, 2] = 1
         draws.append(s)
-    return StrokeSet("toy", {"train": draws, "valid": draws[:4], "test": draws[:2]},
-                     {"train": [str(i) for i in range(n)], "valid": list("abcd"), "test": list("ab")})
+    return StrokeSet(
+        "toy",
+        {"train": draws, "valid": draws[:4], "test": draws[:2]},
+        {"train": [str(i) for i in range(n)], "valid": list("abcd"), "test": list("ab")},
+    )
 
 
 @pytest.mark.parametrize("conditional", [True, False])
@@ -84,7 +87,9 @@ def test_train_step_resume_is_exact():
     b.load_state_dict(state)
     assert b.train_step(4) == pytest.approx(expected)
     ev = b.evaluate()
-    assert set(ev) == {"valid_L_s", "valid_L_p", "valid_L_R", "valid_L_KL"} and all(map(math.isfinite, ev.values()))
+    assert set(ev) == {"valid_L_s", "valid_L_p", "valid_L_R", "valid_L_KL"} and all(
+        map(math.isfinite, ev.values())
+    )
 
 
 def test_kl_annealing_and_floor():
@@ -95,8 +100,16 @@ def test_kl_annealing_and_floor():
     assert float(total_loss(losses, cfg, 10_000)) == pytest.approx(1.0 + 0.5 * cfg.kl_tolerance)
 
 
-@pytest.mark.parametrize("bad", [{"dec_size": 0}, {"kl_decay_rate": 1.5}, {"recurrent_dropout": 1.0},
-                                 {"grad_clip": 0.0}, {"num_mixture": -1}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"dec_size": 0},
+        {"kl_decay_rate": 1.5},
+        {"recurrent_dropout": 1.0},
+        {"grad_clip": 0.0},
+        {"num_mixture": -1},
+    ],
+)
 def test_config_validation(bad):
     with pytest.raises(ValueError):
         SketchRNNConfig(**bad)
@@ -106,8 +119,18 @@ def test_train_iter_yields_steps_preview_and_loadable_weights(tmp_path):
     from engines.sketch.engine import SketchEngine
     from engines.sketch.train import train_iter
 
-    steps = list(train_iter(_toy_set(), SketchRNNConfig.tiny(), lambda: False, total_steps=4, eval_every=2,
-                            checkpoint_every=0, run_dir=tmp_path / "run", preview_every=2))
+    steps = list(
+        train_iter(
+            _toy_set(),
+            SketchRNNConfig.tiny(),
+            lambda: False,
+            total_steps=4,
+            eval_every=2,
+            checkpoint_every=0,
+            run_dir=tmp_path / "run",
+            preview_every=2,
+        )
+    )
     assert [s.step for s in steps] == [1, 2, 3, 4]
     assert {"L_R", "L_KL", "kl_weight", "loss"} <= set(steps[0].losses)
     assert steps[1].evaluated and "valid_L_R" in steps[1].metrics

@@ -8,12 +8,16 @@ import pytest
 from engines.sketch import data, strokes
 from engines.sketch.svgpaths import element_polylines, path_polylines
 
-POLYLINES = [np.array([[10, 10], [20, 15], [30, 40]], np.float32), np.array([[5, 50]], np.float32),
-             np.array([[60, 60], [70, 80]], np.float32)]
+POLYLINES = [
+    np.array([[10, 10], [20, 15], [30, 40]], np.float32),
+    np.array([[5, 50]], np.float32),
+    np.array([[60, 60], [70, 80]], np.float32),
+]
 
 KANJI_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="109" height="109" viewBox="0 0 109 109">
 <g id="kvg:StrokePaths_04e8c"><g id="kvg:04e8c" kvg:element="二">
-<path id="kvg:04e8c-s1" kvg:type="㇐" d="M28.5,30.75c1.81,0.37,4.75,0.5,6.5,0.25c10.5-1.5,30.5-3.25,43.5-3.5"/>
+<path id="kvg:04e8c-s1" kvg:type="㇐" 
+ d="M28.5,30.75c1.81,0.37,4.75,0.5,6.5,0.25c10.5-1.5,30.5-3.25,43.5-3.5"/>
 <path id="kvg:04e8c-s2" kvg:type="㇐" d="M12,76.25c2.5,0.62,5,0.75,8,0.5c20-1.5,52-3.75,74-3.75"/>
 </g></g></svg>"""
 
@@ -72,9 +76,13 @@ def test_kanji_svg_to_stroke3_in_order():
 
 
 def test_icon_nodes_scaled_to_box():
-    s3 = data.icon_nodes_to_stroke3([["path", {"d": "M12 6l0 12"}], ["circle", {"cx": "12", "cy": "12", "r": "9"}]])
+    s3 = data.icon_nodes_to_stroke3(
+        [["path", {"d": "M12 6l0 12"}], ["circle", {"cx": "12", "cy": "12", "r": "9"}]]
+    )
     lines = strokes.stroke3_to_polylines(s3, data.CENTRE)
-    np.testing.assert_allclose(lines[0], [[54.5, 6 * data.ICON_SCALE], [54.5, 18 * data.ICON_SCALE]], atol=1e-3)
+    np.testing.assert_allclose(
+        lines[0], [[54.5, 6 * data.ICON_SCALE], [54.5, 18 * data.ICON_SCALE]], atol=1e-3
+    )
     assert len(lines) == 2 and len(lines[1]) >= 8
 
 
@@ -84,15 +92,20 @@ def test_splits_are_fixed_and_variants_share_them():
     for i in range(4000):
         counts[data.split_of(f"{i:05x}")] += 1
     assert 0.03 < counts["test"] / 4000 < 0.07 and 0.03 < counts["valid"] / 4000 < 0.07
-    ss = data._assemble("k", ["04e00", "04e00-Kaisho"], ["04e00", "04e00"],
-                        [np.ones((2, 3), np.float32)] * 2, "")
+    ss = data._assemble(
+        "k", ["04e00", "04e00-Kaisho"], ["04e00", "04e00"], [np.ones((2, 3), np.float32)] * 2, ""
+    )
     assert sum(len(v) == 2 for v in ss.drawings.values()) == 1
 
 
 def test_cache_round_trip_without_pickles(tmp_path):
     s3 = strokes.polylines_to_stroke3(POLYLINES)
-    ss = data.StrokeSet("t", {"train": [s3, s3[:2]], "valid": [s3], "test": []},
-                        {"train": ["a", "b"], "valid": ["c"], "test": []}, "MIT")
+    ss = data.StrokeSet(
+        "t",
+        {"train": [s3, s3[:2]], "valid": [s3], "test": []},
+        {"train": ["a", "b"], "valid": ["c"], "test": []},
+        "MIT",
+    )
     path = data.save_cache(ss, tmp_path / "t.npz")
     back = data.load_cache(path, "t")  # np.load(allow_pickle=False) inside
     assert back.names == ss.names and back.licence == "MIT"

@@ -83,16 +83,18 @@ class Worker(QObject):
 
     # worker thread --------------------------------------------------------
     def _run(self) -> None:
+        gen = None
         try:
-            for item in self._factory(self.is_stopping):
-                if self._stop.is_set():
-                    break
-                self.yielded.emit(item)
+            gen = self._factory(self.is_stopping)
+            for item in gen:
+                self.yielded.emit(item)  # an item already made is delivered, even when stopping
                 while not self._running.wait(0.1):
                     if self._stop.is_set():
                         break
                 if self._stop.is_set():
                     break
+            if gen is not None and hasattr(gen, "close"):
+                gen.close()  # lets the generator's cleanup (e.g. a final checkpoint) run on this thread
         except Exception as exc:
             log.error("worker %s failed:\n%s", self.name, traceback.format_exc())
             self.failed.emit(f"{type(exc).__name__}: {exc}")

@@ -145,8 +145,13 @@ def run_training(
                       "losses": losses, "metrics": metrics, "seconds": round(time.perf_counter() - t0, 3)}
             log.write(json.dumps(record) + "\n")
             log.flush()
-            yield TrainStep(step, settings.total_steps, record["epoch"], losses, record["lr"], metrics,
-                            evaluated, saved)
+            try:
+                yield TrainStep(step, settings.total_steps, record["epoch"], losses, record["lr"], metrics,
+                                evaluated, saved)
+            except GeneratorExit:  # the consumer closed us: keep this step's state
+                if saved is None:
+                    checkpoint(step)
+                raise
             if stop():
                 if saved is None:
                     checkpoint(step)

@@ -1,0 +1,254 @@
+"""The training panel every tab shares: a config form, start/pause/resume/stop, live curves, ETA.
+
+It runs a paper's TrainingRecipe on THE worker abstraction; the loop itself (engines.training)
+writes checkpoints and metrics.jsonl. Everything here runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from engines.base import TrainStep
+from engines.training import TrainingRecipe
+from desktop.widgets.curves import LiveCurves
+from desktop.workers import Worker, WorkerSet
+
+
+def _field_widget(value):
+    if isinstance(value, bool):
+        w = QCheckBox()
+        w.setChecked(value)
+    elif isinstance(value, int):
+        w = QSpinBox()
+        w.setRange(-1_000_000_000, 1_000_000_000)
+        w.setValue(value)
+    elif isinstance(value, float):
+        w = QDoubleSpinBox()
+        w.setDecimals(6)
+        w.setRange(-1e9, 1e9)
+        w.setSingleStep(abs(value) / 10 if value else 0.1)
+        w.setValue(value)
+    else:
+        w = QLineEdit(str(value))
+    return w
+
+
+def _field_value(w):
+    if isinstance(w, QCheckBox):
+        return w.isChecked()
+    if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+        return w.value()
+    return w.text()
+
+
+class TrainingPanel(QWidget):
+    """Trains `recipe` with the form's config. Signals are emitted on the GUI thread."""
+
+    step_received = Signal(object)  # TrainStep
+    run_ended = Signal(str)  # why: "finished", "stopped", "failed: ...", or the NaN message
+
+    def __init__(self, recipe: TrainingRecipe, workers: WorkerSet, runs_root: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.recipe, self.workers, self.runs_root = recipe, workers, runs_root
+        self.worker: Worker | None = None
+        self.run_dir: Path | None = None
+        self.last: TrainStep | None = None
+        self.last_checkpoint: str | None = None
+        self._t0 = 0.0
+        self._first_step = 0
+        self.fields: dict[str, QWidget] = {}
+        form = QFormLayout()
+        for f in dataclasses.fields(recipe.config_type):
+            w = _field_widget(getattr(recipe.defaults(), f.name))
+            self.fields[f.name] = w
+            form.addRow(f.name.replace("_", " "), w)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
+        form.addRow("device", self.device_combo)
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume from checkpoint ...")
+        self.export_button = QPushButton("Export curves ...")
+        self.overlay_box = QCheckBox("overlay previous runs")
+        self.overlay_box.setChecked(True)
+        for b, fn in ((self.start_button, self.start), (self.pause_button, self.toggle_pause),
+                      (self.stop_button, self.stop), (self.resume_button, self._ask_resume),
+                      (self.export_button, self._ask_export)):
+            b.clicked.connect(fn)
+        self.progress = QProgressBar()
+        self.status = QLabel("Not started.")
+        self.status.setWordWrap(True)
+        self.curves = LiveCurves(self)
+        side = QVBoxLayout()
+        side.addLayout(form)
+        for w in (self.start_button, self.pause_button, self.stop_button, self.resume_button,
+                  self.export_button, self.overlay_box, self.progress, self.status):
+            side.addWidget(w)
+        side.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(side)
+        holder.setFixedWidth(300)
+        row = QHBoxLayout(self)
+        row.addWidget(self.curves, 1)
+        row.addWidget(holder)
+        self._set_running(False)
+
+    # config -------------------------------------------------------------------
+    def config(self):
+        """The form's values as the recipe's config dataclass (raises ValueError when invalid)."""
+        values = {name: _field_value(w) for name, w in self.fields.items()}
+        try:
+            return self.recipe.config_type(**values)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def set_field(self, name: str, value) -> None:
+        w = self.fields[name]
+        if isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            w.setValue(value)
+        else:
+            w.setText(str(value))
+
+    # control ------------------------------------------------------------------
+    def start(self, resume: str | Path | None = None) -> bool:
+        """Start a run (or resume one from a checkpoint). False, with a message, when the form is invalid."""
+        if self.worker is not None and self.worker.is_running():
+            return False
+        try:
+            config = self.config()
+        except ValueError as exc:
+            self.status.setText(f"Invalid setting: {exc}")
+            return False
+        from engines.training import new_run_dir
+
+        self.run_dir = new_run_dir(self.recipe.paper, self.runs_root)
+        self.curves.clear()
+        if self.overlay_box.isChecked():
+            self._overlay_previous()
+        device = self.device_combo.currentText()
+        recipe, run_dir = self.recipe, self.run_dir
+        self.worker = self.workers.add(Worker(
+            lambda stop: recipe.run(config, device=device, run_dir=run_dir, stop=stop, resume=resume),
+            name=f"{recipe.paper}-train"))
+        self.worker.yielded.connect(self._on_step)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.finished.connect(self._on_finished)
+        self._t0, self._first_step, self.last, self._ended = time.perf_counter(), 0, None, ""
+        self.status.setText(f"Starting ({'resuming ' + Path(resume).name if resume else 'new run'}) ...")
+        self._set_running(True)
+        self.worker.start()
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.worker is None:
+            return
+        if self.worker.paused:
+            self.worker.resume()
+            self.pause_button.setText("Pause")
+            self.status.setText("Resumed.")
+        else:
+            self.worker.pause()
+            self.pause_button.setText("Resume")
+            self.status.setText("Paused (the model keeps its state; press Resume).")
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.status.setText("Stopping after this step (a checkpoint is written) ...")
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.is_running()
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        for w in self.fields.values():
+            w.setEnabled(not running)
+        if not running:
+            self.pause_button.setText("Pause")
+
+    # worker items (GUI thread) -------------------------------------------------------
+    def _on_step(self, item: object) -> None:
+        if not isinstance(item, TrainStep):
+            return
+        if self.last is None:
+            self._first_step, self._t0 = item.step - 1, time.perf_counter()
+        self.last = item
+        for k, v in item.losses.items():
+            self.curves.add_point(k, item.step, v)
+        for k, v in item.metrics.items():
+            self.curves.add_point(k, item.step, v, metric=True)
+        if item.checkpoint:
+            self.last_checkpoint = item.checkpoint
+        self.progress.setMaximum(item.total_steps)
+        self.progress.setValue(item.step)
+        done = item.step - self._first_step
+        rate = done / max(time.perf_counter() - self._t0, 1e-6)
+        eta = (item.total_steps - item.step) / rate if rate > 0 else 0
+        loss = item.losses.get("loss", next(iter(item.losses.values()), float("nan")))
+        if item.message:
+            self._ended = item.message
+            self.status.setText(item.message)
+        else:
+            self.status.setText(f"step {item.step}/{item.total_steps}  epoch {item.epoch:.2f}  loss {loss:.4g}\n"
+                                f"{rate:.2f} steps/s  ETA {eta / 60:.1f} min")
+        self.step_received.emit(item)
+
+    def _on_failed(self, message: str) -> None:
+        self._ended = f"failed: {message}"
+        self.status.setText(f"Training stopped with an error: {message}")
+
+    def _on_finished(self) -> None:
+        self._set_running(False)
+        why = self._ended or ("stopped" if self.last and self.last.step < self.last.total_steps else "finished")
+        if self.run_dir is not None and (self.run_dir / "last.pt").is_file() and not self._ended:
+            self.last_checkpoint = str(self.run_dir / "last.pt")
+        if not self._ended and self.last_checkpoint:
+            self.status.setText(f"{why.capitalize()} at step {self.last.step if self.last else 0}; "
+                                f"checkpoint {self.last_checkpoint}")
+        self.curves.refresh()
+        self.run_ended.emit(why)
+
+    # runs, files --------------------------------------------------------------------
+    def previous_runs(self) -> list[Path]:
+        from engines.assets import data_dir
+
+        root = (self.runs_root or data_dir() / "runs") / self.recipe.paper
+        runs = sorted(p for p in root.glob("*/metrics.jsonl") if p.parent != self.run_dir)
+        return runs[-3:]
+
+    def _overlay_previous(self) -> None:
+        for path in self.previous_runs():
+            try:
+                records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            except (OSError, ValueError):
+                continue
+            self.curves.overlay_run(path.parent.name, records)
+
+    def _ask_resume(self) -> None:
+        from engines.assets import data_dir
+
+        path, _ = QFileDialog.getOpenFileName(self, "Resume from checkpoint", str(data_dir() / "runs"),
+                                              "Checkpoints (*.pt);;All files (*)")
+        if path:
+            self.start(resume=path)
+
+    def _ask_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png);;CSV (*.csv)")
+        if path:
+            out = self.curves.export_csv(Path(path)) if path.endswith(".csv") else self.curves.export_png(Path(path))
+            self.status.setText(f"Saved {out}")

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+                               QSplitter, QVBoxLayout, QWidget)
 
 from engines.base import PaperInfo
 from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, LatestSlot, SourceLost
@@ -25,15 +25,62 @@ from desktop.workers import Worker, WorkerSet
 
 
 class PaperTab(QWidget):
-    """Base of every tab: a PaperInfo, a WorkerSet, activate/deactivate when shown/hidden, shutdown."""
+    """Base of every tab: a PaperInfo, a WorkerSet, activate/deactivate when shown/hidden, shutdown.
+
+    A tab with a `recipe` ("module:NAME" of a TrainingRecipe) gets a "Training" button that opens the
+    shared TrainingPanel in `self.training_area`; the recipe module (and torch) is imported on a worker.
+    """
 
     notice = Signal(str, bool)  # text, is_error (re-emitted on the GUI thread)
+    training_opened = Signal(object)  # the TrainingPanel, once built
+    recipe: str | None = None
 
     def __init__(self, info: PaperInfo, options: dict[str, Any] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.info = info
         self.options = options or {}
         self.workers = WorkerSet()
+        self.training_panel = None
+        self.training_area = QWidget(self)
+        QVBoxLayout(self.training_area).setContentsMargins(0, 0, 0, 0)
+        self.training_area.hide()
+        self.training_button = QPushButton("Training \u25b8", self)
+        self.training_button.setCheckable(True)
+        self.training_button.toggled.connect(self.show_training)
+        self.training_button.setVisible(self.recipe is not None)
+
+    def show_training(self, show: bool = True) -> None:
+        """Show (building it on first use) or hide the training panel."""
+        if self.training_button.isChecked() != show:
+            self.training_button.setChecked(show)
+            return
+        self.training_area.setVisible(show)
+        if show and self.training_panel is None and self.recipe:
+            path = self.recipe
+
+            def load(stop):
+                from engines.registry import load_object
+
+                yield load_object(path)
+
+            worker = self.workers.add(Worker(load, name=f"{self.info.key}-recipe"))
+            worker.yielded.connect(self._build_training)
+            worker.failed.connect(self._on_recipe_failed)
+            worker.start()
+
+    def _on_recipe_failed(self, message: str) -> None:
+        self.notice.emit(f"Training is unavailable: {message}", True)
+
+    def _build_training(self, recipe: object) -> None:
+        from desktop.widgets.training_panel import TrainingPanel
+
+        self.training_panel = TrainingPanel(recipe, self.workers, parent=self.training_area)
+        self.training_area.layout().addWidget(self.training_panel)
+        self.training_panel.run_ended.connect(self.on_training_ended)
+        self.training_opened.emit(self.training_panel)
+
+    def on_training_ended(self, why: str) -> None:
+        """A training run ended (GUI thread); tabs may offer its weights."""
 
     def activate(self) -> None:
         """The tab became visible."""
@@ -102,14 +149,22 @@ class LiveTab(PaperTab):
         side = QWidget(self)
         side.setLayout(self.controls)
         side.setFixedWidth(270)
-        body = QHBoxLayout()
-        body.addWidget(self.view, 1)
-        body.addWidget(side)
+        body = QWidget(self)
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.view, 1)
+        row.addWidget(side)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(body)
+        split.addWidget(self.training_area)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.source_bar.layout().addWidget(self.training_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.source_bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.download_panel)
-        layout.addLayout(body, 1)
+        layout.addWidget(split, 1)
         self._hud_timer = QTimer(self)
         self._hud_timer.setInterval(250)
         self._hud_timer.timeout.connect(self._refresh_hud)

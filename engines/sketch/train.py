@@ -268,7 +268,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--enc", type=int, default=128)
     p.add_argument("--dec", type=int, default=256)
     p.add_argument("--nz", type=int, default=64)
-    p.add_argument("--max-len", type=int, default=80)
+    p.add_argument("--max-len", type=int, default=None, help="N_max (default 80; 250 for a QuickDraw .npz)")
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--decoder-only", action="store_true", help="the unconditional model (no encoder, no z)")
     p.add_argument("--kl-weight", type=float, default=0.5)
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             enc_size=args.enc,
             dec_size=args.dec,
             z_size=args.nz,
-            max_seq_len=args.max_len,
+            max_seq_len=args.max_len or (250 if args.dataset.endswith(".npz") else 80),
             batch_size=args.batch,
             conditional=not args.decoder_only,
             kl_weight=args.kl_weight,

@@ -18,7 +18,7 @@ import numpy as np
 
 from engines.base import EngineError, frozen_array
 from engines.colorization.config import ColorizationConfig
-from engines.colorization.lab import bgr_to_lab, lab_to_bgr, to_gray_bgr, unit_to_ab
+from engines.colorization.lab import bgr_to_lab, to_gray_bgr, unit_to_ab
 
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "weights" / "colorization.pt"
 
@@ -130,10 +130,11 @@ class ColorizationEngine:
         model, c = self._require()
         bgr = to_gray_bgr(image)
         h, w = bgr.shape[:2]
-        lab = bgr_to_lab(bgr)
+        lab8 = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab)  # uint8 Lab (fast, table-driven): L * 255/100, ab + 128
+        l_full = lab8[..., 0].astype(np.float32) * (100.0 / 255.0)  # (H, W) L in [0, 100]
         scale = c.infer_size / max(h, w)
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
-        small_l = cv2.resize(lab[..., 0], size, interpolation=cv2.INTER_AREA)
+        small_l = cv2.resize(l_full, size, interpolation=cv2.INTER_AREA)
         probs = None
         with torch.inference_mode():
             l_local = self._l_tensor(small_l)
@@ -142,23 +143,24 @@ class ColorizationEngine:
                 if global_feature is None and global_from is not None:
                     global_feature = self.global_features(global_from)
                 if global_feature is None:
-                    glob_l = cv2.resize(lab[..., 0], (c.global_size, c.global_size), interpolation=cv2.INTER_AREA)
+                    glob_l = cv2.resize(l_full, (c.global_size, c.global_size), interpolation=cv2.INTER_AREA)
                     feat, logits = model.global_features(self._l_tensor(glob_l))
                     probs = torch.softmax(logits[0].float(), 0).cpu().numpy()
                 else:
                     feat = torch.from_numpy(np.array(global_feature, np.float32))[None].to(self.device)
             ab_unit = model.colorize_with(l_local, feat)[0].float().cpu().numpy().transpose(1, 2, 0)
         ab = unit_to_ab(ab_unit).astype(np.float32)  # (h, w, 2) Lab units
-        out = np.empty_like(lab)
-        out[..., 0] = lab[..., 0]
-        out[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)
-        gray = lab.copy()
-        gray[..., 1:] = 0.0
+        big_ab = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)  # (H, W, 2) Lab units
+        out = lab8.copy()
+        out[..., 1:] = np.clip(big_ab + 128.0 + 0.5, 0, 255).astype(np.uint8)
+        gray = lab8.copy()
+        gray[..., 1:] = 128
         top: tuple[tuple[str, float], ...] = ()
         if probs is not None and self.categories:
             order = np.argsort(probs)[::-1][:3]
             top = tuple((self.categories[i], float(probs[i])) for i in order if i < len(self.categories))
         return ColorizationResult(
-            colorized=frozen_array(lab_to_bgr(out)), gray=frozen_array(lab_to_bgr(gray)), ab=frozen_array(ab),
+            colorized=frozen_array(cv2.cvtColor(out, cv2.COLOR_Lab2BGR)),
+            gray=frozen_array(cv2.cvtColor(gray, cv2.COLOR_Lab2BGR)), ab=frozen_array(ab),
             class_probs=frozen_array(probs.astype(np.float32)) if probs is not None else None,
             top_classes=top, ms=(time.perf_counter() - t0) * 1000.0)

@@ -55,3 +55,14 @@ def tiny_weights(tmp_path_factory, photo_root) -> Path:
     task.train_step(1)
     task.train_step(2)
     return task.export(tmp_path_factory.mktemp("w") / "tiny.pt", {"mean_ab": [0.0, 0.0]})
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """One intra-op thread: on a busy 2-core machine more threads only spin (5x slower here)."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -301,3 +301,15 @@ def source_for_path(path: str | Path, mirror: bool = False) -> FrameSource:
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return VideoFileSource(path, mirror=mirror)
     raise SourceLost(f"{path.name} is neither an image nor a video PaperZoo knows (by its extension)")
+
+
+class FrozenSource(FrameSource):
+    """One image (BGR uint8) re-sent at `fps`, e.g. a frozen frame re-run while settings change."""
+
+    def __init__(self, image: np.ndarray, fps: float = 10.0) -> None:
+        super().__init__(fps, mirror=False)
+        self.image = image
+        self.name = "frozen frame"
+
+    def _read(self) -> np.ndarray | None:
+        return self.image

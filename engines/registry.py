@@ -15,6 +15,14 @@ _BUILTIN: tuple[PaperInfo, ...] = (
         engine="engines.detection.engine:DetectionEngine",
         summary="Grid cells predict boxes from anchors; one network pass per frame.",
     ),
+    PaperInfo(
+        key="pose",
+        title="Pose (Stacked Hourglass)",
+        papers=("Stacked Hourglass Networks for Human Pose Estimation", "Convolutional Pose Machines"),
+        tab="desktop.tabs.pose:PoseTab",
+        engine="engines.pose.engine:PoseEngine",
+        summary="Per-joint heatmaps; the peak of each map is the joint.",
+    ),
 )
 
 

@@ -1,0 +1,202 @@
+"""Pose tab (Stacked Hourglass, CPM): skeleton and per-joint heatmaps over the live frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider
+
+from engines.frames import Frame, FrozenSource
+from engines.pipeline import LiveResult
+from desktop.tabs.base import LiveTab, add_labeled
+from desktop.widgets.heatmap_grid import HeatmapGrid, bgra_qimage, colorize
+
+PRETRAINED = "BlazePose full (pretrained)"
+STUDENT = "Stacked Hourglass (our student)"
+STUDENT_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "weights" / "pose_hourglass.pt"
+
+
+@dataclass(frozen=True)
+class PoseView:
+    """What the GUI shows from one PoseResult: a colourised heatmap image for the crop, names."""
+
+    heat: QImage | None
+    names: tuple[str, ...]
+
+
+class PoseTab(LiveTab):
+    asset_names = ("pose_landmark_full.tflite", "yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+    recipe = "engines.pose.train:RECIPE"
+
+    def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
+        super().__init__(info, options, parent)
+        self._engine: Any = None
+        self.joint: int = -1  # -1: all joints
+        self.weights: Path | None = None
+        self.model_combo = add_labeled(self.controls, "Model", QComboBox())
+        self.model_combo.addItem(PRETRAINED)
+        if STUDENT_WEIGHTS.is_file():
+            self.model_combo.addItem(STUDENT)
+        self.model_combo.addItem("Open .tflite or .pt ...")
+        self.model_combo.activated.connect(self._on_model)
+        self.device_combo = add_labeled(self.controls, "Device", QComboBox())
+        self.device_combo.addItems(["cpu", "cuda", "mps"])
+        self.device_combo.activated.connect(self._on_device)
+        self.alpha = add_labeled(self.controls, "Heatmap opacity", QSlider(Qt.Orientation.Horizontal))
+        self.alpha.setRange(0, 100)
+        self.alpha.setValue(60)
+        self.skeleton_box = QCheckBox("Skeleton")
+        self.skeleton_box.setChecked(True)
+        self.freeze_box = QCheckBox("Freeze this frame (keeps re-running it)")
+        self.freeze_box.toggled.connect(self._on_freeze)
+        for w in (self.skeleton_box, self.freeze_box):
+            self.controls.addWidget(w)
+        self.grid = HeatmapGrid(self, columns=4)
+        self.grid.selected.connect(self._on_joint)
+        self.controls.addWidget(QLabel("Heatmaps (click one to show it alone)"))
+        self.controls.addWidget(self.grid, 1)
+        self.hover = QLabel("hover a joint")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.controls.addWidget(self.hover)
+        self.controls.addWidget(self.status)
+        self.view.hovered.connect(self._on_hover)
+        self._shown: PoseView = PoseView(None, ())
+        self._before_freeze = None
+
+    # engine hooks (worker thread) ------------------------------------------------
+    def create_engine(self):
+        from engines.pose.engine import PoseEngine
+
+        engine = PoseEngine()
+        engine.load(self.weights, self.options.get("device") or "cpu")
+        self._engine = engine
+        return engine
+
+    def run_engine(self, engine, frame: Frame):
+        return engine.infer(frame.image)
+
+    # GUI ---------------------------------------------------------------------------
+    def names(self, result) -> tuple[str, ...]:
+        """Joint labels true to the person's body, also when the mirror toggle flipped the frame."""
+        from engines.pose.joints import display_name
+
+        mirrored = self.source_bar.mirror
+        return tuple(display_name(n, mirrored) for n in result.joint_names)
+
+    def on_result(self, live: LiveResult) -> None:
+        r = live.result
+        if not r.found:
+            self._shown = PoseView(None, ())
+            self.status.setText(f"No person: {r.message or 'no person found'} ({r.elapsed_ms:.0f} ms)")
+            return
+        names = self.names(r)
+        body = [i for i, n in enumerate(r.joint_names) if not n.startswith("auxiliary")]
+        heat = r.heatmaps[self.joint] if self.joint >= 0 else r.heatmaps[body].max(0)
+        self._shown = PoseView(bgra_qimage(colorize(heat)), names)
+        self.grid.set_heatmaps(r.heatmaps[body], [names[i] for i in body], r.confidence[body])
+        self.status.setText(f"{r.model} on {r.backend}/{live.device}: {r.elapsed_ms:.0f} ms per frame, "
+                            f"presence {r.presence:.2f}")
+
+    def paint_result(self, p: QPainter, to_view: QTransform, r) -> None:
+        if not r.found:
+            p.setPen(QColor(255, 200, 120))
+            p.drawText(QPointF(12, 60), "no person")
+            return
+        x0, y0, x1, y1 = (float(v) for v in r.crop_box)
+        if self._shown.heat is not None and self.alpha.value() > 0:
+            p.setOpacity(self.alpha.value() / 100)
+            p.drawImage(to_view.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0)), self._shown.heat)
+            p.setOpacity(1.0)
+        pts = [to_view.map(QPointF(float(x), float(y))) for x, y in r.keypoints]
+        if self.skeleton_box.isChecked():
+            p.setPen(QPen(QColor(120, 255, 170), 3))
+            for a, b in r.edges:
+                if min(r.confidence[a], r.confidence[b]) > 0.3:
+                    p.drawLine(pts[a], pts[b])
+        for i, pt in enumerate(pts):
+            if r.joint_names[i].startswith("auxiliary") or r.confidence[i] < 0.3:
+                continue
+            selected = i == self.joint
+            p.setPen(QPen(QColor(255, 255, 255), 1))
+            p.setBrush(QColor(80, 220, 255) if selected else QColor(255, 90, 90))
+            p.drawEllipse(pt, 6 if selected else 4, 6 if selected else 4)
+
+    def _on_hover(self, pos: QPointF) -> None:
+        live = self.latest
+        if live is None or not live.result.found:
+            return
+        r = live.result
+        d = np.hypot(r.keypoints[:, 0] - pos.x(), r.keypoints[:, 1] - pos.y())
+        i = int(np.argmin(d))
+        scale = max(1.0, (r.crop_box[2] - r.crop_box[0]) / 40)
+        if d[i] < scale:
+            self.hover.setText(f"{self.names(r)[i]}: confidence {r.confidence[i]:.2f}")
+
+    def _on_joint(self, index: int) -> None:
+        live = self.latest
+        if live is None or not live.result.found:
+            self.joint = -1
+            return
+        body = [i for i, n in enumerate(live.result.joint_names) if not n.startswith("auxiliary")]
+        self.joint = body[index] if index >= 0 else -1
+        self.on_result(live)
+        self.view.update()
+
+    def _on_freeze(self, on: bool) -> None:
+        if on and self.latest is not None:
+            self._before_freeze = self.choice
+            self.set_source(_FrozenChoice(self.latest.frame.image))
+        elif not on and self._before_freeze is not None:
+            self.set_source(self._before_freeze)
+            self._before_freeze = None
+
+    def _on_device(self) -> None:
+        device, engine = self.device_combo.currentText(), self._engine
+        if engine is not None:
+            def move() -> str:
+                engine.set_device(device)
+                return f"Pose now runs on {device}."
+            self.commands.submit(move)
+
+    def _on_model(self) -> None:
+        text = self.model_combo.currentText()
+        if text == PRETRAINED:
+            path = None
+        elif text == STUDENT:
+            path = STUDENT_WEIGHTS
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Pose model", "", "Pose models (*.tflite *.pt)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        engine = self._engine
+        if engine is None:
+            self.weights = path
+            return
+
+        def swap() -> str:
+            engine.load(path, engine.device)
+            self.weights = path
+            return f"Loaded {path.name if path else PRETRAINED}."
+        self.commands.submit(swap)
+
+
+@dataclass(frozen=True)
+class _FrozenChoice:
+    """A source choice that re-sends one frame (freeze)."""
+
+    image: np.ndarray
+    kind: str = "frozen"
+    camera: object = None
+
+    def build(self, mirror: bool):
+        return FrozenSource(self.image)
+
+    def describe(self) -> str:
+        return "frozen frame"

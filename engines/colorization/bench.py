@@ -54,13 +54,26 @@ def bench_records(threads: int = 1, rounds: int = 20, weights: Path | None = SHI
         eng, label = _engine(weights)
         rng = np.random.default_rng(0)
         records = []
-        for name, (h, w) in (("colorization.infer256", (256, 256)), ("colorization.infer640x480", (480, 640))):
+        for name, (h, w) in (
+            ("colorization.infer256", (256, 256)),
+            ("colorization.infer640x480", (480, 640)),
+        ):
             frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
             ms = _times(lambda f=frame: eng.infer(f), rounds)
             med = statistics.median(ms)
-            records.append({"name": name, "device": "cpu", "threads": threads, "median_ms": round(med, 2),
-                            "p90_ms": round(float(np.percentile(ms, 90)), 2), "fps": round(1000.0 / med, 1),
-                            "input": f"{w}x{h}", "net_size": eng.config.infer_size, "weights": label})
+            records.append(
+                {
+                    "name": name,
+                    "device": "cpu",
+                    "threads": threads,
+                    "median_ms": round(med, 2),
+                    "p90_ms": round(float(np.percentile(ms, 90)), 2),
+                    "fps": round(1000.0 / med, 1),
+                    "input": f"{w}x{h}",
+                    "net_size": eng.config.infer_size,
+                    "weights": label,
+                }
+            )
         return records
     finally:
         torch.set_num_threads(old)

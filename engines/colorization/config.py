@@ -62,5 +62,7 @@ class ColorizationConfig:
     @classmethod
     def tiny(cls, **overrides) -> ColorizationConfig:
         """A few-thousand-parameter net for tests."""
-        return replace(cls(width=0.0625, num_classes=3, global_size=64, infer_size=48, local_size=32,
-                           batch_size=2), **overrides)
+        return replace(
+            cls(width=0.0625, num_classes=3, global_size=64, infer_size=48, local_size=32, batch_size=2),
+            **overrides,
+        )

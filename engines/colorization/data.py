@@ -71,7 +71,7 @@ def _prepare(image: np.ndarray, max_side: int) -> np.ndarray:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:
         ys, xs = np.nonzero(image[..., 3] > 128)
-        image = image[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        image = image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         if image[..., 3].min() > 250:
             image = np.ascontiguousarray(image[..., :3])
     scale = max_side / max(image.shape[:2])
@@ -94,15 +94,27 @@ def _build_source(tag: str, out: Path) -> list[dict]:
             continue
         name = f"{len(rows):04d}_{Path(member).stem[:40]}.png"
         cv2.imwrite(str(folder / name), image)
-        rows.append({"file": f"{source.tag}/{name}", "source": source.tag, "member": member,
-                     "category": source.category(member) if source.category else source.tag,
-                     "split": split_of(source.tag, member), "width": image.shape[1],
-                     "height": image.shape[0], "alpha": image.shape[2] == 4})
+        rows.append(
+            {
+                "file": f"{source.tag}/{name}",
+                "source": source.tag,
+                "member": member,
+                "category": source.category(member) if source.category else source.tag,
+                "split": split_of(source.tag, member),
+                "width": image.shape[1],
+                "height": image.shape[0],
+                "alpha": image.shape[2] == 4,
+            }
+        )
     return rows
 
 
-def build_dataset(out: Path | None = None, sources: Iterable[PhotoSource] = SOURCES, workers: int = 2,
-                  log: Callable[[str], None] = print) -> Path:
+def build_dataset(
+    out: Path | None = None,
+    sources: Iterable[PhotoSource] = SOURCES,
+    workers: int = 2,
+    log: Callable[[str], None] = print,
+) -> Path:
     """Download every source (cached, sha256-pinned), keep the colour photos, write index.json."""
     out = Path(out or photos_dir())
     out.mkdir(parents=True, exist_ok=True)
@@ -134,9 +146,18 @@ def add_folder(folder: Path, out: Path | None = None, max_side: int = 640) -> in
         cv2.imwrite(str(dest / name), image)
         rel = str(path.relative_to(folder))
         category = path.parent.name if path.parent != Path(folder) else tag
-        rows.append({"file": f"{tag}/{name}", "source": tag, "member": rel, "category": category,
-                     "split": split_of(tag, rel), "width": image.shape[1], "height": image.shape[0],
-                     "alpha": image.shape[2] == 4})
+        rows.append(
+            {
+                "file": f"{tag}/{name}",
+                "source": tag,
+                "member": rel,
+                "category": category,
+                "split": split_of(tag, rel),
+                "width": image.shape[1],
+                "height": image.shape[0],
+                "alpha": image.shape[2] == 4,
+            }
+        )
         added += 1
     write_index(out, rows)
     return added
@@ -157,8 +178,10 @@ def load_index(root: Path | None = None) -> dict:
     if not path.is_file():
         from engines.base import EngineError
 
-        raise EngineError(f"no colorization data set at {path.parent}; build it with "
-                          "`python -m engines.colorization.train --build-data` (downloads ~600 MB once)")
+        raise EngineError(
+            f"no colorization data set at {path.parent}; build it with "
+            "`python -m engines.colorization.train --build-data` (downloads ~600 MB once)"
+        )
     return json.loads(path.read_text())
 
 
@@ -192,8 +215,12 @@ def to_arrays(crops: list[np.ndarray], labels: list[int], local: int, glob: int)
         abs_.append(ab_to_unit(lab[..., 1:]).transpose(2, 0, 1))
         big = cv2.resize(crop, (glob, glob), interpolation=cv2.INTER_AREA)
         l_glb.append(bgr_to_lab(big)[..., 0] / 100.0)
-    return Batch(np.stack(l_loc)[:, None].astype(np.float32), np.stack(l_glb)[:, None].astype(np.float32),
-                 np.stack(abs_).astype(np.float32), np.asarray(labels, np.int64))
+    return Batch(
+        np.stack(l_loc)[:, None].astype(np.float32),
+        np.stack(l_glb)[:, None].astype(np.float32),
+        np.stack(abs_).astype(np.float32),
+        np.asarray(labels, np.int64),
+    )
 
 
 class PhotoSet:
@@ -202,8 +229,9 @@ class PhotoSet:
     Larger photos are drawn more often (one "slot" per 256x256 of area, at most `max_crops` slots).
     """
 
-    def __init__(self, split: str, root: Path | None = None, max_crops: int = 4,
-                 sources: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, split: str, root: Path | None = None, max_crops: int = 4, sources: Iterable[str] | None = None
+    ) -> None:
         self.root = Path(root or photos_dir())
         index = load_index(self.root)
         self.categories: list[str] = index["categories"]
@@ -224,7 +252,7 @@ class PhotoSet:
         h, w = image.shape[:2]
         side = int(min(h, w) * rng.uniform(0.4 if min(h, w) > 300 else 0.7, 1.0))
         y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-        crop = image[y:y + side, x:x + side]
+        crop = image[y : y + side, x : x + side]
         return crop[:, ::-1] if rng.random() < 0.5 else crop
 
     def center_crop(self, i: int) -> np.ndarray:
@@ -233,9 +261,10 @@ class PhotoSet:
         h, w = image.shape[:2]
         side = min(h, w)
         y, x = (h - side) // 2, (w - side) // 2
-        return np.ascontiguousarray(image[y:y + side, x:x + side])
+        return np.ascontiguousarray(image[y : y + side, x : x + side])
 
     def sample(self, rng: np.random.Generator, batch: int, local: int, glob: int) -> Batch:
         picks = rng.choice(self.slots, size=batch)
-        return to_arrays([self.random_crop(int(i), rng) for i in picks], [self.labels[i] for i in picks],
-                         local, glob)
+        return to_arrays(
+            [self.random_crop(int(i), rng) for i in picks], [self.labels[i] for i in picks], local, glob
+        )

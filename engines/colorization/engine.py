@@ -49,8 +49,12 @@ def read_weights(path: str | Path) -> dict[str, Any]:
     payload = load_checkpoint(Path(path))  # EngineError when missing / damaged / not ours
     if "task" in payload:  # a training checkpoint: the task's state holds model + config
         task = payload["task"]
-        payload = {"config": task.get("config"), "state_dict": task.get("model"),
-                   "categories": task.get("categories", []), "meta": {"step": payload.get("step")}}
+        payload = {
+            "config": task.get("config"),
+            "state_dict": task.get("model"),
+            "categories": task.get("categories", []),
+            "meta": {"step": payload.get("step")},
+        }
     if not isinstance(payload.get("config"), dict) or not isinstance(payload.get("state_dict"), dict):
         raise EngineError(f"{Path(path).name} is a PaperZoo file but not colorization weights")
     return payload
@@ -102,7 +106,9 @@ class ColorizationEngine:
     def _l_tensor(self, l_channel: np.ndarray) -> Any:
         import torch
 
-        return torch.from_numpy(np.ascontiguousarray(l_channel / 100.0, dtype=np.float32))[None, None].to(self.device)
+        return torch.from_numpy(np.ascontiguousarray(l_channel / 100.0, dtype=np.float32))[None, None].to(
+            self.device
+        )
 
     def global_features(self, image: np.ndarray) -> np.ndarray:
         """The global net's feature of an image: float32 (256w,). EngineError for the ablation model."""
@@ -117,8 +123,12 @@ class ColorizationEngine:
             feat, _ = model.global_features(self._l_tensor(bgr_to_lab(small)[..., 0]))
         return frozen_array(feat[0].float().cpu().numpy())
 
-    def infer(self, image: np.ndarray, global_from: np.ndarray | None = None,
-              global_feature: np.ndarray | None = None) -> ColorizationResult:
+    def infer(
+        self,
+        image: np.ndarray,
+        global_from: np.ndarray | None = None,
+        global_feature: np.ndarray | None = None,
+    ) -> ColorizationResult:
         """Colorize `image` (uint8 gray (H, W) or BGR/BGRA (H, W, C)); its own colours are ignored.
 
         global_from: another image whose global features replace this image's own (transfer);
@@ -161,6 +171,9 @@ class ColorizationEngine:
             top = tuple((self.categories[i], float(probs[i])) for i in order if i < len(self.categories))
         return ColorizationResult(
             colorized=frozen_array(cv2.cvtColor(out, cv2.COLOR_Lab2BGR)),
-            gray=frozen_array(cv2.cvtColor(gray, cv2.COLOR_Lab2BGR)), ab=frozen_array(ab),
+            gray=frozen_array(cv2.cvtColor(gray, cv2.COLOR_Lab2BGR)),
+            ab=frozen_array(ab),
             class_probs=frozen_array(probs.astype(np.float32)) if probs is not None else None,
-            top_classes=top, ms=(time.perf_counter() - t0) * 1000.0)
+            top_classes=top,
+            ms=(time.perf_counter() - t0) * 1000.0,
+        )

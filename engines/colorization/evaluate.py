@@ -40,8 +40,12 @@ def figures(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, float]
         ps.append(psnr(p, t))
         col.append(colourfulness(p))
         col_t.append(colourfulness(t))
-    return {"chroma_mse": float(np.mean(mse)), "psnr_db": float(np.mean(ps)),
-            "colourfulness": float(np.mean(col)), "colourfulness_ratio": float(np.mean(col) / max(1e-9, np.mean(col_t)))}
+    return {
+        "chroma_mse": float(np.mean(mse)),
+        "psnr_db": float(np.mean(ps)),
+        "colourfulness": float(np.mean(col)),
+        "colourfulness_ratio": float(np.mean(col) / max(1e-9, np.mean(col_t))),
+    }
 
 
 def validation_images(size: int = 256, root: Path | None = None) -> list[np.ndarray]:
@@ -49,7 +53,9 @@ def validation_images(size: int = 256, root: Path | None = None) -> list[np.ndar
     from engines.colorization.data import PhotoSet
 
     val = PhotoSet("val", root)
-    return [cv2.resize(val.center_crop(i), (size, size), interpolation=cv2.INTER_AREA) for i in range(len(val))]
+    return [
+        cv2.resize(val.center_crop(i), (size, size), interpolation=cv2.INTER_AREA) for i in range(len(val))
+    ]
 
 
 def mean_train_chroma(root: Path | None = None) -> np.ndarray:
@@ -57,8 +63,12 @@ def mean_train_chroma(root: Path | None = None) -> np.ndarray:
     from engines.colorization.data import PhotoSet
 
     train = PhotoSet("train", root)
-    abs_ = [bgr_to_lab(cv2.resize(train.center_crop(i), (64, 64), interpolation=cv2.INTER_AREA))[..., 1:]
-            .reshape(-1, 2).mean(0) for i in range(len(train))]
+    abs_ = [
+        bgr_to_lab(cv2.resize(train.center_crop(i), (64, 64), interpolation=cv2.INTER_AREA))[..., 1:]
+        .reshape(-1, 2)
+        .mean(0)
+        for i in range(len(train))
+    ]
     return np.mean(abs_, axis=0).astype(np.float32)
 
 
@@ -69,15 +79,23 @@ def with_chroma(image: np.ndarray, ab: np.ndarray) -> np.ndarray:
     return lab_to_bgr(lab)
 
 
-def evaluate(weights: list[Path], size: int = 256, root: Path | None = None,
-             samples: Path | None = None, n_samples: int = 8) -> dict[str, dict[str, float]]:
+def evaluate(
+    weights: list[Path],
+    size: int = 256,
+    root: Path | None = None,
+    samples: Path | None = None,
+    n_samples: int = 8,
+) -> dict[str, dict[str, float]]:
     """Figures for each weights file and the two baselines on the validation photos."""
     from engines.colorization.engine import ColorizationEngine
 
     truth = validation_images(size, root)
     mean_ab = mean_train_chroma(root)
     gray = [with_chroma(t, np.zeros(2, np.float32)) for t in truth]
-    results = {"gray": figures(gray, truth), "mean chroma": figures([with_chroma(t, mean_ab) for t in truth], truth)}
+    results = {
+        "gray": figures(gray, truth),
+        "mean chroma": figures([with_chroma(t, mean_ab) for t in truth], truth),
+    }
     rows = [gray]
     for path in weights:
         engine = ColorizationEngine()
@@ -97,8 +115,12 @@ def evaluate(weights: list[Path], size: int = 256, root: Path | None = None,
 def save_samples(path: Path, rows: list[list[np.ndarray]], n: int, tile: int = 160) -> None:
     """A grid: one row per method (gray, each model, truth), one column per validation photo."""
     picks = np.linspace(0, len(rows[0]) - 1, min(n, len(rows[0]))).round().astype(int)
-    grid = np.vstack([np.hstack([cv2.resize(row[i], (tile, tile), interpolation=cv2.INTER_AREA) for i in picks])
-                      for row in rows])
+    grid = np.vstack(
+        [
+            np.hstack([cv2.resize(row[i], (tile, tile), interpolation=cv2.INTER_AREA) for i in picks])
+            for row in rows
+        ]
+    )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), grid)
 
@@ -107,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     from engines.base import EngineError
     from engines.colorization.engine import SHIPPED_WEIGHTS
 
-    p = argparse.ArgumentParser(prog="python -m engines.colorization.evaluate", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m engines.colorization.evaluate", description=__doc__.split("\n")[0]
+    )
     p.add_argument("weights", nargs="*", type=Path, help="weights files (default: the shipped model)")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--samples", type=Path, help="write a picture: gray / each model / truth")
@@ -124,10 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     base = res["mean chroma"]["chroma_mse"]
-    print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")
+    print(
+        f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}"
+    )
     for name, r in res.items():
-        print(f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% {r['psnr_db']:8.2f} "
-              f"{r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}")
+        print(
+            f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% "
+            f"{r['psnr_db']:8.2f} "
+            f"{r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}"
+        )
     print(f"({res['gray']['n']:.0f} validation photos at {a.size}x{a.size})")
     if a.json:
         a.json.write_text(json.dumps(res, indent=2))

@@ -22,8 +22,9 @@ from engines.colorization.config import ColorizationConfig
 
 
 def conv_bn(cin: int, cout: int, stride: int = 1, k: int = 3) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout),
-                         nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 class LowLevelNet(nn.Sequential):
@@ -43,14 +44,17 @@ class MidLevelNet(nn.Sequential):
 
 
 class GlobalNet(nn.Module):
-    """(B, 512w, G/8, G/8) low-level features of the global image -> ((B, 256w) fused feature, (B, 512w) class feature)."""
+    """(B, 512w, G/8, G/8) low-level features of the global image
+    -> ((B, 256w) feature for the fusion layer, (B, 512w) feature for the class head)."""
 
     def __init__(self, c: ColorizationConfig) -> None:
         super().__init__()
         w = c.ch(512)
         self.convs = nn.Sequential(conv_bn(w, w, 2), conv_bn(w, w), conv_bn(w, w, 2), conv_bn(w, w))
         side = c.global_size // 32
-        self.fc1 = nn.Sequential(nn.Linear(w * side * side, c.ch(1024)), nn.BatchNorm1d(c.ch(1024)), nn.ReLU(True))
+        self.fc1 = nn.Sequential(
+            nn.Linear(w * side * side, c.ch(1024)), nn.BatchNorm1d(c.ch(1024)), nn.ReLU(True)
+        )
         self.fc2 = nn.Sequential(nn.Linear(c.ch(1024), c.ch(512)), nn.BatchNorm1d(c.ch(512)), nn.ReLU(True))
         self.fc3 = nn.Sequential(nn.Linear(c.ch(512), c.ch(256)), nn.BatchNorm1d(c.ch(256)), nn.ReLU(True))
 
@@ -64,8 +68,12 @@ class ClassificationNet(nn.Sequential):
     """(B, 512w) -> (B, num_classes) logits."""
 
     def __init__(self, c: ColorizationConfig) -> None:
-        super().__init__(nn.Linear(c.ch(512), c.ch(256)), nn.BatchNorm1d(c.ch(256)), nn.ReLU(True),
-                         nn.Linear(c.ch(256), c.num_classes))
+        super().__init__(
+            nn.Linear(c.ch(512), c.ch(256)),
+            nn.BatchNorm1d(c.ch(256)),
+            nn.ReLU(True),
+            nn.Linear(c.ch(256), c.num_classes),
+        )
 
 
 class FusionLayer(nn.Module):
@@ -94,13 +102,23 @@ class ColorizationNet(nn.Sequential):
 
     def __init__(self, c: ColorizationConfig) -> None:
         up = nn.Upsample(scale_factor=2, mode="nearest")
-        super().__init__(conv_bn(c.ch(256), c.ch(128)), up, conv_bn(c.ch(128), c.ch(64)),
-                         conv_bn(c.ch(64), c.ch(64)), nn.Upsample(scale_factor=2, mode="nearest"),
-                         conv_bn(c.ch(64), c.ch(32)), nn.Conv2d(c.ch(32), 2, 3, 1, 1), nn.Sigmoid())
+        super().__init__(
+            conv_bn(c.ch(256), c.ch(128)),
+            up,
+            conv_bn(c.ch(128), c.ch(64)),
+            conv_bn(c.ch(64), c.ch(64)),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            conv_bn(c.ch(64), c.ch(32)),
+            nn.Conv2d(c.ch(32), 2, 3, 1, 1),
+            nn.Sigmoid(),
+        )
 
 
 class LetThereBeColorNet(nn.Module):
-    """The whole model. forward(l_local (B,1,H,W), l_global (B,1,G,G)) -> (ab (B,2,H,W), logits (B,C) | None)."""
+    """The whole model.
+
+    forward(l_local (B, 1, H, W), l_global (B, 1, G, G)) -> (ab (B, 2, H, W), logits (B, C) or None).
+    """
 
     def __init__(self, config: ColorizationConfig) -> None:
         super().__init__()
@@ -128,8 +146,9 @@ class LetThereBeColorNet(nn.Module):
         ab = self.colorize(self.fusion(mid, glob))  # (B, 2, 4 ceil(H/8), 4 ceil(W/8)): half resolution
         return F.interpolate(ab, size=size, mode="bilinear", align_corners=False)  # (B, 2, H, W)
 
-    def forward(self, l_local: torch.Tensor, l_global: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, l_local: torch.Tensor, l_global: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """l_global None: the global net sees l_local resized to global_size (computed once when the
         local input already has that size, as in the paper's training)."""
         low = self.low(l_local)  # (B, 512w, ceil(H/8), ceil(W/8))
@@ -146,8 +165,13 @@ class LetThereBeColorNet(nn.Module):
         return self._decode(low, feat, l_local.shape[2:]), self.classify(class_feat)
 
 
-def colorization_loss(ab: torch.Tensor, ab_true: torch.Tensor, logits: torch.Tensor | None,
-                      labels: torch.Tensor | None, class_weight: float) -> dict[str, torch.Tensor]:
+def colorization_loss(
+    ab: torch.Tensor,
+    ab_true: torch.Tensor,
+    logits: torch.Tensor | None,
+    labels: torch.Tensor | None,
+    class_weight: float,
+) -> dict[str, torch.Tensor]:
     """Paper Eq. 2: L = ||y_color - y*||^2 + alpha * CE(class); MSE over (B, 2, H, W) in [0, 1] units.
 
     Returns {"loss": total, "mse": chroma MSE, "ce": class cross-entropy (0 for the ablation)}.

@@ -34,8 +34,13 @@ WEIGHTS_FORMAT = "paperzoo-colorization-1"
 class _TaskBase:
     """Shared optimiser, schedule, state and evaluation; subclasses supply `_batch` and `val_crops`."""
 
-    def __init__(self, config: ColorizationConfig, total_steps: int, device: str = "cpu",
-                 categories: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        config: ColorizationConfig,
+        total_steps: int,
+        device: str = "cpu",
+        categories: list[str] | None = None,
+    ) -> None:
         self.config = config
         self.total_steps = max(1, total_steps)
         self.device = torch.device(device)
@@ -66,8 +71,12 @@ class _TaskBase:
         dev = self.device
         share = batch.l_local.shape[-1] == batch.l_global.shape[-1]
         l_glob = None if share else torch.from_numpy(batch.l_global).to(dev)
-        return (torch.from_numpy(batch.l_local).to(dev), l_glob, torch.from_numpy(batch.ab).to(dev),
-                torch.from_numpy(batch.label).to(dev))
+        return (
+            torch.from_numpy(batch.l_local).to(dev),
+            l_glob,
+            torch.from_numpy(batch.ab).to(dev),
+            torch.from_numpy(batch.label).to(dev),
+        )
 
     def train_step(self, step: int) -> dict[str, float]:
         self._lr = self._schedule(step)
@@ -76,8 +85,9 @@ class _TaskBase:
         self.model.train()
         l_local, l_glob, ab_true, labels = self._tensors(self._batch())
         ab, logits = self.model(l_local, l_glob)
-        losses = colorization_loss(ab, ab_true, logits, labels if self.categories else None,
-                                   self.config.class_weight)
+        losses = colorization_loss(
+            ab, ab_true, logits, labels if self.categories else None, self.config.class_weight
+        )
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.optimizer.step()
@@ -91,9 +101,11 @@ class _TaskBase:
         self.model.eval()
         c, mses, hits = self.config, [], []
         for i in range(0, len(self.val_crops), 16):
-            crops = self.val_crops[i:i + 16]
-            labels = self.val_labels[i:i + 16] or [0] * len(crops)
-            l_local, l_glob, ab_true, lab_t = self._tensors(to_arrays(crops, labels, c.local_size, c.global_size))
+            crops = self.val_crops[i : i + 16]
+            labels = self.val_labels[i : i + 16] or [0] * len(crops)
+            l_local, l_glob, ab_true, lab_t = self._tensors(
+                to_arrays(crops, labels, c.local_size, c.global_size)
+            )
             ab, logits = self.model(l_local, l_glob)
             mses.append(((ab - ab_true) ** 2).mean(dim=(1, 2, 3)))
             if logits is not None and self.categories:
@@ -104,9 +116,14 @@ class _TaskBase:
         return out
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "numpy_rng": json.dumps(self.rng.bit_generator.state), "torch_rng": torch.get_rng_state(),
-                "config": asdict(self.config), "categories": list(self.categories)}
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "numpy_rng": json.dumps(self.rng.bit_generator.state),
+            "torch_rng": torch.get_rng_state(),
+            "config": asdict(self.config),
+            "categories": list(self.categories),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -118,9 +135,12 @@ class _TaskBase:
         """Write the inference weights file that ColorizationEngine.load reads (weights_only)."""
         from engines.training import save_checkpoint
 
-        payload = {"config": asdict(self.config), "categories": list(self.categories),
-                   "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-                   "meta": meta or {}}
+        payload = {
+            "config": asdict(self.config),
+            "categories": list(self.categories),
+            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "meta": meta or {},
+        }
         save_checkpoint(path, payload)
         return path
 
@@ -128,8 +148,14 @@ class _TaskBase:
 class PhotoTrainTask(_TaskBase):
     """Train (or fine-tune) on the photo data set. num_classes is taken from the data set's index."""
 
-    def __init__(self, config: ColorizationConfig, total_steps: int, data_root: Path | None = None,
-                 device: str = "cpu", init_weights: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: ColorizationConfig,
+        total_steps: int,
+        data_root: Path | None = None,
+        device: str = "cpu",
+        init_weights: Path | None = None,
+    ) -> None:
         self.train_set = PhotoSet("train", data_root, config.max_crops)
         cats = self.train_set.categories
         config = replace(config, num_classes=len(cats))
@@ -153,8 +179,17 @@ class VideoTrainTask(_TaskBase):
     the video is held out for `evaluate`, so the score is measured on frames never trained on.
     """
 
-    def __init__(self, config: ColorizationConfig, total_steps: int, video: Path, init_weights: Path | None,
-                 device: str = "cpu", stride: int = 2, holdout: float = 0.2, max_frames: int = 600) -> None:
+    def __init__(
+        self,
+        config: ColorizationConfig,
+        total_steps: int,
+        video: Path,
+        init_weights: Path | None,
+        device: str = "cpu",
+        stride: int = 2,
+        holdout: float = 0.2,
+        max_frames: int = 600,
+    ) -> None:
         frames = read_frames(video, stride, max_frames)
         if len(frames) < 5:
             from engines.base import EngineError
@@ -163,8 +198,13 @@ class VideoTrainTask(_TaskBase):
         categories: list[str] = []
         if init_weights is not None:
             payload = _weights_payload(init_weights)
-            config = replace(ColorizationConfig(**payload["config"]), lr=config.lr, lr_final=config.lr_final,
-                             batch_size=config.batch_size, seed=config.seed)
+            config = replace(
+                ColorizationConfig(**payload["config"]),
+                lr=config.lr,
+                lr_final=config.lr_final,
+                batch_size=config.batch_size,
+                seed=config.seed,
+            )
             categories = list(payload.get("categories", []))
         super().__init__(config, total_steps, device, None)
         self.class_names = categories  # kept for export; no class labels exist for video frames
@@ -183,7 +223,7 @@ class VideoTrainTask(_TaskBase):
             h, w = f.shape[:2]
             side = int(min(h, w) * rng.uniform(0.5, 1.0))
             y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-            crop = f[y:y + side, x:x + side]
+            crop = f[y : y + side, x : x + side]
             crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)
         return to_arrays(crops, [0] * len(crops), c.local_size, c.global_size)
 
@@ -204,7 +244,9 @@ def read_frames(video: Path, stride: int = 1, max_frames: int = 600, max_side: i
             break
         if n % stride == 0:
             s = max_side / max(frame.shape[:2])
-            frames.append(cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame)
+            frames.append(
+                cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame
+            )
         n += 1
     cap.release()
     return frames
@@ -213,7 +255,7 @@ def read_frames(video: Path, stride: int = 1, max_frames: int = 600, max_side: i
 def _center_square(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     s = min(h, w)
-    return np.ascontiguousarray(image[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])
+    return np.ascontiguousarray(image[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s])
 
 
 def _weights_payload(path: Path) -> dict[str, Any]:
@@ -225,23 +267,29 @@ def _weights_payload(path: Path) -> dict[str, Any]:
 def _load_model_weights(model: torch.nn.Module, path: Path) -> None:
     payload = _weights_payload(path)
     own = model.state_dict()
-    model.load_state_dict({k: v for k, v in payload["state_dict"].items()
-                           if k in own and own[k].shape == v.shape}, strict=False)
+    model.load_state_dict(
+        {k: v for k, v in payload["state_dict"].items() if k in own and own[k].shape == v.shape}, strict=False
+    )
 
 
 def _progress(step: int, total: int, losses: dict[str, float], t0: float, start: int) -> None:
     done = step - start
     per = (time.perf_counter() - t0) / max(1, done)
     bar = "#" * int(30 * step / total)
-    print(f"step {step:6d}/{total} [{bar:30s}] loss {losses['loss']:.5f} mse {losses['mse']:.5f} "
-          f"ce {losses['ce']:.3f}  {per:.2f} s/step  eta {(total - step) * per / 60:5.1f} min", flush=True)
+    print(
+        f"step {step:6d}/{total} [{bar:30s}] loss {losses['loss']:.5f} mse {losses['mse']:.5f} "
+        f"ce {losses['ce']:.3f}  {per:.2f} s/step  eta {(total - step) * per / 60:5.1f} min",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     from engines.base import EngineError
     from engines.training import LoopSettings, new_run_dir, run_training
 
-    p = argparse.ArgumentParser(prog="python -m engines.colorization.train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m engines.colorization.train", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--build-data", action="store_true", help="download the photo packages and build the set")
     p.add_argument("--add-folder", type=Path, help="add a folder of your own colour photos to the set")
     p.add_argument("--width", type=float, default=0.25)
@@ -272,20 +320,32 @@ def main(argv: list[str] | None = None) -> int:
             if a.add_folder:
                 print(f"added {add_folder(a.add_folder)} photos from {a.add_folder}")
             return 0
-        config = ColorizationConfig(width=a.width, use_global=not a.no_global, global_size=a.global_size,
-                                    local_size=a.local_size, batch_size=a.batch, lr=a.lr, lr_final=a.lr / 10,
-                                    seed=a.seed)
+        config = ColorizationConfig(
+            width=a.width,
+            use_global=not a.no_global,
+            global_size=a.global_size,
+            local_size=a.local_size,
+            batch_size=a.batch,
+            lr=a.lr,
+            lr_final=a.lr / 10,
+            seed=a.seed,
+        )
         if a.video:
             task: _TaskBase = VideoTrainTask(config, a.steps, a.video, a.init)
         else:
             task = PhotoTrainTask(config, a.steps, init_weights=a.init)
         run_dir = a.run_dir or (a.resume.parent if a.resume else new_run_dir("colorization"))
-        print(f"run dir {run_dir}; {sum(p.numel() for p in task.model.parameters()) / 1e6:.2f} M parameters; "
-              f"{task.steps_per_epoch} steps/epoch; {len(task.val_crops)} validation crops", flush=True)
+        print(
+            f"run dir {run_dir}; {sum(p.numel() for p in task.model.parameters()) / 1e6:.2f} M parameters; "
+            f"{task.steps_per_epoch} steps/epoch; {len(task.val_crops)} validation crops",
+            flush=True,
+        )
         t0, deadline = time.perf_counter(), time.monotonic() + a.minutes * 60 if a.minutes else math.inf
         settings = LoopSettings(a.steps, a.eval_every, a.checkpoint_every)
         first = None
-        for ts in run_training(task, settings, run_dir, lambda: time.monotonic() > deadline, task.config, a.resume):
+        for ts in run_training(
+            task, settings, run_dir, lambda: time.monotonic() > deadline, task.config, a.resume
+        ):
             first = ts.step - 1 if first is None else first
             if ts.message:
                 print(ts.message, flush=True)
@@ -295,8 +355,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("  eval " + "  ".join(f"{k} {v:.5f}" for k, v in ts.metrics.items()), flush=True)
         minutes = (time.perf_counter() - t0) / 60
         if a.export:
-            meta = {"steps": ts.step, "minutes_this_session": round(minutes, 1), "command": " ".join(sys.argv),
-                    "metrics": dict(task.evaluate())}
+            meta = {
+                "steps": ts.step,
+                "minutes_this_session": round(minutes, 1),
+                "command": " ".join(sys.argv),
+                "metrics": dict(task.evaluate()),
+            }
             task.export(a.export, meta)
             print(f"exported {a.export}", flush=True)
     except EngineError as exc:

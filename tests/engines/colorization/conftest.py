@@ -14,7 +14,10 @@ from engines.colorization.data import split_of, write_index
 def synthetic_photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """A smooth colourful uint8 BGR (h, w, 3) picture with noise (passes for a photo)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    base = [np.sin(xx / rng.uniform(8, 30) + rng.uniform(0, 6)) * np.cos(yy / rng.uniform(8, 30)) for _ in range(3)]
+    base = [
+        np.sin(xx / rng.uniform(8, 30) + rng.uniform(0, 6)) * np.cos(yy / rng.uniform(8, 30))
+        for _ in range(3)
+    ]
     img = (np.stack(base, -1) * 90 + 128 + rng.normal(0, 6, (h, w, 3))).clip(0, 255)
     return img.astype(np.uint8)
 
@@ -35,9 +38,18 @@ def photo_root(tmp_path_factory) -> Path:
             img = np.dstack([img, alpha])
         cv2.imwrite(str(root / name), img)
         split = "val" if i in (3, 7) else split_of("synth", name)
-        rows.append({"file": name, "source": "synth", "member": name, "category": f"c{i % 3}",
-                     "split": split if i not in (0, 1, 2) else "train", "width": img.shape[1],
-                     "height": img.shape[0], "alpha": img.shape[2] == 4})
+        rows.append(
+            {
+                "file": name,
+                "source": "synth",
+                "member": name,
+                "category": f"c{i % 3}",
+                "split": split if i not in (0, 1, 2) else "train",
+                "width": img.shape[1],
+                "height": img.shape[0],
+                "alpha": img.shape[2] == 4,
+            }
+        )
     write_index(root, rows)
     return root
 

@@ -75,7 +75,7 @@ def test_bad_weights_files_give_engine_errors(tmp_path, tiny_weights) -> None:
     with pytest.raises(EngineError, match="does not exist"):
         eng.load(tmp_path / "missing.pt")
     corrupt = tmp_path / "corrupt.pt"
-    corrupt.write_bytes(tiny_weights.read_bytes()[: 3000] + b"garbage")
+    corrupt.write_bytes(tiny_weights.read_bytes()[:3000] + b"garbage")
     with pytest.raises(EngineError, match="damaged"):
         eng.load(corrupt)
     text = tmp_path / "notes.pt"
@@ -90,7 +90,9 @@ def test_bad_weights_files_give_engine_errors(tmp_path, tiny_weights) -> None:
         eng.load(foreign)
     from engines.training import save_checkpoint
 
-    other = save_checkpoint(tmp_path / "other.pt", {"state_dict": {"x": torch.zeros(1)}, "config": {"width": 9.0}})
+    other = save_checkpoint(
+        tmp_path / "other.pt", {"state_dict": {"x": torch.zeros(1)}, "config": {"width": 9.0}}
+    )
     with pytest.raises(EngineError, match="does not match"):
         eng.load(other)
     assert not eng.loaded

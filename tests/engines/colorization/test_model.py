@@ -115,14 +115,22 @@ def test_photo_set_and_tiny_training_has_no_nan(photo_root) -> None:
 def test_resume_reproduces_the_next_step(photo_root, tmp_path) -> None:
     config = replace(ColorizationConfig.tiny(), seed=3)
     settings = LoopSettings(total_steps=4, checkpoint_every=2)
-    full = [s.losses["loss"] for s in run_training(PhotoTrainTask(config, 4, data_root=photo_root), settings,
-                                                   tmp_path / "a", lambda: False)]
+    full = [
+        s.losses["loss"]
+        for s in run_training(
+            PhotoTrainTask(config, 4, data_root=photo_root), settings, tmp_path / "a", lambda: False
+        )
+    ]
     first = PhotoTrainTask(config, 4, data_root=photo_root)
     gen = run_training(first, LoopSettings(total_steps=2, checkpoint_every=2), tmp_path / "c", lambda: False)
     assert [s.step for s in gen] == [1, 2]
     resumed = PhotoTrainTask(config, 4, data_root=photo_root)
-    rest = [s.losses["loss"] for s in run_training(resumed, settings, tmp_path / "c", lambda: False,
-                                                   resume=tmp_path / "c" / "last.pt")]
+    rest = [
+        s.losses["loss"]
+        for s in run_training(
+            resumed, settings, tmp_path / "c", lambda: False, resume=tmp_path / "c" / "last.pt"
+        )
+    ]
     assert rest == pytest.approx(full[2:], rel=1e-5)
 
 

@@ -23,6 +23,23 @@ _BUILTIN: tuple[PaperInfo, ...] = (
         engine="engines.pose.engine:PoseEngine",
         summary="Per-joint heatmaps; the peak of each map is the joint.",
     ),
+    PaperInfo(
+        key="colorization",
+        title="Colorization (Let there be Color!)",
+        papers=("Let there be Color! (Iizuka, Simo-Serra, Ishikawa)",),
+        tab="desktop.tabs.colorization:ColorizationTab",
+        engine="engines.colorization.engine:ColorizationEngine",
+        summary="Local features fused with a global scene feature predict a*b* chroma from L.",
+    ),
+    PaperInfo(
+        key="sketch",
+        title="Sketch (sketch-rnn)",
+        papers=("A Neural Representation of Sketch Drawings (sketch-rnn)",),
+        tab="desktop.tabs.sketch:SketchTab",
+        engine="engines.sketch.engine:SketchEngine",
+        summary="A sequence-to-sequence VAE over pen strokes; the decoder draws with a mixture of Gaussians.",
+        live=False,
+    ),
 )
 
 

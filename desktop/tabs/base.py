@@ -121,6 +121,10 @@ class LiveTab(PaperTab):
     def on_result(self, live: LiveResult) -> None:
         """A new result arrived (GUI thread), before it is painted."""
 
+    def display_image(self, live: LiveResult):
+        """The BGR image to show for a result (default: the frame itself)."""
+        return live.frame.image
+
     # construction -------------------------------------------------------------
     def __init__(self, info: PaperInfo, options: dict[str, Any] | None = None, parent: QWidget | None = None):
         super().__init__(info, options, parent)
@@ -277,7 +281,7 @@ class LiveTab(PaperTab):
         self.engine_device = item.device
         self.on_result(item)
         result = item.result
-        self.view.show_frame(item.frame.image, item.frame.t_capture,
+        self.view.show_frame(self.display_image(item), item.frame.t_capture,
                              lambda p, t: self.paint_result(p, t, result))
         self.result_shown.emit(item)
 

@@ -1,0 +1,137 @@
+"""Colorization tab ("Let there be Color!"): the live picture turned gray and colorized by our network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor, QFont, QPainter, QTransform
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QPushButton
+
+from engines.frames import Frame
+from engines.pipeline import LiveResult
+from desktop.tabs.base import LiveTab
+
+
+@dataclass(frozen=True)
+class ColorizedFrame:
+    """result: the engine's ColorizationResult; panels: BGR uint8 side by side (gray | ours | truth?)."""
+
+    result: Any
+    panels: np.ndarray
+    labels: tuple[str, ...]
+
+
+def has_colour(image: np.ndarray) -> bool:
+    """True when a BGR image carries real colour (not a gray picture stored as BGR)."""
+    small = cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA).astype(np.int16)
+    return float(np.abs(small[..., 0] - small[..., 1]).mean() + np.abs(small[..., 1] - small[..., 2]).mean()) > 2.0
+
+
+class ColorizationTab(LiveTab):
+    recipe = "engines.colorization.train:RECIPE"
+
+    def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
+        super().__init__(info, options, parent)
+        self._engine: Any = None
+        self.global_feature: np.ndarray | None = None
+        self.show_truth = QCheckBox("Show the true colours beside (when the source has them)")
+        self.show_truth.setChecked(True)
+        self.controls.addWidget(self.show_truth)
+        self.open_bw = QPushButton("Colorize a photo ...")
+        self.open_bw.clicked.connect(self._ask_photo)
+        self.transfer = QPushButton("Borrow global features from ...")
+        self.transfer.clicked.connect(self._ask_transfer)
+        self.clear_transfer = QPushButton("Use the picture's own global features")
+        self.clear_transfer.clicked.connect(self._clear_transfer)
+        self.export = QPushButton("Export colorized PNG ...")
+        self.export.clicked.connect(self._ask_export)
+        for w in (self.open_bw, self.transfer, self.clear_transfer, self.export):
+            self.controls.addWidget(w)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.controls.addWidget(self.status)
+
+    # engine hooks (worker thread) ------------------------------------------------
+    def create_engine(self):
+        from engines.colorization.engine import ColorizationEngine
+
+        engine = ColorizationEngine()
+        engine.load(None, self.options.get("device") or "cpu")
+        self._engine = engine
+        return engine
+
+    def run_engine(self, engine, frame: Frame) -> ColorizedFrame:
+        r = engine.infer(frame.image, global_feature=self.global_feature)
+        panels, labels = [r.gray, r.colorized], ["gray input", "ours"]
+        if self.show_truth.isChecked() and has_colour(frame.image):
+            panels.append(frame.image)
+            labels.append("true colours")
+        return ColorizedFrame(r, np.ascontiguousarray(np.hstack(panels)), tuple(labels))
+
+    # GUI ---------------------------------------------------------------------------
+    def display_image(self, live: LiveResult) -> np.ndarray:
+        return live.result.panels
+
+    def paint_result(self, p: QPainter, to_view: QTransform, c: ColorizedFrame) -> None:
+        font = QFont()
+        font.setPointSize(11)
+        font.setBold(True)
+        p.setFont(font)
+        width = c.panels.shape[1] / len(c.labels)
+        for i, label in enumerate(c.labels):
+            pt = to_view.map(QPointF(i * width + 8, c.panels.shape[0] - 12))
+            p.setPen(QColor(0, 0, 0))
+            p.drawText(pt + QPointF(1, 1), label)
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(pt, label)
+
+    def on_result(self, live: LiveResult) -> None:
+        r = live.result.result
+        guess = ", ".join(f"{name} {prob:.0%}" for name, prob in r.top_classes)
+        borrowed = " (global features borrowed)" if self.global_feature is not None else ""
+        self.status.setText(f"{r.ms:.0f} ms per frame on {live.device}{borrowed}\n"
+                            f"{'scene guess: ' + guess if guess else ''}")
+
+    def _ask_photo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "A photo to colorize", "", "Images (*.png *.jpg *.jpeg *.bmp)")
+        if path:
+            self.open_path(Path(path))
+
+    def _ask_transfer(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Take global features from", "", "Images (*.png *.jpg *.jpeg)")
+        if path:
+            self.borrow_global_features(Path(path))
+
+    def borrow_global_features(self, path: Path) -> None:
+        """Colorize with the global (scene) features of another image, as in the paper's transfer figure."""
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            self.show_notice(f"{path.name} is not an image - kept the current features.", error=True)
+            return
+        engine = self._engine
+
+        def take() -> str:
+            if engine is None:
+                return "Start the tab first."
+            self.global_feature = engine.global_features(image)
+            return f"Global features now come from {path.name}."
+        self.commands.submit(take)
+
+    def _clear_transfer(self) -> None:
+        self.global_feature = None
+
+    def snapshot(self, path: Path) -> Path:
+        if self.latest is None:
+            raise RuntimeError("nothing on screen yet")
+        cv2.imwrite(str(path), self.latest.result.result.colorized)
+        return path
+
+    def _ask_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save colorized image", "colorized.png", "PNG (*.png)")
+        if path and self.latest is not None:
+            self.show_notice(f"Saved {self.snapshot(Path(path))}")

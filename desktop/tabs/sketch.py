@@ -1,0 +1,269 @@
+"""Sketch tab (sketch-rnn): draw, and the model finishes your drawing several ways at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from engines.frames import LatestSlot
+from desktop.tabs.base import PaperTab
+from desktop.widgets.sketch_canvas import SketchCanvas, SketchPreview, polylines_to_svg
+from desktop.workers import Worker
+
+N_PANELS = 6
+
+
+@dataclass(frozen=True)
+class SketchRequest:
+    """One job for the sketch worker. kind: complete | sample | reconstruct | interpolate | load."""
+
+    kind: str
+    tau: float = 0.5
+    strokes: tuple[np.ndarray, ...] = ()  # user polylines, model canvas units
+    other: tuple[np.ndarray, ...] = ()  # second drawing (interpolate)
+    path: str = ""
+    serial: int = 0
+
+
+@dataclass(frozen=True)
+class SketchReply:
+    request: SketchRequest
+    drawings: tuple[Any, ...]  # engines.sketch.engine.Sketch
+    origin: tuple[float, float]
+    size: float
+    ms: float
+    info: str = ""
+
+
+def run_request(engine, req: SketchRequest) -> SketchReply:
+    """Do one request on the worker thread (all completions/samples in one batched call)."""
+    import time
+
+    t0 = time.perf_counter()
+    info = ""
+    if req.kind == "load":
+        engine.load(req.path, "cpu")
+        drawings = engine.sample(N_PANELS, req.tau, seed=0)
+        info = f"loaded {Path(req.path).name} ({engine.info.get('dataset')})"
+    elif req.kind == "complete" and req.strokes:
+        drawings = engine.complete(engine.strokes_from_polylines(list(req.strokes)), N_PANELS, req.tau)
+    elif req.kind == "reconstruct" and req.strokes:
+        z = engine.encode(engine.strokes_from_polylines(list(req.strokes)))
+        drawings = engine.decode(np.repeat(z[None], N_PANELS, 0), tau=req.tau)
+    elif req.kind == "interpolate" and req.strokes and req.other:
+        za = engine.encode(engine.strokes_from_polylines(list(req.strokes)))
+        zb = engine.encode(engine.strokes_from_polylines(list(req.other)))
+        drawings = engine.interpolate(za, zb, N_PANELS, tau=req.tau)
+    else:
+        drawings = engine.sample(N_PANELS, req.tau)
+    return SketchReply(req, tuple(drawings), engine.origin, engine.canvas_size, (time.perf_counter() - t0) * 1000,
+                       info)
+
+
+class SketchTab(PaperTab):
+    recipe = "engines.sketch.train:RECIPE"
+    reply_shown = Signal(object)  # SketchReply, after the previews were updated (GUI thread)
+
+    def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
+        super().__init__(info, options, parent)
+        from engines.sketch.engine import shipped_weights  # numpy-only module chain; no torch at import
+
+        self.models = self.options.get("sketch_weights") or shipped_weights()
+        self.slot = LatestSlot()
+        self.worker: Worker | None = None
+        self.serial = 0
+        self.drawing_a: tuple[np.ndarray, ...] = ()
+        self.last_reply: SketchReply | None = None
+        self.canvas = SketchCanvas(self)
+        self.canvas.stroke_finished.connect(self._on_stroke)
+        self.previews = [SketchPreview(self) for _ in range(N_PANELS)]
+        grid = QGridLayout()
+        for i, pv in enumerate(self.previews):
+            grid.addWidget(pv, i // 3, i % 3)
+            pv.clicked.connect(lambda i=i: self._select(i))
+        self.selected = 0
+        self.model_combo = QComboBox()
+        for name, path in self.models.items():
+            self.model_combo.addItem(f"{name} (shipped)", str(path))
+        self.model_combo.addItem("Open .pt ...", "")
+        self.model_combo.activated.connect(self._on_model)
+        self.tau = QSlider(Qt.Orientation.Horizontal)
+        self.tau.setRange(1, 100)
+        self.tau.setValue(40)
+        self.tau_label = QLabel()
+        self.tau.valueChanged.connect(self._on_tau)
+        buttons = {"Generate": self.generate, "Clear": self.clear, "Encode + decode": self.reconstruct,
+                   "Set as A": self.set_a, "Interpolate A -> drawing": self.interpolate,
+                   "Export SVG ...": self._ask_svg, "Export PNG ...": self._ask_png}
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Model:"))
+        bar.addWidget(self.model_combo)
+        bar.addWidget(self.tau_label)
+        bar.addWidget(self.tau)
+        for text, fn in buttons.items():
+            b = QPushButton(text)
+            b.clicked.connect(fn)
+            bar.addWidget(b)
+        bar.addStretch(1)
+        bar.addWidget(self.training_button)
+        self.status = QLabel("Draw in the left square: the model finishes your drawing six ways.")
+        body = QWidget(self)
+        row = QHBoxLayout(body)
+        row.addWidget(self.canvas, 1)
+        right = QWidget(body)
+        right.setLayout(grid)
+        row.addWidget(right, 1)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(body)
+        split.addWidget(self.training_area)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+        self._on_tau()
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(self.complete)
+
+    # lifecycle ---------------------------------------------------------------------
+    def activate(self) -> None:
+        if self.worker is not None and self.worker.is_running():
+            return
+        if not self.models:
+            self.status.setText("No sketch-rnn weights are shipped in assets/weights; open a .pt or train one.")
+            return
+        self.slot = LatestSlot()
+        slot, first = self.slot, str(next(iter(self.models.values())))
+
+        def serve(stop):
+            from engines.base import EngineError
+            from engines.sketch.engine import SketchEngine
+
+            engine = SketchEngine()
+            engine.load(first, "cpu")
+            while not stop():
+                req = slot.take(timeout=0.1)
+                if req is None:
+                    continue
+                try:
+                    yield run_request(engine, req)
+                except (EngineError, ValueError) as exc:
+                    yield str(exc)
+
+        self.worker = self.workers.add(Worker(serve, name="sketch"))
+        self.worker.yielded.connect(self._on_reply)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.start()
+        self.generate()
+
+    def deactivate(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.slot.close()
+            self.worker.wait()
+            self.worker = None
+
+    # requests ----------------------------------------------------------------------
+    def request(self, kind: str, **kw) -> None:
+        self.serial += 1
+        self.slot.put(SketchRequest(kind, self.tau.value() / 100, serial=self.serial, **kw))
+
+    def generate(self) -> None:
+        self.request("sample")
+
+    def complete(self) -> None:
+        if self.canvas.strokes:
+            self.request("complete", strokes=tuple(self.canvas.strokes))
+
+    def reconstruct(self) -> None:
+        if self.canvas.strokes:
+            self.request("reconstruct", strokes=tuple(self.canvas.strokes))
+
+    def set_a(self) -> None:
+        self.drawing_a = tuple(self.canvas.strokes)
+        self.status.setText("Drawing A kept. Draw another, then Interpolate.")
+
+    def interpolate(self) -> None:
+        if self.drawing_a and self.canvas.strokes:
+            self.request("interpolate", strokes=self.drawing_a, other=tuple(self.canvas.strokes))
+
+    def clear(self) -> None:
+        self.canvas.clear()
+
+    def _on_stroke(self, strokes) -> None:
+        self._debounce.start()
+
+    # replies (GUI thread) --------------------------------------------------------------
+    def _on_reply(self, reply: object) -> None:
+        if isinstance(reply, str):
+            self.status.setText(reply)
+            return
+        assert isinstance(reply, SketchReply)
+        self.last_reply = reply
+        for pv in self.previews:
+            pv.set_canvas(reply.origin, reply.size)
+        self.canvas.set_canvas(reply.origin, reply.size)
+        for pv, d in zip(self.previews, reply.drawings):
+            lines = d.polylines()
+            prefix_points = _prefix_points(d)
+            pv.set_drawing(lines, f"tau {d.tau:.2f}", prefix_points)
+        self.canvas.ghost = reply.drawings[self.selected].polylines() if reply.request.kind == "complete" else []
+        self.canvas.update()
+        what = {"complete": "completions", "sample": "samples", "reconstruct": "reconstructions",
+                "interpolate": "steps from A to your drawing", "load": "samples"}[reply.request.kind]
+        self.status.setText(f"{len(reply.drawings)} {what} in {reply.ms:.0f} ms (one batched call). {reply.info}")
+        self.reply_shown.emit(reply)
+
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(f"The sketch model stopped: {message}")
+
+    def _select(self, i: int) -> None:
+        self.selected = i
+        for j, pv in enumerate(self.previews):
+            pv.selected = j == i
+            pv.update()
+
+    def _on_tau(self) -> None:
+        self.tau_label.setText(f"temperature {self.tau.value() / 100:.2f}")
+
+    def _on_model(self) -> None:
+        path = self.model_combo.currentData()
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "sketch-rnn weights", "", "PaperZoo sketch weights (*.pt)")
+        if path:
+            self.request("load", path=path)
+
+    # export ------------------------------------------------------------------------
+    def export_svg(self, path: Path) -> Path:
+        lines = self.previews[self.selected].lines or self.canvas.strokes
+        return polylines_to_svg(lines, self.canvas.origin, self.canvas.size_units, path)
+
+    def export_png(self, path: Path) -> Path:
+        self.previews[self.selected].grab().save(str(path))
+        return path
+
+    def _ask_svg(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export SVG", "sketch.svg", "SVG (*.svg)")
+        if path:
+            self.status.setText(f"Saved {self.export_svg(Path(path))}")
+
+    def _ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", "sketch.png", "PNG (*.png)")
+        if path:
+            self.status.setText(f"Saved {self.export_png(Path(path))}")
+
+
+def _prefix_points(d) -> int:
+    """How many polyline points of a Sketch come from the user's prefix."""
+    if not d.prefix_len:
+        return 0
+    from engines.sketch.strokes import stroke5_to_polylines
+
+    return sum(len(p) for p in stroke5_to_polylines(d.strokes[: d.prefix_len], d.origin))

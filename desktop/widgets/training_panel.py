@@ -88,6 +88,9 @@ class TrainingPanel(QWidget):
         self.status = QLabel("Not started.")
         self.status.setWordWrap(True)
         self.curves = LiveCurves(self)
+        self.preview = QLabel()  # the latest TrainStep.preview (samples, teacher vs student ...)
+        self.preview.setMinimumHeight(0)
+        self.preview.hide()
         side = QVBoxLayout()
         side.addLayout(form)
         for w in (self.start_button, self.pause_button, self.stop_button, self.resume_button,
@@ -97,8 +100,11 @@ class TrainingPanel(QWidget):
         holder = QWidget()
         holder.setLayout(side)
         holder.setFixedWidth(300)
+        left = QVBoxLayout()
+        left.addWidget(self.curves, 3)
+        left.addWidget(self.preview, 2)
         row = QHBoxLayout(self)
-        row.addWidget(self.curves, 1)
+        row.addLayout(left, 1)
         row.addWidget(holder)
         self._set_running(False)
 
@@ -194,6 +200,8 @@ class TrainingPanel(QWidget):
             self.curves.add_point(k, item.step, v, metric=True)
         if item.checkpoint:
             self.last_checkpoint = item.checkpoint
+        if item.preview is not None:
+            self._show_preview(item.preview)
         self.progress.setMaximum(item.total_steps)
         self.progress.setValue(item.step)
         done = item.step - self._first_step
@@ -222,6 +230,17 @@ class TrainingPanel(QWidget):
                                 f"checkpoint {self.last_checkpoint}")
         self.curves.refresh()
         self.run_ended.emit(why)
+
+    def _show_preview(self, image) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QPixmap
+
+        from desktop.widgets.frame_view import qimage_from_bgr
+
+        pix = QPixmap.fromImage(qimage_from_bgr(image).copy())
+        self.preview.setPixmap(pix.scaledToHeight(max(120, min(320, self.height() // 3)),
+                                                  Qt.TransformationMode.SmoothTransformation))
+        self.preview.show()
 
     # runs, files --------------------------------------------------------------------
     def previous_runs(self) -> list[Path]:

@@ -41,7 +41,8 @@ class TrainStep:
     """What a training generator yields after each optimisation step (or evaluation).
 
     losses/metrics: name -> float for this step; `evaluated` marks a step whose metrics come from
-    a held-out evaluation. `checkpoint` is the path written at this step, if any.
+    a held-out evaluation. `checkpoint` is the path written at this step, if any. `message` is a
+    note for the user; a note that ends the run (NaN/inf loss) starts with "stopped:".
     """
 
     step: int

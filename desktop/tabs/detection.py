@@ -37,6 +37,7 @@ def _slider(value: float) -> QSlider:
 
 class DetectionTab(LiveTab):
     asset_names = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+    recipe = "engines.detection.train:RECIPE"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
@@ -147,6 +148,9 @@ class DetectionTab(LiveTab):
         if self.model_combo.currentText() == DEFAULT_MODEL:
             self.load_weights(None)
             return
+        if self.model_combo.currentData() is not None:  # a model trained in this session
+            self.load_weights(self.model_combo.currentData())
+            return
         cfg, _ = QFileDialog.getOpenFileName(self, "Darknet .cfg", "", "Darknet cfg (*.cfg);;All files (*)")
         weights, _ = (QFileDialog.getOpenFileName(self, "Darknet .weights", str(Path(cfg).parent),
                                                   "Darknet weights (*.weights);;All files (*)") if cfg else ("", ""))
@@ -168,6 +172,20 @@ class DetectionTab(LiveTab):
             self.weights, self.names = weights, list(engine.names)
             return f"Loaded {weights.label if weights else DEFAULT_MODEL} on {engine.device}."
         self.commands.submit(swap)
+
+    def on_training_ended(self, why: str) -> None:
+        """Offer the freshly trained YOLOv2 (exported as Darknet files in its run folder) and switch to it."""
+        from engines.detection.engine import DarknetWeights
+
+        run_dir = self.training_panel.run_dir if self.training_panel else None
+        if run_dir is None or not (run_dir / "yolov2.weights").is_file():
+            return
+        weights = DarknetWeights(run_dir / "yolov2.cfg", run_dir / "yolov2.weights", run_dir / "yolov2.names")
+        label = f"YOLOv2 trained ({run_dir.name})"
+        self.model_combo.insertItem(1, label, weights)
+        self.model_combo.setCurrentIndex(1)
+        self.load_weights(weights)
+        self.show_notice(f"Training {why}; the live view now uses {label} (switch back in Model).")
 
     def snapshot(self, path: Path) -> Path:
         """Write the frame on screen with its boxes drawn, at the source's resolution."""

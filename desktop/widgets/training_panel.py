@@ -208,7 +208,7 @@ class TrainingPanel(QWidget):
         rate = done / max(time.perf_counter() - self._t0, 1e-6)
         eta = (item.total_steps - item.step) / rate if rate > 0 else 0
         loss = item.losses.get("loss", next(iter(item.losses.values()), float("nan")))
-        if item.message:
+        if item.message.startswith("stopped:"):  # the loop's run-ending note (NaN/inf)
             self._ended = item.message
             self.status.setText(item.message)
         else:

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from engines.pose.joints import MPII_NAMES, blazepose_to_mpii, swap_permutation
-from engines.pose.result import crop_square, square_box
+from engines.pose.result import crop_square
 
 Progress = Callable[[int, int], None]
 
@@ -169,6 +169,3 @@ def photo_frames(paths: Iterable[Path]) -> Iterator[tuple[int, np.ndarray]]:
         if img is not None:
             yield -1, img
 
-
-def teacher_crop_box(box: np.ndarray, scale: float = 1.25) -> np.ndarray:
-    return square_box(box, scale)

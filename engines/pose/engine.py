@@ -34,7 +34,7 @@ def default_weights() -> Path:
     """The fetched BlazePose full landmark model (EngineError with instructions when missing)."""
     path = assets.asset_path(BLAZEPOSE_FULL)
     if not path.is_file():
-        raise EngineError(f"{BLAZEPOSE_FULL} is not downloaded yet. Run `python -m engines.pose.sources` once "
+        raise EngineError(f"{BLAZEPOSE_FULL} is not downloaded yet. Run `python -m engines.assets fetch` once "
                           "while online (it comes from the PyPI mediapipe==0.10.21 wheel), or pick a .tflite file.")
     return path
 

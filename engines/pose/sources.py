@@ -6,7 +6,9 @@ mediapipe (it pins numpy<2); the asset manager downloads the wheel once and extr
 
 from __future__ import annotations
 
-from engines.assets import Archive, Asset
+from pathlib import Path
+
+from engines.assets import Archive, Asset, Progress, fetch_assets
 
 MEDIAPIPE_WHEEL = Archive(
     name="PyPI mediapipe==0.10.21 (cp311 manylinux x86_64 wheel)",
@@ -25,8 +27,7 @@ ASSETS: tuple[Asset, ...] = (
 )
 
 
-def fetch(progress=None):  # noqa: ANN001, ANN201 - thin wrapper for the set-up step
-    """Download (once) and verify the pose assets; returns their paths."""
-    from engines.assets import fetch_assets
 
+def fetch(progress: Progress | None = None) -> list[Path]:
+    """Download (once) and verify the pose assets; returns their paths."""
     return fetch_assets(list(ASSETS), progress)

@@ -25,7 +25,7 @@ def _bar(label: str, done: int, total: int, extra: str = "") -> None:
 
 
 def build_dataset(video: Path | None, photos: list[Path], frame_step: int, size: int, backend: str,
-                  cache: Path | None) -> DistillData:
+                  cache: Path | None, min_box_px: float = 36.0) -> DistillData:
     """Teacher-labelled crops (cached): video frames keep their index, photos get -1."""
     if cache is not None and cache.is_file():
         data = DistillData.load(cache)
@@ -42,7 +42,7 @@ def build_dataset(video: Path | None, photos: list[Path], frame_step: int, size:
         cap = cv2.VideoCapture(str(video))
         total = -(-int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) // frame_step)
         cap.release()
-        parts.append(label_frames(video_frames(video, frame_step), teacher, size,
+        parts.append(label_frames(video_frames(video, frame_step), teacher, size, min_box_px=min_box_px,
                                   progress=lambda d, t: _bar("labelling", d, t), total=total))
         print()
     if photos:
@@ -59,6 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
     p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
     p.add_argument("--frame-step", type=int, default=2)
+    p.add_argument("--min-box", type=float, default=36.0, help="smallest person box (px tall) to label")
     p.add_argument("--teacher-backend", default="auto", choices=["auto", "torch", "litert", "opencv"])
     p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
     p.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this wall time")
@@ -93,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     video = args.video or assets.asset_path("vtest.avi")
     photos = args.photos if args.photos is not None else [assets.asset_path(n) for n in ("messi5.jpg",
                                                                                           "basketball1.png")]
-    cache = assets.data_dir() / "cache" / f"pose_distill_{video.stem}_step{args.frame_step}_{model.input_size}.npz"
+    cache = assets.data_dir() / "cache" / f"pose_distill_{video.stem}_step{args.frame_step}_box{args.min_box:g}_{model.input_size}.npz"
     data = build_dataset(video if video.is_file() else None, [p for p in photos if p.is_file()],
                          args.frame_step * (8 if args.tiny else 1), model.input_size, args.teacher_backend,
-                         None if args.tiny else cache)
+                         None if args.tiny else cache, args.min_box)
     train, val = data.split_by_time()
     frames = len(set(train.frame.tolist()))
     print(f"split     train {len(train)} people ({frames} frames/photos), held-out {len(val)} people "

@@ -45,12 +45,16 @@ def run(config: YoloV2TrainConfig, *, device: str = "cpu", run_dir: str | Path |
     settings = LoopSettings(total_steps=config.steps, eval_every=task.steps_per_epoch * config.eval_every_epochs,
                             checkpoint_every=config.checkpoint_every)
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir("detection")
+    last: TrainStep | None = None
     for item in run_training(task, settings, run_dir, stop, config, resume):
         if item.checkpoint and rank == 0:
             cfg, _, _ = export_task(task, run_dir / "yolov2")
             item = dataclasses.replace(item, message=(item.message + " " if item.message else "")
                                        + f"exported {cfg.with_suffix('.weights').name}")
+        last = item
         yield item
+    if rank == 0 and last is not None and last.checkpoint is None and "NaN" not in last.message:
+        export_task(task, run_dir / "yolov2")  # a stop's checkpoint is written after the last yield
 
 
 RECIPE = TrainingRecipe(paper="detection", title="YOLOv2", config_type=YoloV2TrainConfig, run=run)

@@ -158,3 +158,17 @@ def test_engine_refuses_non_image(yolov3_tiny):
     engine.load(None, "cpu")
     with pytest.raises(EngineError, match="colour image"):
         engine.infer(np.zeros((10, 10), np.uint8))
+
+
+@pytest.mark.gpu
+def test_cuda_fp16_channels_last_matches_cpu(yolov3_tiny):
+    """On a GPU the engine runs fp16 + channels_last; boxes must match the fp32 CPU run."""
+    if not torch.cuda.is_available():
+        pytest.fail("--run-gpu given but CUDA is not available")
+    image = images()[2]
+    cpu, gpu = DetectionEngine(), DetectionEngine()
+    cpu.load(None, "cpu")
+    gpu.load(None, "cuda")
+    a, b = cpu.infer(image), gpu.infer(image)
+    assert gpu.device == "cuda" and a.labels == b.labels
+    assert np.abs(a.boxes - b.boxes).max() < 3.0 and np.abs(a.scores - b.scores).max() < 0.02

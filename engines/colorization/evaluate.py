@@ -96,6 +96,7 @@ def evaluate(
         "gray": figures(gray, truth),
         "mean chroma": figures([with_chroma(t, mean_ab) for t in truth], truth),
     }
+    results["mean chroma"].update(a=float(mean_ab[0]), b=float(mean_ab[1]))
     rows = [gray]
     for path in weights:
         engine = ColorizationEngine()
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-samples", type=int, default=8)
     p.add_argument("--json", type=Path)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stamp", action="store_true", help="store mean a*b* + figures in the first file's meta")
     a = p.parse_args(argv)
     import torch
 
@@ -160,7 +162,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"({res['gray']['n']:.0f} validation photos at {a.size}x{a.size})")
     if a.json:
         a.json.write_text(json.dumps(res, indent=2))
+    if a.stamp:
+        stamp(a.weights[0] if a.weights else SHIPPED_WEIGHTS, res, a.size)
     return 0
+
+
+def stamp(path: Path, res: dict[str, dict[str, float]], size: int) -> None:
+    """Store the training set's mean a*b* and these validation figures in the weights file's meta."""
+    from engines.colorization.engine import read_weights
+    from engines.training import save_checkpoint
+
+    payload = read_weights(path)
+    mean = res["mean chroma"]
+    payload["meta"] = {
+        **payload.get("meta", {}),
+        "mean_ab": [mean["a"], mean["b"]],
+        "validation": {"size": size, **res},
+    }
+    save_checkpoint(path, payload)
+    print(f"stamped {path}")
 
 
 if __name__ == "__main__":

@@ -57,11 +57,12 @@ class _TaskBase:
         return self._lr
 
     def _schedule(self, step: int) -> float:
-        """Cosine from config.lr to config.lr_final over total_steps (200 warm-up steps)."""
+        """Linear warm-up (min(200, total/10) steps), then cosine from config.lr to config.lr_final."""
         c = self.config
-        if step <= 200:
-            return c.lr * step / 200
-        t = min(1.0, (step - 200) / max(1, self.total_steps - 200))
+        warm = max(1, min(200, self.total_steps // 10))
+        if step <= warm:
+            return c.lr * step / warm
+        t = min(1.0, (step - warm) / max(1, self.total_steps - warm))
         return c.lr_final + 0.5 * (c.lr - c.lr_final) * (1 + math.cos(math.pi * t))
 
     def _batch(self) -> Batch:
@@ -340,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{task.steps_per_epoch} steps/epoch; {len(task.val_crops)} validation crops",
             flush=True,
         )
+        if a.init is not None and a.resume is None:
+            start = "  ".join(f"{k} {v:.5f}" for k, v in task.evaluate().items())
+            print(f"  eval before training (the --init weights): {start}", flush=True)
         t0, deadline = time.perf_counter(), time.monotonic() + a.minutes * 60 if a.minutes else math.inf
         settings = LoopSettings(a.steps, a.eval_every, a.checkpoint_every)
         first = None

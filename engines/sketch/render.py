@@ -13,8 +13,10 @@ import numpy as np
 from engines.sketch.strokes import bounds
 
 
-def _fit(polylines: Sequence[np.ndarray], size: int, margin: float) -> list[np.ndarray]:
-    x0, y0, x1, y1 = bounds(polylines)
+def _fit(
+    polylines: Sequence[np.ndarray], size: int, margin: float, box: tuple[float, float, float, float] | None
+) -> list[np.ndarray]:
+    x0, y0, x1, y1 = box if box is not None else bounds(polylines)
     extent = max(x1 - x0, y1 - y0, 1e-6)
     s = (size - 2 * margin) / extent
     ox = margin + (size - 2 * margin - (x1 - x0) * s) / 2
@@ -28,12 +30,17 @@ def render(
     margin: float = 8.0,
     thickness: int = 2,
     colour: tuple[int, int, int] = (0, 0, 0),
+    box: tuple[float, float, float, float] | None = None,
 ) -> np.ndarray:
-    """One drawing -> uint8[size, size, 3] BGR image on white, fitted to the cell."""
+    """One drawing -> uint8[size, size, 3] BGR image on white.
+
+    box (x0, y0, x1, y1) in canvas units maps that region to the cell (true size; outside is
+    clipped); None fits the drawing's own bounds to the cell.
+    """
     import cv2
 
     img = np.full((size, size, 3), 255, np.uint8)
-    for p in _fit(polylines, size, margin):
+    for p in _fit(polylines, size, margin, box):
         pts = np.round(p * 4).astype(np.int32).reshape(-1, 1, 2)  # 2 fractional bits
         if len(pts) == 1:
             cv2.circle(img, tuple(int(v) for v in pts[0, 0]), thickness * 4, colour, -1, cv2.LINE_AA, 2)
@@ -82,10 +89,12 @@ def sample_sheet(
     engine, taus: Sequence[float] = (0.2, 0.5, 0.9), per_row: int = 8, seed: int = 0, cell: int = 128
 ) -> np.ndarray:
     """A picture of unconditional samples: one labelled row per temperature (BGR uint8)."""
+    size = float(getattr(engine, "canvas_size", 0.0))
+    box = (0.0, 0.0, size, size) if size > 0 else None  # the training box: true size and position
     rows = []
     for i, tau in enumerate(taus):
         sketches = engine.sample(per_row, tau=tau, steps=250, seed=seed + i)
-        cells = [render(s.polylines(), cell) for s in sketches]
+        cells = [render(s.polylines(), cell, box=box) for s in sketches]
         rows.append(label(grid(cells, per_row), f"tau = {tau:g}"))
     return np.vstack(rows)
 

@@ -250,7 +250,7 @@ def _preview(task: SketchTrainTask) -> np.ndarray:
     eng.model.load_state_dict(task.model.state_dict())
     eng.model.eval()
     eng.scale_factor, eng.origin, eng.canvas_size = task.scale, (BOX / 2, BOX / 2), BOX
-    return grid([render(s.polylines(), 96) for s in eng.sample(4, 0.5, 150, seed=0)], 4)
+    return grid([render(s.polylines(), 96, box=(0, 0, BOX, BOX)) for s in eng.sample(4, 0.5, 150, seed=0)], 4)
 
 
 def _bar(frac: float, width: int = 24) -> str:

@@ -40,7 +40,7 @@ def _worker(rank: int, world: int, port: int, data: str, out: str) -> None:
         dist.destroy_process_group()
 
 
-@pytest.mark.timeout(120) if hasattr(pytest.mark, "timeout") else (lambda f: f)
+@pytest.mark.slow  # two fresh interpreters import torch: 20-55 s on 2 busy cores
 def test_two_process_gloo_ddp_step(tmp_path: Path):
     data = make_yolo_set(tmp_path / "set", n_train=8, n_val=1)
     mp.spawn(_worker, args=(2, _free_port(), str(data), str(tmp_path)), nprocs=2, join=True)

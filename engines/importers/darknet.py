@@ -72,7 +72,8 @@ def parse_cfg(text: str) -> list[Section]:
 
 
 def _activation(name: str) -> nn.Module:
-    table = {"leaky": lambda: nn.LeakyReLU(0.1), "linear": nn.Identity, "relu": nn.ReLU,
+    table = {"leaky": lambda: nn.LeakyReLU(0.1, inplace=True), "linear": nn.Identity,
+             "relu": lambda: nn.ReLU(inplace=True),
              "logistic": nn.Sigmoid, "mish": nn.Mish, "swish": nn.SiLU}
     if name not in table:
         raise EngineError(f"unsupported activation {name!r}")

@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from engines.registry import PaperRegistry, default_registry, load_object
 from desktop.tabs.base import LiveTab, PaperTab
+from engines.registry import PaperRegistry, default_registry, load_object
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         lines = [f"<b>{i.title}</b>: {'; '.join(i.papers)}" for i in self.registry]
-        QMessageBox.about(self, "About PaperZoo", "PaperZoo runs deep-learning papers live.<br><br>" + "<br>".join(lines))
+        text = "PaperZoo runs deep-learning papers live.<br><br>" + "<br>".join(lines)
+        QMessageBox.about(self, "About PaperZoo", text)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()

@@ -50,7 +50,8 @@ class ToyTask:
         self.opt.zero_grad()
         mse.backward()
         self.opt.step()
-        return {"loss": float(mse), "mse": float(mse), "l1": float(torch.mean(torch.abs(pred.detach() - torch.from_numpy(y))))}
+        l1 = torch.mean(torch.abs(pred.detach() - torch.from_numpy(y)))
+        return {"loss": float(mse.detach()), "mse": float(mse.detach()), "l1": float(l1)}
 
     def evaluate(self) -> dict[str, float]:
         return {"weight_error": float(np.abs(self.model.weight.detach().numpy()[0] - self.true_w).max())}

@@ -12,16 +12,25 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QTransform
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from engines.base import PaperInfo
-from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, LatestSlot, SourceLost
-from engines.pipeline import Commands, LiveNotice, LiveResult, live_loop
 from desktop.sources import CameraList, SourceChoice
 from desktop.widgets.frame_view import FrameView, HudStats
 from desktop.widgets.source_bar import SourceBar
 from desktop.workers import Worker, WorkerSet
+from engines.base import PaperInfo
+from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, LatestSlot, SourceLost
+from engines.pipeline import Commands, LiveNotice, LiveResult, live_loop
 
 
 class PaperTab(QWidget):

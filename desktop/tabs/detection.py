@@ -11,10 +11,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QLineEdit, QPushButton, QSlider
 
+from desktop.tabs.base import LiveTab, add_labeled
 from engines.detection.decode import Detections, class_color, draw_detections
 from engines.frames import Frame
 from engines.pipeline import LiveResult
-from desktop.tabs.base import LiveTab, add_labeled
 
 DEFAULT_MODEL = "YOLOv3-tiny (COCO, pretrained)"
 

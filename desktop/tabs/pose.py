@@ -11,10 +11,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider
 
-from engines.frames import Frame, FrozenSource
-from engines.pipeline import LiveResult
 from desktop.tabs.base import LiveTab, add_labeled
 from desktop.widgets.heatmap_grid import HeatmapGrid, bgra_qimage, colorize
+from engines.frames import Frame, FrozenSource
+from engines.pipeline import LiveResult
 
 PRETRAINED = "BlazePose full (pretrained)"
 STUDENT = "Stacked Hourglass (our student)"

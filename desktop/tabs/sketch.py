@@ -8,13 +8,23 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from engines.frames import LatestSlot
 from desktop.tabs.base import PaperTab
 from desktop.widgets.sketch_canvas import SketchCanvas, SketchPreview, polylines_to_svg
 from desktop.workers import Worker
+from engines.frames import LatestSlot
 
 N_PANELS = 6
 

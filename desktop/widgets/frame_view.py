@@ -34,7 +34,8 @@ class HudStats:
 
     def lines(self) -> list[str]:
         return [
-            f"camera {self.camera_fps:5.1f} fps   model {self.model_fps:5.1f} fps   display {self.display_fps:5.1f} fps",
+            f"camera {self.camera_fps:5.1f} fps   model {self.model_fps:5.1f} fps   "
+            f"display {self.display_fps:5.1f} fps",
             f"dropped {self.dropped}   frame age {self.age_ms:5.0f} ms   device {self.device}",
         ]
 

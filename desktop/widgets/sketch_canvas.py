@@ -122,7 +122,8 @@ class SketchPreview(_SquareCanvas):
         x0, y0, side_units = self.view_box
         side = min(self.width(), self.height()) * 0.9
         s = side / max(side_units, 1e-6)
-        return s, (self.width() - side) / 2 - (x0 - self.origin[0]) * s, (self.height() - side) / 2 - (y0 - self.origin[1]) * s
+        ox = (self.width() - side) / 2 - (x0 - self.origin[0]) * s
+        return s, ox, (self.height() - side) / 2 - (y0 - self.origin[1]) * s
 
     clicked = Signal()
 

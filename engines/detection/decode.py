@@ -28,7 +28,8 @@ class Detections:
         return {
             "image_hw": list(self.image_hw),
             "detections": [
-                {"box_xyxy": [round(float(v), 2) for v in b], "label": lab, "class_id": int(c), "score": round(float(s), 4)}
+                {"box_xyxy": [round(float(v), 2) for v in b], "label": lab, "class_id": int(c),
+                 "score": round(float(s), 4)}
                 for b, lab, c, s in zip(self.boxes, self.labels, self.class_ids, self.scores)
             ],
         }

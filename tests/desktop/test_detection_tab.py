@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from engines.frames import StillSource, SyntheticSource, VideoFileSource
 from desktop.sources import DEMO_CLIP
+from engines.frames import StillSource, SyntheticSource, VideoFileSource
 from tests.conftest import require_assets
 from tests.desktop.conftest import FakeChoice
 

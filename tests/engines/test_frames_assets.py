@@ -14,7 +14,7 @@ import pytest
 
 from engines import assets
 from engines.base import EngineError
-from engines.frames import Frame, LatestSlot, StillSource, VideoFileSource, source_for_path, SourceLost
+from engines.frames import Frame, LatestSlot, SourceLost, StillSource, VideoFileSource, source_for_path
 
 
 def frame(i: int) -> Frame:

@@ -21,7 +21,8 @@ def test_every_engines_module_imports_without_qt():
         "import importlib, sys\n"
         f"for m in {mods!r}:\n"
         "    importlib.import_module(m)\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'superqt', 'desktop', 'shiboken6')]\n"
+        "qt = ('PySide6', 'pyqtgraph', 'superqt', 'desktop', 'shiboken6')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in qt]\n"
         "print('QT:' + ','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

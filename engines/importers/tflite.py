@@ -27,8 +27,19 @@ from engines.base import EngineError
 
 _DTYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 9: np.int8}
 _ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH"}
-SUPPORTED_OPS = frozenset({"PAD", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "RESIZE_BILINEAR", "MAX_POOL_2D",
-                           "RESHAPE", "LOGISTIC", "DEQUANTIZE"})
+SUPPORTED_OPS = frozenset(
+    {
+        "PAD",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "ADD",
+        "RESIZE_BILINEAR",
+        "MAX_POOL_2D",
+        "RESHAPE",
+        "LOGISTIC",
+        "DEQUANTIZE",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -74,16 +85,25 @@ def _options(op: Any, kind: str) -> dict[str, Any]:
     table = op.BuiltinOptions()
     if table is None:
         return {}
-    cls = {"CONV_2D": tflite.Conv2DOptions, "DEPTHWISE_CONV_2D": tflite.DepthwiseConv2DOptions,
-           "ADD": tflite.AddOptions, "RESIZE_BILINEAR": tflite.ResizeBilinearOptions,
-           "MAX_POOL_2D": tflite.Pool2DOptions, "RESHAPE": tflite.ReshapeOptions}.get(kind)
+    cls = {
+        "CONV_2D": tflite.Conv2DOptions,
+        "DEPTHWISE_CONV_2D": tflite.DepthwiseConv2DOptions,
+        "ADD": tflite.AddOptions,
+        "RESIZE_BILINEAR": tflite.ResizeBilinearOptions,
+        "MAX_POOL_2D": tflite.Pool2DOptions,
+        "RESHAPE": tflite.ReshapeOptions,
+    }.get(kind)
     if cls is None:
         return {}
     o = cls()
     o.Init(table.Bytes, table.Pos)
     if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        d = {"same": o.Padding() == tflite.Padding.SAME, "stride": (o.StrideH(), o.StrideW()),
-             "dilation": (o.DilationHFactor(), o.DilationWFactor()), "act": o.FusedActivationFunction()}
+        d = {
+            "same": o.Padding() == tflite.Padding.SAME,
+            "stride": (o.StrideH(), o.StrideW()),
+            "dilation": (o.DilationHFactor(), o.DilationWFactor()),
+            "act": o.FusedActivationFunction(),
+        }
         if kind == "DEPTHWISE_CONV_2D":
             d["multiplier"] = o.DepthMultiplier()
         return d
@@ -92,8 +112,12 @@ def _options(op: Any, kind: str) -> dict[str, Any]:
     if kind == "RESIZE_BILINEAR":
         return {"align_corners": bool(o.AlignCorners()), "half_pixel": bool(o.HalfPixelCenters())}
     if kind == "MAX_POOL_2D":
-        return {"same": o.Padding() == tflite.Padding.SAME, "stride": (o.StrideH(), o.StrideW()),
-                "kernel": (o.FilterHeight(), o.FilterWidth()), "act": o.FusedActivationFunction()}
+        return {
+            "same": o.Padding() == tflite.Padding.SAME,
+            "stride": (o.StrideH(), o.StrideW()),
+            "kernel": (o.FilterHeight(), o.FilterWidth()),
+            "act": o.FusedActivationFunction(),
+        }
     return {"new_shape": tuple(int(v) for v in o.NewShapeAsNumpy())} if o.NewShapeLength() else {}
 
 
@@ -102,7 +126,7 @@ def _buffer(model: Any, raw: bytes, tensor: Any) -> np.ndarray | None:
     if buf is None:
         return None
     if buf.Offset() > 1:  # large models keep buffers after the flatbuffer
-        data = raw[buf.Offset(): buf.Offset() + buf.Size()]
+        data = raw[buf.Offset() : buf.Offset() + buf.Size()]
     elif buf.DataLength():
         data = buf.DataAsNumpy().tobytes()
     else:
@@ -143,8 +167,14 @@ def read_tflite(path: str | Path) -> TFLiteGraph:
     tensors, constants = [], {}
     for i in range(graph.TensorsLength()):
         t = graph.Tensors(i)
-        tensors.append(TensorInfo(i, t.Name().decode(), tuple(int(s) for s in t.ShapeAsNumpy()),
-                                  str(np.dtype(_DTYPES.get(t.Type(), np.uint8)))))
+        tensors.append(
+            TensorInfo(
+                i,
+                t.Name().decode(),
+                tuple(int(s) for s in t.ShapeAsNumpy()),
+                str(np.dtype(_DTYPES.get(t.Type(), np.uint8))),
+            )
+        )
         data = _buffer(model, raw, t)
         if data is not None:
             constants[i] = data
@@ -163,10 +193,13 @@ def read_tflite(path: str | Path) -> TFLiteGraph:
             continue
         ops.append(OpInfo(kind, ins, outs, _options(op, kind)))
     outputs = {tensors[int(i)].name: int(i) for i in graph.OutputsAsNumpy()}
-    return TFLiteGraph(tuple(tensors), tuple(ops), constants, tuple(int(i) for i in graph.InputsAsNumpy()), outputs)
+    return TFLiteGraph(
+        tuple(tensors), tuple(ops), constants, tuple(int(i) for i in graph.InputsAsNumpy()), outputs
+    )
 
 
 # ---------------------------------------------------------------- torch side
+
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     """TFLite/TF SAME padding along one axis: (before, after); after >= before (asymmetric when odd)."""
@@ -232,6 +265,7 @@ def _reshape(target: tuple[int, ...]) -> Any:
             x = x.permute(0, 2, 3, 1)  # back to NHWC so element order matches TFLite
         y = x.reshape(target)
         return y.permute(0, 3, 1, 2) if y.dim() == 4 else y
+
     return fn
 
 
@@ -274,7 +308,9 @@ class TFLiteNet(nn.Module):
         return keep[::-1]
 
     @staticmethod
-    def _fold_pads(graph: TFLiteGraph, ops: list[OpInfo]) -> tuple[list[OpInfo], dict[int, tuple[int, tuple]]]:
+    def _fold_pads(
+        graph: TFLiteGraph, ops: list[OpInfo]
+    ) -> tuple[list[OpInfo], dict[int, tuple[int, tuple]]]:
         """Drop a spatial zero PAD whose only reader is a VALID conv; the conv pads instead."""
         readers: dict[int, list[OpInfo]] = {}
         for op in ops:
@@ -287,16 +323,21 @@ class TFLiteNet(nn.Module):
                 pads = graph.constants[op.inputs[1]].reshape(-1, 2)
                 reader = readers[op.outputs[0]][0]
                 spatial_only = len(pads) == 4 and not pads[0].any() and not pads[3].any()
-                if (spatial_only and reader.kind in ("CONV_2D", "DEPTHWISE_CONV_2D")
-                        and not reader.options["same"]):
-                    pad_into[op.outputs[0]] = (op.inputs[0], (int(pads[2][0]), int(pads[2][1]),
-                                                             int(pads[1][0]), int(pads[1][1])))
+                if (
+                    spatial_only
+                    and reader.kind in ("CONV_2D", "DEPTHWISE_CONV_2D")
+                    and not reader.options["same"]
+                ):
+                    pad_into[op.outputs[0]] = (
+                        op.inputs[0],
+                        (int(pads[2][0]), int(pads[2][1]), int(pads[1][0]), int(pads[1][1])),
+                    )
                     continue
             kept.append(op)
         return kept, pad_into
 
     def _build(self, graph: TFLiteGraph, op: OpInfo, folded: tuple[int, tuple] | None) -> nn.Module:
-        t, c, o = graph.tensors, graph.constants, op.options
+        c, o = graph.constants, op.options
         if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             return self._conv(graph, op, folded)
         if op.kind == "ADD":
@@ -312,9 +353,15 @@ class TFLiteNet(nn.Module):
         if op.kind == "RESIZE_BILINEAR":
             size = tuple(int(v) for v in c[op.inputs[1]])
             if not (o["half_pixel"] or o["align_corners"]):
-                raise EngineError("RESIZE_BILINEAR without half_pixel_centers or align_corners is not supported")
-            return Lambda("RESIZE_BILINEAR", lambda x, s=size, ac=o["align_corners"]:
-                          F.interpolate(x, size=s, mode="bilinear", align_corners=ac))
+                raise EngineError(
+                    "RESIZE_BILINEAR without half_pixel_centers or align_corners is not supported"
+                )
+            return Lambda(
+                "RESIZE_BILINEAR",
+                lambda x, s=size, ac=o["align_corners"]: F.interpolate(
+                    x, size=s, mode="bilinear", align_corners=ac
+                ),
+            )
         if op.kind == "MAX_POOL_2D":
             return self._pool(graph, op)
         if op.kind == "RESHAPE":
@@ -342,8 +389,15 @@ class TFLiteNet(nn.Module):
             pads = (left, right, top, bottom)
         else:
             pads = folded[1] if folded else (0, 0, 0, 0)
-        conv = nn.Conv2d(weight.shape[1] * groups, weight.shape[0], (kh, kw), stride=o["stride"],
-                         dilation=o["dilation"], groups=groups, bias=bias is not None)
+        conv = nn.Conv2d(
+            weight.shape[1] * groups,
+            weight.shape[0],
+            (kh, kw),
+            stride=o["stride"],
+            dilation=o["dilation"],
+            groups=groups,
+            bias=bias is not None,
+        )
         with torch.no_grad():
             conv.weight.copy_(weight)
             if bias is not None:
@@ -365,6 +419,7 @@ class TFLiteNet(nn.Module):
             if any(pads):
                 x = F.pad(x, pads, value=float("-inf"))  # padded cells never win the max
             return _activate(F.max_pool2d(x, (kh, kw), (sh, sw)), o["act"])
+
         return Lambda("MAX_POOL_2D", fn)
 
     def _lifetimes(self) -> list[tuple[int, ...]]:
@@ -374,8 +429,10 @@ class TFLiteNet(nn.Module):
             for i in ins:
                 last[i] = n
         keep = set(self._out_index)
-        return [tuple(i for i in ins if last.get(i) == n and i not in keep)
-                for n, (ins, _) in enumerate(self._wiring)]
+        return [
+            tuple(i for i in ins if last.get(i) == n and i not in keep)
+            for n, (ins, _) in enumerate(self._wiring)
+        ]
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         env: dict[int, torch.Tensor] = {self._input_index: x}

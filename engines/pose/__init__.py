@@ -1,1 +1,1 @@
-"""Pose: BlazePose (TFLite, imported into torch) as the live engine and teacher; a Stacked Hourglass student."""
+"""Pose: BlazePose (TFLite imported into torch) as live engine and teacher; a Stacked Hourglass student."""

@@ -68,13 +68,17 @@ class TorchBlaze:
 
         with self._lock:
             model, device, prec = self._model, self.device, self._prec
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(device)[None].permute(0, 3, 1, 2)  # (1, 3, 256, 256)
+        x = (
+            torch.from_numpy(np.ascontiguousarray(rgb)).to(device)[None].permute(0, 3, 1, 2)
+        )  # (1, 3, 256, 256)
         x = x.half() if prec.half else x.float()
         with torch.inference_mode():
             out = model(x.div_(255.0))
-        return BlazeOutput(out["Identity"].float().reshape(-1, 5).cpu().numpy(),
-                           float(out["Identity_1"].float().reshape(-1)[0]),
-                           out["Identity_3"][0].float().cpu().numpy())
+        return BlazeOutput(
+            out["Identity"].float().reshape(-1, 5).cpu().numpy(),
+            float(out["Identity_1"].float().reshape(-1)[0]),
+            out["Identity_3"][0].float().cpu().numpy(),
+        )
 
 
 class LiteRTBlaze:
@@ -102,9 +106,11 @@ class LiteRTBlaze:
         self._it.set_tensor(self._input, (rgb.astype(np.float32) / 255.0)[None])
         self._it.invoke()
         get = self._it.get_tensor
-        return BlazeOutput(get(self._outs["Identity"]).reshape(-1, 5).astype(np.float32),
-                           float(get(self._outs["Identity_1"]).reshape(-1)[0]),
-                           np.ascontiguousarray(get(self._outs["Identity_3"])[0].transpose(2, 0, 1)))
+        return BlazeOutput(
+            get(self._outs["Identity"]).reshape(-1, 5).astype(np.float32),
+            float(get(self._outs["Identity_1"]).reshape(-1)[0]),
+            np.ascontiguousarray(get(self._outs["Identity_3"])[0].transpose(2, 0, 1)),
+        )
 
 
 class OpenCVBlaze:
@@ -121,8 +127,11 @@ class OpenCVBlaze:
         blob = (rgb.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
         self._net.setInput(np.ascontiguousarray(blob))
         out = dict(zip(self._names, self._net.forward(self._names), strict=True))
-        return BlazeOutput(out["Identity"].reshape(-1, 5).astype(np.float32), float(out["Identity_1"].reshape(-1)[0]),
-                           out["Identity_3"][0].astype(np.float32))
+        return BlazeOutput(
+            out["Identity"].reshape(-1, 5).astype(np.float32),
+            float(out["Identity_1"].reshape(-1)[0]),
+            out["Identity_3"][0].astype(np.float32),
+        )
 
 
 def make_backend(name: str, path: Path, device: str = "cpu") -> TorchBlaze | LiteRTBlaze | OpenCVBlaze:

@@ -39,8 +39,9 @@ class DistillData:
         return int(self.images.shape[1])
 
     def subset(self, index: np.ndarray) -> DistillData:
-        return DistillData(self.images[index], self.keypoints[index], self.confidence[index], self.frame[index],
-                           self.source)
+        return DistillData(
+            self.images[index], self.keypoints[index], self.confidence[index], self.frame[index], self.source
+        )
 
     def split_by_time(self, val_fraction: float = 0.2, gap: int = 10) -> tuple[DistillData, DistillData]:
         """(train, held-out): held-out = the last `val_fraction` of the video's frames; `gap` frames
@@ -50,15 +51,21 @@ class DistillData:
             raise ValueError("no video frames to hold out")
         cut = int(frames.min() + (1 - val_fraction) * (frames.max() - frames.min() + 1))
         val = self.frame >= cut
-        train = (self.frame < cut - gap)
+        train = self.frame < cut - gap
         return self.subset(np.flatnonzero(train)), self.subset(np.flatnonzero(val))
 
     def save(self, path: Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, images=self.images, keypoints=self.keypoints, confidence=self.confidence, frame=self.frame,
-                 source=np.array(self.source))
+        np.savez(
+            tmp,
+            images=self.images,
+            keypoints=self.keypoints,
+            confidence=self.confidence,
+            frame=self.frame,
+            source=np.array(self.source),
+        )
         tmp.replace(path)
         return path
 
@@ -87,9 +94,16 @@ def video_frames(path: Path, step: int = 1, limit: int | None = None) -> Iterato
         cap.release()
 
 
-def label_frames(frames: Iterable[tuple[int, np.ndarray]], teacher: object, size: int,
-                 min_box_px: float = 24.0, min_presence: float = 0.5, max_people: int = 8,
-                 progress: Progress | None = None, total: int = 0) -> DistillData:
+def label_frames(
+    frames: Iterable[tuple[int, np.ndarray]],
+    teacher: object,
+    size: int,
+    min_box_px: float = 24.0,
+    min_presence: float = 0.5,
+    max_people: int = 8,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> DistillData:
     """Run the teacher (a loaded BlazePose PoseEngine with a detector) on every person in `frames`.
 
     Keeps people whose box is at least `min_box_px` tall and whose teacher presence is >= min_presence.
@@ -97,8 +111,11 @@ def label_frames(frames: Iterable[tuple[int, np.ndarray]], teacher: object, size
     images, kps, conf, index = [], [], [], []
     for n, (fi, frame) in enumerate(frames):
         det = teacher.detector.infer(frame, conf=teacher.min_person_score)
-        people = [(b, s) for b, s, label in zip(det.boxes, det.scores, det.labels, strict=True)
-                  if label == "person" and b[3] - b[1] >= min_box_px]
+        people = [
+            (b, s)
+            for b, s, label in zip(det.boxes, det.scores, det.labels, strict=True)
+            if label == "person" and b[3] - b[1] >= min_box_px
+        ]
         for box, score in sorted(people, key=lambda p: -p[1])[:max_people]:
             res = teacher.infer_box(frame, box, float(score))
             if not res.found or res.presence < min_presence:
@@ -113,25 +130,43 @@ def label_frames(frames: Iterable[tuple[int, np.ndarray]], teacher: object, size
         if progress:
             progress(n + 1, total)
     if not images:
-        return DistillData(np.zeros((0, size, size, 3), np.uint8), np.zeros((0, 16, 2), np.float32),
-                           np.zeros((0, 16), np.float32), np.zeros(0, np.int32))
-    return DistillData(np.stack(images), np.stack(kps).astype(np.float32), np.stack(conf).astype(np.float32),
-                       np.asarray(index, np.int32))
+        return DistillData(
+            np.zeros((0, size, size, 3), np.uint8),
+            np.zeros((0, 16, 2), np.float32),
+            np.zeros((0, 16), np.float32),
+            np.zeros(0, np.int32),
+        )
+    return DistillData(
+        np.stack(images),
+        np.stack(kps).astype(np.float32),
+        np.stack(conf).astype(np.float32),
+        np.asarray(index, np.int32),
+    )
 
 
 def concat(parts: Iterable[DistillData], source: str = "") -> DistillData:
     parts = [p for p in parts if len(p)]
-    return DistillData(np.concatenate([p.images for p in parts]), np.concatenate([p.keypoints for p in parts]),
-                       np.concatenate([p.confidence for p in parts]), np.concatenate([p.frame for p in parts]),
-                       source)
+    return DistillData(
+        np.concatenate([p.images for p in parts]),
+        np.concatenate([p.keypoints for p in parts]),
+        np.concatenate([p.confidence for p in parts]),
+        np.concatenate([p.frame for p in parts]),
+        source,
+    )
 
 
 _SWAP = swap_permutation(MPII_NAMES)
 
 
-def augment(image: np.ndarray, points: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
-            rotate_deg: float = 30.0, scale: tuple[float, float] = (0.75, 1.25), flip: bool = True
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def augment(
+    image: np.ndarray,
+    points: np.ndarray,
+    conf: np.ndarray,
+    rng: np.random.Generator,
+    rotate_deg: float = 30.0,
+    scale: tuple[float, float] = (0.75, 1.25),
+    flip: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random flip (left/right joints swapped), rotation within +-rotate_deg and scaling about the centre.
 
     image (S, S, 3) uint8, points (16, 2) crop px, conf (16,). Joints pushed outside the crop get conf 0.
@@ -144,8 +179,14 @@ def augment(image: np.ndarray, points: np.ndarray, conf: np.ndarray, rng: np.ran
         pts, c = pts[_SWAP], c[_SWAP]
     angle = float(rng.uniform(-rotate_deg, rotate_deg)) if rng.random() < 0.6 else 0.0
     m = cv2.getRotationMatrix2D(((s - 1) / 2, (s - 1) / 2), angle, float(rng.uniform(*scale)))
-    image = cv2.warpAffine(np.ascontiguousarray(image), m, (s, s), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    image = cv2.warpAffine(
+        np.ascontiguousarray(image),
+        m,
+        (s, s),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     pts = pts @ m[:, :2].T + m[:, 2]
     inside = (pts >= 0).all(axis=1) & (pts <= s - 1).all(axis=1)
     return image, pts.astype(np.float32), np.where(inside, c, 0.0).astype(np.float32)
@@ -154,7 +195,7 @@ def augment(image: np.ndarray, points: np.ndarray, conf: np.ndarray, rng: np.ran
 def torso_size(points: np.ndarray, conf: np.ndarray, min_conf: float = 0.5) -> np.ndarray:
     """FLIC-style PCK reference: the longer torso diagonal (shoulder to opposite hip), (N,) px; NaN if hidden.
 
-    points (N, 16, 2), conf (N, 16) in MPII order (2 right_hip, 3 left_hip, 12 right_shoulder, 13 left_shoulder).
+    points (N, 16, 2), conf (N, 16) in MPII order (right_hip 2, left_hip 3, shoulders 12 and 13).
     """
     d1 = np.linalg.norm(points[:, 12] - points[:, 3], axis=-1)
     d2 = np.linalg.norm(points[:, 13] - points[:, 2], axis=-1)
@@ -168,4 +209,3 @@ def photo_frames(paths: Iterable[Path]) -> Iterator[tuple[int, np.ndarray]]:
         img = cv2.imread(str(p))
         if img is not None:
             yield -1, img
-

@@ -21,8 +21,9 @@ def to_input_px(points: np.ndarray, stride: float) -> np.ndarray:
     return (np.asarray(points, np.float32) + 0.5) * stride - 0.5
 
 
-def gaussian_heatmaps(points: np.ndarray, visible: np.ndarray, size: tuple[int, int],
-                      sigma: float = 1.0) -> np.ndarray:
+def gaussian_heatmaps(
+    points: np.ndarray, visible: np.ndarray, size: tuple[int, int], sigma: float = 1.0
+) -> np.ndarray:
     """Stacked Hourglass targets: a Gaussian peak (max 1) per joint, all zeros where not visible.
 
     points: float (..., K, 2) (x, y) in heatmap pixels; visible: bool (..., K); size: (H, W).
@@ -73,8 +74,9 @@ def decode_heatmaps(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pts.reshape(*lead, 2), peak.astype(np.float32).reshape(lead)
 
 
-def pck(pred: np.ndarray, target: np.ndarray, visible: np.ndarray, norm: np.ndarray,
-        alpha: float = 0.2) -> tuple[float, np.ndarray]:
+def pck(
+    pred: np.ndarray, target: np.ndarray, visible: np.ndarray, norm: np.ndarray, alpha: float = 0.2
+) -> tuple[float, np.ndarray]:
     """PCK@alpha: share of visible joints whose error is within alpha x a per-sample length.
 
     pred/target: (N, K, 2) same pixels; visible: bool (N, K); norm: (N,) reference lengths

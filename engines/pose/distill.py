@@ -63,8 +63,9 @@ class DistillTask:
     Batches are drawn with a generator seeded by (seed, step), so a resumed run sees the same data.
     """
 
-    def __init__(self, config: DistillConfig, train: DistillData, val: DistillData | None = None,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self, config: DistillConfig, train: DistillData, val: DistillData | None = None, device: str = "cpu"
+    ) -> None:
         import torch
 
         if len(train) == 0:
@@ -77,9 +78,10 @@ class DistillTask:
         self.last_batch: tuple[np.ndarray, np.ndarray] | None = None
 
     # ---------------------------------------------------------------- batches
-    def _prepare(self, data: DistillData, index: np.ndarray, rng: np.random.Generator | None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Images (B, 3, S, S) float32 [0, 1], targets (B, K, S/4, S/4), points (B, K, 2) crop px, conf (B, K)."""
+    def _prepare(
+        self, data: DistillData, index: np.ndarray, rng: np.random.Generator | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Images (B, 3, S, S) in [0, 1], targets (B, K, S/4, S/4), points (B, K, 2) crop px, conf (B, K)."""
         size = self.config.model.input_size
         imgs, pts, confs = [], [], []
         for i in index:
@@ -94,8 +96,9 @@ class DistillTask:
             confs.append(c)
         points, conf = np.stack(pts), np.stack(confs)
         hm = self.config.model.heatmap_size
-        targets = gaussian_heatmaps(to_heatmap_px(points, size / hm), conf >= self.config.min_confidence,
-                                    (hm, hm), self.config.sigma)
+        targets = gaussian_heatmaps(
+            to_heatmap_px(points, size / hm), conf >= self.config.min_confidence, (hm, hm), self.config.sigma
+        )
         x = np.stack(imgs).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
         return x, targets, points, conf
 
@@ -106,7 +109,7 @@ class DistillTask:
         index = rng.integers(0, len(self.train_data), self.config.batch_size)
         x, target, _, _ = self._prepare(self.train_data, index, rng)
         self.model.train()
-        pred = self.model(torch.from_numpy(x).to(self.device))          # (B, stacks, K, h, w)
+        pred = self.model(torch.from_numpy(x).to(self.device))  # (B, stacks, K, h, w)
         losses = stack_losses(pred, torch.from_numpy(target).to(self.device))
         loss = torch.stack(losses).sum()
         self.optimizer.zero_grad(set_to_none=True)
@@ -126,7 +129,9 @@ class DistillTask:
         outs = []
         with torch.inference_mode():
             for i in range(0, len(x), batch):
-                outs.append(self.model(torch.from_numpy(x[i:i + batch]).to(self.device)).float().cpu().numpy())
+                outs.append(
+                    self.model(torch.from_numpy(x[i : i + batch]).to(self.device)).float().cpu().numpy()
+                )
         return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
 
     def evaluate(self) -> dict[str, float]:
@@ -135,7 +140,7 @@ class DistillTask:
         n = min(len(data), self.config.eval_samples)
         index = np.linspace(0, len(data) - 1, n).astype(int)
         x, target, points, conf = self._prepare(data, index, None)
-        heat = self.predict(x)                                           # (N, stacks, K, h, w)
+        heat = self.predict(x)  # (N, stacks, K, h, w)
         size = self.config.model.input_size
         hm = self.config.model.heatmap_size
         pred, _ = decode_heatmaps(np.clip(heat[:, -1], 0, None))
@@ -163,8 +168,12 @@ class DistillTask:
         tiles = [cv2.cvtColor((x.transpose(1, 2, 0) * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)]
         for maps in [target, *heat]:
             m = np.clip(maps.max(axis=0), 0, 1)
-            tiles.append(cv2.applyColorMap(cv2.resize((m * 255).astype(np.uint8), (size, size),
-                                                      interpolation=cv2.INTER_NEAREST), cv2.COLORMAP_JET))
+            tiles.append(
+                cv2.applyColorMap(
+                    cv2.resize((m * 255).astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST),
+                    cv2.COLORMAP_JET,
+                )
+            )
         return np.concatenate(tiles, axis=1)
 
     # ---------------------------------------------------------------- loop contract

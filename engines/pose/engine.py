@@ -34,8 +34,10 @@ def default_weights() -> Path:
     """The fetched BlazePose full landmark model (EngineError with instructions when missing)."""
     path = assets.asset_path(BLAZEPOSE_FULL)
     if not path.is_file():
-        raise EngineError(f"{BLAZEPOSE_FULL} is not downloaded yet. Run `python -m engines.assets fetch` once "
-                          "while online (it comes from the PyPI mediapipe==0.10.21 wheel), or pick a .tflite file.")
+        raise EngineError(
+            f"{BLAZEPOSE_FULL} is not downloaded yet. Run `python -m engines.assets fetch` once "
+            "while online (it comes from the PyPI mediapipe==0.10.21 wheel), or pick a .tflite file."
+        )
     return path
 
 
@@ -46,9 +48,19 @@ class PoseEngine:
     detect=False skips the detector and uses the whole frame (or the box the caller passes).
     """
 
-    def __init__(self, backend: str = "auto", detect: bool = True, crop_scale: float = 1.25,
-                 min_person_score: float = 0.2, min_presence: float = 0.5) -> None:
+    def __init__(
+        self,
+        backend: str = "auto",
+        detect: bool = True,
+        crop_scale: float = 1.5,
+        min_person_score: float = 0.2,
+        min_presence: float = 0.5,
+        refine: int = 1,
+        refine_scale: float = 1.4,
+    ) -> None:
         self.backend_name = backend
+        self.refine = refine  # extra passes re-centring the crop on the model's own keypoints
+        self.refine_scale = refine_scale
         self.detect = detect
         self.crop_scale = crop_scale
         self.min_person_score = min_person_score
@@ -65,7 +77,9 @@ class PoseEngine:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
-    def load(self, weights: str | Path | None = None, device: str | None = "cpu", detector: Any = None) -> None:
+    def load(
+        self, weights: str | Path | None = None, device: str | None = "cpu", detector: Any = None
+    ) -> None:
         """Load a `.tflite` BlazePose landmark model (default: the fetched full model) or a `.pt` student.
 
         detector: a loaded DetectionEngine to share (default: a YOLOv3-tiny one built here when detect=True).
@@ -105,6 +119,7 @@ class PoseEngine:
 
         runner = StudentRunner(path, device)
         size = runner.config.input_size
+        self.crop_scale = float(runner.meta.get("crop_scale", self.crop_scale))  # the scale it was trained at
         with self._lock:
             self._runner, self.device, self.model = runner, device, "hourglass"
             self.joint_names, self.edges = tuple(runner.joint_names), MPII_EDGES
@@ -151,18 +166,44 @@ class PoseEngine:
         if person_box is None:
             found = self.find_person(image)
             if found is None:
-                return PoseResult.no_person(image.shape[:2], self.joint_names, self.edges, self.heatmap_hw,
-                                            self.model, self.backend, (time.perf_counter() - t0) * 1000)
+                return PoseResult.no_person(
+                    image.shape[:2],
+                    self.joint_names,
+                    self.edges,
+                    self.heatmap_hw,
+                    self.model,
+                    self.backend,
+                    (time.perf_counter() - t0) * 1000,
+                )
             person_box, score = found
         result = self.infer_box(image, np.asarray(person_box, np.float32), score)
         return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
 
     def infer_box(self, image: np.ndarray, person_box: np.ndarray, person_score: float = 1.0) -> PoseResult:
-        """Run the model on the square crop around `person_box` (xyxy frame px) of a BGR frame."""
+        """Run the model on the square crop around `person_box` (xyxy frame px) of a BGR frame.
+
+        With refine > 0 the crop is then re-centred on the predicted body (BlazePose's 33 points) and
+        the model runs again: detector boxes of small people are often tighter than the body.
+        """
+        t0 = time.perf_counter()
+        result = self._run_crop(image, person_box, square_box(person_box, self.crop_scale), person_score)
+        for _ in range(self.refine if self.model == "blazepose" else 0):
+            if not result.found:
+                break
+            body = result.keypoints[:33]
+            tight = np.concatenate([body.min(axis=0), body.max(axis=0)])
+            refined = self._run_crop(image, person_box, square_box(tight, self.refine_scale), person_score)
+            if not refined.found:
+                break
+            result = refined
+        return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
+
+    def _run_crop(
+        self, image: np.ndarray, person_box: np.ndarray, crop_box: np.ndarray, person_score: float
+    ) -> PoseResult:
         import cv2
 
         t0 = time.perf_counter()
-        crop_box = square_box(person_box, self.crop_scale)
         rgb = cv2.cvtColor(crop_square(image, crop_box, self.input_size), cv2.COLOR_BGR2RGB)
         with self._lock:
             runner, model = self._runner, self.model
@@ -175,12 +216,29 @@ class PoseEngine:
             presence = float(conf.mean())
         ms = (time.perf_counter() - t0) * 1000
         if presence < self.min_presence and model == "blazepose":
-            return PoseResult.no_person(image.shape[:2], self.joint_names, self.edges, self.heatmap_hw, model,
-                                        runner.name, ms, message=f"person box found, but pose presence {presence:.2f}")
+            return PoseResult.no_person(
+                image.shape[:2],
+                self.joint_names,
+                self.edges,
+                self.heatmap_hw,
+                model,
+                runner.name,
+                ms,
+                message=f"person box found, but pose presence {presence:.2f}",
+            )
         return PoseResult(
             keypoints=frozen_array(crop_to_frame(points, crop_box, self.input_size)),
-            confidence=frozen_array(conf.astype(np.float32)), heatmaps=frozen_array(heat.astype(np.float32)),
-            crop_box=frozen_array(crop_box), person_box=frozen_array(np.asarray(person_box, np.float32)),
-            joint_names=self.joint_names, edges=self.edges, image_hw=image.shape[:2], found=True,
-            presence=float(presence), person_score=float(person_score), model=model, backend=runner.name,
-            elapsed_ms=ms)
+            confidence=frozen_array(conf.astype(np.float32)),
+            heatmaps=frozen_array(heat.astype(np.float32)),
+            crop_box=frozen_array(crop_box),
+            person_box=frozen_array(np.asarray(person_box, np.float32)),
+            joint_names=self.joint_names,
+            edges=self.edges,
+            image_hw=image.shape[:2],
+            found=True,
+            presence=float(presence),
+            person_score=float(person_score),
+            model=model,
+            backend=runner.name,
+            elapsed_ms=ms,
+        )

@@ -34,8 +34,10 @@ class HourglassConfig:
             raise ValueError("joints, stacks, blocks and depth must be >= 1")
         if self.features < 8 or self.features % 4:
             raise ValueError("features must be a multiple of 4 and >= 8")
-        if self.input_size % (4 * 2 ** self.depth):
-            raise ValueError(f"input_size must be divisible by {4 * 2 ** self.depth} (stem /4, then depth pools)")
+        if self.input_size % (4 * 2**self.depth):
+            raise ValueError(
+                f"input_size must be divisible by {4 * 2**self.depth} (stem /4, then depth pools)"
+            )
 
     @property
     def heatmap_size(self) -> int:
@@ -79,14 +81,14 @@ class Hourglass(nn.Module):
 
     def __init__(self, depth: int, c: int, blocks: int) -> None:
         super().__init__()
-        self.skip = _blocks(c, blocks)                      # branch kept at this resolution
-        self.down = _blocks(c, blocks)                      # after the 2x2 max pool
+        self.skip = _blocks(c, blocks)  # branch kept at this resolution
+        self.down = _blocks(c, blocks)  # after the 2x2 max pool
         self.inner = Hourglass(depth - 1, c, blocks) if depth > 1 else _blocks(c, blocks)
-        self.up = _blocks(c, blocks)                        # before nearest-neighbour x2
+        self.up = _blocks(c, blocks)  # before nearest-neighbour x2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        skip = self.skip(x)                                 # (B, C, H, W)
-        low = self.down(F.max_pool2d(x, 2, 2))              # (B, C, H/2, W/2)
+        skip = self.skip(x)  # (B, C, H, W)
+        low = self.down(F.max_pool2d(x, 2, 2))  # (B, C, H/2, W/2)
         low = self.up(self.inner(low))
         return skip + F.interpolate(low, scale_factor=2, mode="nearest")
 
@@ -99,13 +101,23 @@ class StackedHourglassNet(nn.Module):
         self.config = config
         f = config.features
         self.stem = nn.Sequential(
-            nn.Conv2d(3, f // 4, 7, stride=2, padding=3), nn.BatchNorm2d(f // 4), nn.ReLU(inplace=True),
-            Residual(f // 4, f // 2), nn.MaxPool2d(2, 2), Residual(f // 2, f // 2), Residual(f // 2, f),
+            nn.Conv2d(3, f // 4, 7, stride=2, padding=3),
+            nn.BatchNorm2d(f // 4),
+            nn.ReLU(inplace=True),
+            Residual(f // 4, f // 2),
+            nn.MaxPool2d(2, 2),
+            Residual(f // 2, f // 2),
+            Residual(f // 2, f),
         )
-        self.hourglasses = nn.ModuleList(Hourglass(config.depth, f, config.blocks) for _ in range(config.stacks))
+        self.hourglasses = nn.ModuleList(
+            Hourglass(config.depth, f, config.blocks) for _ in range(config.stacks)
+        )
         self.features = nn.ModuleList(
-            nn.Sequential(_blocks(f, config.blocks), nn.Conv2d(f, f, 1), nn.BatchNorm2d(f), nn.ReLU(inplace=True))
-            for _ in range(config.stacks))
+            nn.Sequential(
+                _blocks(f, config.blocks), nn.Conv2d(f, f, 1), nn.BatchNorm2d(f), nn.ReLU(inplace=True)
+            )
+            for _ in range(config.stacks)
+        )
         self.heads = nn.ModuleList(nn.Conv2d(f, config.joints, 1) for _ in range(config.stacks))
         self.merge_features = nn.ModuleList(nn.Conv2d(f, f, 1) for _ in range(config.stacks - 1))
         self.merge_heatmaps = nn.ModuleList(nn.Conv2d(config.joints, f, 1) for _ in range(config.stacks - 1))
@@ -113,15 +125,15 @@ class StackedHourglassNet(nn.Module):
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem((x - self.mean) / self.std)           # (B, F, S/4, S/4)
+        x = self.stem((x - self.mean) / self.std)  # (B, F, S/4, S/4)
         outs = []
         for s in range(self.config.stacks):
-            y = self.features[s](self.hourglasses[s](x))    # (B, F, S/4, S/4)
-            heat = self.heads[s](y)                         # (B, K, S/4, S/4)
+            y = self.features[s](self.hourglasses[s](x))  # (B, F, S/4, S/4)
+            heat = self.heads[s](y)  # (B, K, S/4, S/4)
             outs.append(heat)
             if s < self.config.stacks - 1:
                 x = x + self.merge_features[s](y) + self.merge_heatmaps[s](heat)
-        return torch.stack(outs, dim=1)                     # (B, stacks, K, S/4, S/4)
+        return torch.stack(outs, dim=1)  # (B, stacks, K, S/4, S/4)
 
 
 def stack_losses(pred: torch.Tensor, target: torch.Tensor) -> list[torch.Tensor]:

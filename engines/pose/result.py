@@ -40,15 +40,34 @@ class PoseResult:
     message: str = ""
 
     @staticmethod
-    def no_person(image_hw: tuple[int, int], joint_names: tuple[str, ...], edges: tuple[tuple[int, int], ...],
-                  heatmap_hw: tuple[int, int], model: str = "", backend: str = "", elapsed_ms: float = 0.0,
-                  message: str = "no person found") -> PoseResult:
+    def no_person(
+        image_hw: tuple[int, int],
+        joint_names: tuple[str, ...],
+        edges: tuple[tuple[int, int], ...],
+        heatmap_hw: tuple[int, int],
+        model: str = "",
+        backend: str = "",
+        elapsed_ms: float = 0.0,
+        message: str = "no person found",
+    ) -> PoseResult:
         k = len(joint_names)
         return PoseResult(
-            frozen_array(np.zeros((k, 2), np.float32)), frozen_array(np.zeros(k, np.float32)),
-            frozen_array(np.zeros((k, *heatmap_hw), np.float32)), frozen_array(np.zeros(4, np.float32)),
-            frozen_array(np.zeros(4, np.float32)), joint_names, edges, image_hw, False, 0.0, 0.0, model, backend,
-            elapsed_ms, message)
+            frozen_array(np.zeros((k, 2), np.float32)),
+            frozen_array(np.zeros(k, np.float32)),
+            frozen_array(np.zeros((k, *heatmap_hw), np.float32)),
+            frozen_array(np.zeros(4, np.float32)),
+            frozen_array(np.zeros(4, np.float32)),
+            joint_names,
+            edges,
+            image_hw,
+            False,
+            0.0,
+            0.0,
+            model,
+            backend,
+            elapsed_ms,
+            message,
+        )
 
 
 def square_box(box: np.ndarray, scale: float = 1.25) -> np.ndarray:

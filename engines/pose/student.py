@@ -16,14 +16,26 @@ from engines.pose.hourglass import HourglassConfig, StackedHourglassNet
 STUDENT_FORMAT = "paperzoo-hourglass-1"
 
 
-def save_student(path: str | Path, model: StackedHourglassNet, joint_names: tuple[str, ...],
-                 meta: dict[str, Any] | None = None) -> Path:
+def save_student(
+    path: str | Path,
+    model: StackedHourglassNet,
+    joint_names: tuple[str, ...],
+    meta: dict[str, Any] | None = None,
+) -> Path:
     """Write config + fp32 state dict + joint names (+ plain-value meta) atomically."""
     from engines.training import save_checkpoint
 
     state = {k: v.detach().float().cpu().clone() for k, v in model.state_dict().items()}
-    return save_checkpoint(Path(path), {"kind": STUDENT_FORMAT, "config": asdict(model.config), "model": state,
-                                        "joint_names": list(joint_names), "meta": meta or {}})
+    return save_checkpoint(
+        Path(path),
+        {
+            "kind": STUDENT_FORMAT,
+            "config": asdict(model.config),
+            "model": state,
+            "joint_names": list(joint_names),
+            "meta": meta or {},
+        },
+    )
 
 
 def load_student(path: str | Path) -> tuple[StackedHourglassNet, tuple[str, ...], dict[str, Any]]:
@@ -40,7 +52,10 @@ def load_student(path: str | Path) -> tuple[StackedHourglassNet, tuple[str, ...]
 
 
 class StudentRunner:
-    """run(RGB uint8 (S, S, 3)) -> (points float32 (K, 2) crop px, confidence (K,), heatmaps (K, S/4, S/4))."""
+    """run(RGB uint8 (S, S, 3)) -> (points float32 (K, 2) crop px, confidence (K,), heatmaps (K, h, w)).
+
+    Heatmaps are the last stack's, clipped to [0, 1]; keypoints are their argmax + sub-pixel peaks.
+    """
 
     name = "torch"
 
@@ -66,7 +81,13 @@ class StudentRunner:
 
         with self._lock:
             model, device = self._model, self.device
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(device)[None].permute(0, 3, 1, 2).float().div_(255.0)
+        x = (
+            torch.from_numpy(np.ascontiguousarray(rgb))
+            .to(device)[None]
+            .permute(0, 3, 1, 2)
+            .float()
+            .div_(255.0)
+        )
         with torch.inference_mode():
             heat = model(x)[0, -1].float().clamp_(0, 1).cpu().numpy()  # last stack (K, S/4, S/4)
         pts, peak = decode_heatmaps(heat)

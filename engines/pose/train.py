@@ -24,8 +24,16 @@ def _bar(label: str, done: int, total: int, extra: str = "") -> None:
     print(f"\r{label:10s} [{'#' * int(frac * width):{width}s}] {done}/{total} {extra}", end="", flush=True)
 
 
-def build_dataset(video: Path | None, photos: list[Path], frame_step: int, size: int, backend: str,
-                  cache: Path | None, min_box_px: float = 36.0) -> DistillData:
+def build_dataset(
+    video: Path | None,
+    photos: list[Path],
+    frame_step: int,
+    size: int,
+    backend: str,
+    cache: Path | None,
+    min_box_px: float = 36.0,
+    crop_scale: float = 2.0,
+) -> DistillData:
     """Teacher-labelled crops (cached): video frames keep their index, photos get -1."""
     if cache is not None and cache.is_file():
         data = DistillData.load(cache)
@@ -33,7 +41,7 @@ def build_dataset(video: Path | None, photos: list[Path], frame_step: int, size:
         return data
     from engines.pose.engine import PoseEngine
 
-    teacher = PoseEngine(backend=backend)
+    teacher = PoseEngine(backend=backend, crop_scale=crop_scale, refine=0)
     teacher.load()
     parts = []
     if video is not None:
@@ -42,8 +50,16 @@ def build_dataset(video: Path | None, photos: list[Path], frame_step: int, size:
         cap = cv2.VideoCapture(str(video))
         total = -(-int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) // frame_step)
         cap.release()
-        parts.append(label_frames(video_frames(video, frame_step), teacher, size, min_box_px=min_box_px,
-                                  progress=lambda d, t: _bar("labelling", d, t), total=total))
+        parts.append(
+            label_frames(
+                video_frames(video, frame_step),
+                teacher,
+                size,
+                min_box_px=min_box_px,
+                progress=lambda d, t: _bar("labelling", d, t),
+                total=total,
+            )
+        )
         print()
     if photos:
         parts.append(label_frames(photo_frames(photos), teacher, size, min_box_px=48))
@@ -57,9 +73,17 @@ def build_dataset(video: Path | None, photos: list[Path], frame_step: int, size:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m engines.pose.train", description=__doc__.splitlines()[0])
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
-    p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
+    p.add_argument(
+        "--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)"
+    )
     p.add_argument("--frame-step", type=int, default=2)
     p.add_argument("--min-box", type=float, default=36.0, help="smallest person box (px tall) to label")
+    p.add_argument(
+        "--crop-scale",
+        type=float,
+        default=2.0,
+        help="square crop side / detector box side (YOLOv3-tiny boxes are tighter than small people)",
+    )
     p.add_argument("--teacher-backend", default="auto", choices=["auto", "torch", "litert", "opencv"])
     p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
     p.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this wall time")
@@ -86,22 +110,42 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parse_args(argv)
     set_cpu_threads(args.threads)
-    model = student_config().with_(features=args.features, input_size=args.input, stacks=args.stacks,
-                                   depth=3 if args.input < 256 else 4)
+    model = student_config().with_(
+        features=args.features, input_size=args.input, stacks=args.stacks, depth=3 if args.input < 256 else 4
+    )
     config = DistillConfig(model=model, batch_size=args.batch, lr=args.lr)
     if args.tiny:
         config = DistillConfig.tiny()
     video = args.video or assets.asset_path("vtest.avi")
-    photos = args.photos if args.photos is not None else [assets.asset_path(n) for n in ("messi5.jpg",
-                                                                                          "basketball1.png")]
-    cache = assets.data_dir() / "cache" / f"pose_distill_{video.stem}_step{args.frame_step}_box{args.min_box:g}_{model.input_size}.npz"
-    data = build_dataset(video if video.is_file() else None, [p for p in photos if p.is_file()],
-                         args.frame_step * (8 if args.tiny else 1), model.input_size, args.teacher_backend,
-                         None if args.tiny else cache, args.min_box)
+    photos = (
+        args.photos
+        if args.photos is not None
+        else [assets.asset_path(n) for n in ("messi5.jpg", "basketball1.png")]
+    )
+    cache = (
+        assets.data_dir()
+        / "cache"
+        / (
+            f"pose_distill_{video.stem}_step{args.frame_step}_box{args.min_box:g}"
+            f"_crop{args.crop_scale:g}_{model.input_size}.npz"
+        )
+    )
+    data = build_dataset(
+        video if video.is_file() else None,
+        [p for p in photos if p.is_file()],
+        args.frame_step * (8 if args.tiny else 1),
+        model.input_size,
+        args.teacher_backend,
+        None if args.tiny else cache,
+        args.min_box,
+        args.crop_scale,
+    )
     train, val = data.split_by_time()
     frames = len(set(train.frame.tolist()))
-    print(f"split     train {len(train)} people ({frames} frames/photos), held-out {len(val)} people "
-          f"({len(set(val.frame.tolist()))} frames, last 20% of the video)")
+    print(
+        f"split     train {len(train)} people ({frames} frames/photos), held-out {len(val)} people "
+        f"({len(set(val.frame.tolist()))} frames, last 20% of the video)"
+    )
     task = DistillTask(config, train, val, args.device)
     run_dir = args.run_dir or (args.resume.parent if args.resume else new_run_dir("pose"))
     settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
@@ -119,21 +163,36 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if item.evaluated:
             metrics = dict(item.metrics)
-        _bar("training", item.step, item.total_steps,
-             f"loss {item.losses['loss']:.5f} pck@0.2 {metrics.get('pck@0.2', float('nan')):.3f} "
-             f"{(time.monotonic() - t0) / 60:.1f} min")
+        _bar(
+            "training",
+            item.step,
+            item.total_steps,
+            f"loss {item.losses['loss']:.5f} pck@0.2 {metrics.get('pck@0.2', float('nan')):.3f} "
+            f"{(time.monotonic() - t0) / 60:.1f} min",
+        )
     print()
     metrics = task.evaluate()
     minutes = (time.monotonic() - t0) / 60
-    summary = {"steps": step, "minutes_this_run": round(minutes, 1), "train_people": len(train),
-               "train_frames": frames, "heldout_people": len(val), **metrics}
+    summary = {
+        "steps": step,
+        "minutes_this_run": round(minutes, 1),
+        "train_people": len(train),
+        "train_frames": frames,
+        "heldout_people": len(val),
+        **metrics,
+    }
     print(json.dumps(summary))
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     if args.export:
         from engines.pose.joints import MPII_NAMES
         from engines.pose.student import save_student
 
-        save_student(args.export, task.model, MPII_NAMES, {**summary, "command": " ".join(sys.argv)})
+        save_student(
+            args.export,
+            task.model,
+            MPII_NAMES,
+            {**summary, "crop_scale": args.crop_scale, "command": " ".join(sys.argv)},
+        )
         print(f"exported  {args.export}")
     return 0
 

@@ -32,7 +32,11 @@ def test_paper_config_layers() -> None:
     res = net.hourglasses[0].skip[0]
     assert isinstance(res, Residual)
     assert (res.conv1.in_channels, res.conv1.out_channels, res.conv2.kernel_size, res.conv3.out_channels) == (
-        256, 128, (3, 3), 256)
+        256,
+        128,
+        (3, 3),
+        256,
+    )
     assert len(net.heads) == 2 and len(net.merge_heatmaps) == 1
 
 
@@ -99,7 +103,9 @@ def test_run_training_checkpoints_and_resumes(tmp_path) -> None:
     steps = list(run_training(task, LoopSettings(4, 2, 2), tmp_path, lambda: False, config=cfg))
     assert steps[-1].evaluated and "pck@0.2" in steps[-1].metrics
     again = DistillTask(cfg, train, val)
-    more = list(run_training(again, LoopSettings(6, 0, 0), tmp_path, lambda: False, resume=tmp_path / "last.pt"))
+    more = list(
+        run_training(again, LoopSettings(6, 0, 0), tmp_path, lambda: False, resume=tmp_path / "last.pt")
+    )
     assert [s.step for s in more] == [5, 6]
 
 

@@ -58,7 +58,9 @@ def test_person_in_photo(engine: PoseEngine, basketball: np.ndarray) -> None:
     assert r.found and r.presence > 0.9 and r.joint_names == BLAZEPOSE_NAMES
     x0, y0, x1, y1 = r.person_box
     body = r.keypoints[:33]
-    inside = (body[:, 0] >= x0 - 20) & (body[:, 0] <= x1 + 20) & (body[:, 1] >= y0 - 20) & (body[:, 1] <= y1 + 20)
+    inside = (
+        (body[:, 0] >= x0 - 20) & (body[:, 0] <= x1 + 20) & (body[:, 1] >= y0 - 20) & (body[:, 1] <= y1 + 20)
+    )
     assert inside.mean() > 0.9  # keypoints land on the person, in frame pixels
     nose, ankle = body[BLAZEPOSE_NAMES.index("nose")], body[BLAZEPOSE_NAMES.index("left_ankle")]
     assert nose[1] < ankle[1] - 150  # upright: head well above feet
@@ -75,8 +77,8 @@ def test_backends_agree(engine: PoseEngine, basketball: np.ndarray, backend: str
     box = np.array([16, 59, 161, 480], np.float32)
     a, b = engine.infer(basketball, box), other.infer(basketball, box)
     assert other.backend == backend
-    assert np.abs(a.keypoints - b.keypoints).max() < 0.05  # frame px
-    assert np.abs(a.heatmaps - b.heatmaps).max() < 1e-3
+    assert np.abs(a.keypoints - b.keypoints).max() < 0.25  # frame px (crop px x ~2.3, after one re-crop)
+    assert np.abs(a.heatmaps - b.heatmaps).max() < 5e-3
 
 
 def test_student_weights_load_in_the_engine(tmp_path, basketball: np.ndarray) -> None:

@@ -28,7 +28,10 @@ def crops() -> list[np.ndarray]:
     for name, box in (("basketball1.png", (0, 40, 180, 220)), ("messi5.jpg", (150, 20, 470, 340))):
         img = cv2.imread(str(assets.asset_path(name)))
         x0, y0, x1, y1 = box
-        out.append(cv2.cvtColor(cv2.resize(img[y0:y1, x0:x1], (256, 256)), cv2.COLOR_BGR2RGB).astype(np.float32) / 255)
+        out.append(
+            cv2.cvtColor(cv2.resize(img[y0:y1, x0:x1], (256, 256)), cv2.COLOR_BGR2RGB).astype(np.float32)
+            / 255
+        )
     return out
 
 
@@ -67,7 +70,9 @@ def test_matches_opencv_on_real_photos(model_path, crops) -> None:
         # against a float64 run of the same graph, ours is 8.2e-4 off, OpenCV 3.2e-4 and LiteRT 1.1e-3.
         assert np.abs(lm[:, :2] - ref_lm[:, :2]).max() < 1.5e-3
         assert np.abs(lm[:, 3:] - ref_lm[:, 3:]).max() < 1e-3  # visibility, presence logits
-        assert np.abs(lm[:, 2] - ref_lm[:, 2]).max() < 1e-5 * np.abs(ref_lm[:, 2]).max() + 1e-4  # depth z (large units)
+        assert (
+            np.abs(lm[:, 2] - ref_lm[:, 2]).max() < 1e-5 * np.abs(ref_lm[:, 2]).max() + 1e-4
+        )  # depth z (large units)
         assert np.abs(got["Identity_1"] - want["Identity_1"].reshape(1, 1)).max() < 1e-4
         assert np.abs(got["Identity_4"] - want["Identity_4"].reshape(1, 117)).max() < 1e-4
         seg = want["Identity_2"].reshape(1, 1, 256, 256)

@@ -83,7 +83,8 @@ class PaperTab(QWidget):
     def _build_training(self, recipe: object) -> None:
         from desktop.widgets.training_panel import TrainingPanel
 
-        self.training_panel = TrainingPanel(recipe, self.workers, parent=self.training_area)
+        self.training_panel = TrainingPanel(recipe, self.workers, runs_root=self.options.get("runs_root"),
+                                            parent=self.training_area)
         self.training_area.layout().addWidget(self.training_panel)
         self.training_panel.run_ended.connect(self.on_training_ended)
         self.training_opened.emit(self.training_panel)
@@ -333,7 +334,7 @@ class LiveTab(PaperTab):
 
         names = list(self.asset_names)
         self.download_button.setEnabled(False)
-        progress = _ProgressRelay(self)
+        progress = ProgressRelay(self)
         progress.moved.connect(self._on_download_progress)
 
         def generate(stop):
@@ -380,7 +381,7 @@ class LiveTab(PaperTab):
                              error=True)
 
 
-class _ProgressRelay(QObject):
+class ProgressRelay(QObject):
     moved = Signal(str, int, int)
 
 

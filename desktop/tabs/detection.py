@@ -7,11 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTransform
-from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QLineEdit, QPushButton, QSlider
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+)
 
-from desktop.tabs.base import LiveTab, add_labeled
+from desktop.tabs.base import LiveTab, ProgressRelay, add_labeled
 from engines.detection.decode import Detections, class_color, draw_detections
 from engines.frames import Frame
 from engines.pipeline import LiveResult
@@ -66,6 +76,7 @@ class DetectionTab(LiveTab):
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.controls.addWidget(self.summary)
+        self.training_opened.connect(self._add_dataset_builder)
         self.conf_slider.valueChanged.connect(self._on_thresholds)
         self.nms_slider.valueChanged.connect(self._on_thresholds)
         self._on_thresholds()
@@ -173,6 +184,11 @@ class DetectionTab(LiveTab):
             return f"Loaded {weights.label if weights else DEFAULT_MODEL} on {engine.device}."
         self.commands.submit(swap)
 
+    def _add_dataset_builder(self, panel) -> None:
+        self.dataset_builder = DatasetBuilder(self)
+        self.dataset_builder.built.connect(lambda out: panel.set_field("data", out))
+        panel.add_tool(self.dataset_builder)
+
     def on_training_ended(self, why: str) -> None:
         """Offer the freshly trained YOLOv2 (exported as Darknet files in its run folder) and switch to it."""
         from engines.detection.engine import DarknetWeights
@@ -198,3 +214,71 @@ class DetectionTab(LiveTab):
         path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "detections.png", "PNG (*.png)")
         if path and self.latest is not None:
             self.show_notice(f"Saved {self.snapshot(Path(path))}")
+
+
+class DatasetBuilder(QGroupBox):
+    """Turns a video or image folder into a YOLO-format set labelled by the pretrained YOLOv3-tiny (teacher).
+
+    The held-out split is a separate time segment (or separate videos), never neighbouring frames.
+    """
+
+    built = Signal(str)  # the output folder
+
+    def __init__(self, tab: LiveTab) -> None:
+        super().__init__("Labelled set from your own footage")
+        self.tab = tab
+        self.classes = QLineEdit("person, car")
+        self.every = QLineEdit("2")
+        self.button = QPushButton("Build from a video or folder ...")
+        self.button.clicked.connect(self._ask)
+        self.bar = QProgressBar()
+        self.label = QLabel("The pretrained detector labels the frames you choose.")
+        self.label.setWordWrap(True)
+        box = QVBoxLayout(self)
+        for w in (QLabel("classes (COCO names)"), self.classes, QLabel("use every N-th frame"), self.every,
+                  self.button, self.bar, self.label):
+            box.addWidget(w)
+
+    def _ask(self) -> None:
+        src, _ = QFileDialog.getOpenFileName(self, "Video to label", "", "Videos (*.avi *.mp4 *.mkv *.mov *.webm)")
+        if src:
+            out = QFileDialog.getExistingDirectory(self, "Where to write the labelled set")
+            if out:
+                self.build(Path(src), Path(out) / f"{Path(src).stem}-labels")
+
+    def build(self, source: Path, out: Path) -> None:
+        """Label `source` into `out` on a worker; emits `built(out)` when done."""
+        from desktop.workers import Worker
+
+        classes = [c.strip() for c in self.classes.text().split(",") if c.strip()]
+        every = max(1, int(self.every.text() or 1))
+        relay = ProgressRelay(self)
+        relay.moved.connect(self._on_progress)
+
+        def generate(stop):
+            from engines.detection.pseudo_labels import build_pseudo_labels
+
+            yield build_pseudo_labels(source, classes, out, every=every,
+                                      progress=lambda done, total: relay.moved.emit("", done, total))
+
+        self.button.setEnabled(False)
+        self._out = out
+        worker = self.tab.workers.add(Worker(generate, name="pseudo-labels"))
+        worker.yielded.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        worker.start()
+
+    def _on_progress(self, _label: str, done: int, total: int) -> None:
+        self.bar.setMaximum(max(1, total))
+        self.bar.setValue(done)
+
+    def _on_done(self, summary: object) -> None:
+        self.button.setEnabled(True)
+        counts = summary.get("counts", {}) if isinstance(summary, dict) else {}
+        self.label.setText(f"Wrote {counts.get('train', 0)} training and {counts.get('val', 0)} held-out frames "
+                           f"to {self._out}")
+        self.built.emit(str(self._out))
+
+    def _on_failed(self, message: str) -> None:
+        self.button.setEnabled(True)
+        self.label.setText(f"Could not build the set: {message}")

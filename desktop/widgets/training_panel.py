@@ -53,6 +53,39 @@ def _field_widget(value):
     return w
 
 
+PATH_FIELDS = ("data", "dataset", "video", "folder", "path")
+
+
+class PathField(QWidget):
+    """A text field with a browse button (folders for data sets, files otherwise)."""
+
+    def __init__(self, value: str, folder: bool) -> None:
+        super().__init__()
+        self.edit = QLineEdit(value)
+        browse = QPushButton("...")
+        browse.setFixedWidth(30)
+        browse.clicked.connect(self._browse)
+        self._folder = folder
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(browse)
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def setText(self, value: str) -> None:  # noqa: N802 (Qt naming, like QLineEdit)
+        self.edit.setText(value)
+
+    def _browse(self) -> None:
+        if self._folder:
+            path = QFileDialog.getExistingDirectory(self, "Choose a folder")
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a file")
+        if path:
+            self.edit.setText(path)
+
+
 def _field_value(w):
     if isinstance(w, QCheckBox):
         return w.isChecked()
@@ -80,7 +113,9 @@ class TrainingPanel(QWidget):
         self.fields: dict[str, QWidget] = {}
         form = QFormLayout()
         for f in dataclasses.fields(recipe.config_type):
-            w = _field_widget(getattr(recipe.defaults(), f.name))
+            value = getattr(recipe.defaults(), f.name)
+            is_path = isinstance(value, str) and (f.name in PATH_FIELDS or f.name.endswith(("_path", "_dir")))
+            w = PathField(value, folder=f.name in ("data", "dataset", "folder")) if is_path else _field_widget(value)
             self.fields[f.name] = w
             form.addRow(f.name.replace("_", " "), w)
         self.device_combo = QComboBox()
@@ -105,6 +140,7 @@ class TrainingPanel(QWidget):
         self.preview.setMinimumHeight(0)
         self.preview.hide()
         side = QVBoxLayout()
+        self.side = side
         side.addLayout(form)
         for w in (self.start_button, self.pause_button, self.stop_button, self.resume_button,
                   self.export_button, self.overlay_box, self.progress, self.status):
@@ -120,6 +156,10 @@ class TrainingPanel(QWidget):
         row.addLayout(left, 1)
         row.addWidget(holder)
         self._set_running(False)
+
+    def add_tool(self, widget: QWidget) -> None:
+        """Put a paper-specific tool (e.g. a data set builder) at the top of the settings column."""
+        self.side.insertWidget(0, widget)
 
     # config -------------------------------------------------------------------
     def config(self):

@@ -31,8 +31,8 @@ def make_window(qtbot):
 
     made = []
 
-    def make(tab: str = "detection", choice=None, device: str | None = "cpu"):
-        options = {"cameras": CameraList(), "source_choice": choice or FakeChoice(), "device": device}
+    def make(tab: str = "detection", choice=None, device: str | None = "cpu", **extra):
+        options = {"cameras": CameraList(), "source_choice": choice or FakeChoice(), "device": device, **extra}
         window = MainWindow(options=options, first_tab=tab)
         qtbot.addWidget(window)
         window.show()

@@ -253,8 +253,9 @@ def crop_sample(image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, rng: 
     y0 = int(rng.integers(0, canvas.shape[0] - crop + 1))
     x0 = int(rng.integers(0, canvas.shape[1] - crop + 1))
     window = canvas[y0:y0 + crop, x0:x0 + crop]
-    xyxy = np.column_stack([(boxes[:, 0] - boxes[:, 2] / 2) * r + px - x0, (boxes[:, 1] - boxes[:, 3] / 2) * r + py - y0,
-                            (boxes[:, 0] + boxes[:, 2] / 2) * r + px - x0, (boxes[:, 1] + boxes[:, 3] / 2) * r + py - y0])
+    ox, oy = px - x0, py - y0  # image origin inside the window
+    xyxy = np.column_stack([(boxes[:, 0] - boxes[:, 2] / 2) * r + ox, (boxes[:, 1] - boxes[:, 3] / 2) * r + oy,
+                            (boxes[:, 0] + boxes[:, 2] / 2) * r + ox, (boxes[:, 1] + boxes[:, 3] / 2) * r + oy])
     area = np.maximum((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1]), 1e-9)
     np.clip(xyxy, 0, crop, out=xyxy)
     keep = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1]) / area > 0.4
@@ -266,7 +267,8 @@ def crop_sample(image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, rng: 
 
 
 def crop_batch(samples: list[Sample], cache: ImageCache, rng: np.random.Generator, crop: int, base: int,
-               scale_jitter: float = 0.25, jitter: float = 0.1, hsv: float = 0.3) -> tuple[np.ndarray, list[np.ndarray]]:
+               scale_jitter: float = 0.25, jitter: float = 0.1,
+               hsv: float = 0.3) -> tuple[np.ndarray, list[np.ndarray]]:
     """Augmented training batch of crops: (float32[B, 3, crop, crop], per image float32[N, 5] class, cx, cy, w, h)."""
     images = np.empty((len(samples), 3, crop, crop), np.float32)
     targets = []

@@ -83,3 +83,61 @@ def map50(truth: list[ImageBoxes], detections: list[ImageBoxes], names: list[str
         aps.append(ap)
     out["mAP50"] = float(np.mean(aps))
     return out
+
+
+def evaluate_darknet(weights, data_root: str, split: str = "val", input_size: int | None = None,
+                     conf: float = 0.005, nms: float = 0.45) -> dict[str, float]:
+    """mAP@0.5 of Darknet files run by the live DetectionEngine on a YOLO/VOC folder's split.
+
+    weights: engines.detection.engine.DarknetWeights (None = the pretrained YOLOv3-tiny COCO, whose
+    class ids are then matched by name to the folder's classes). Returns map50's dict + "images".
+    """
+    from engines.base import EngineError
+    from engines.detection.data import ImageCache, read_detection_folder
+    from engines.detection.engine import DetectionEngine
+
+    data = read_detection_folder(data_root)
+    samples = getattr(data, split)
+    if not samples:
+        raise EngineError(f"{data_root} has no {split} images")
+    engine = DetectionEngine(input_size)
+    engine.load(weights, "cpu")
+    lookup = {engine.names.index(n): k for k, n in enumerate(data.names) if n in engine.names}
+    cache = ImageCache()
+    truth, dets = [], []
+    for s in samples:
+        image = cache.load(s.image)
+        h, w = image.shape[:2]
+        b = s.boxes
+        truth.append(ImageBoxes(np.column_stack([(b[:, 0] - b[:, 2] / 2) * w, (b[:, 1] - b[:, 3] / 2) * h,
+                                                 (b[:, 0] + b[:, 2] / 2) * w, (b[:, 1] + b[:, 3] / 2) * h]),
+                                s.classes))
+        det = engine.infer(image, conf, nms, classes=frozenset(lookup))
+        dets.append(ImageBoxes(det.boxes, np.array([lookup[int(c)] for c in det.class_ids], np.int64), det.scores))
+    return {**map50(truth, dets, data.names), "images": float(len(samples))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m engines.detection.evaluate STEM --data DIR: mAP@0.5 of STEM.cfg/.weights/.names on DIR's val."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from engines.detection.engine import DarknetWeights
+
+    ap = argparse.ArgumentParser(prog="python -m engines.detection.evaluate")
+    ap.add_argument("stem", help="Darknet files STEM.cfg/.weights/.names, or 'teacher' for YOLOv3-tiny COCO")
+    ap.add_argument("--data", required=True, help="YOLO or VOC folder")
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--input-size", type=int, default=None)
+    args = ap.parse_args(argv)
+    stem = Path(args.stem)
+    weights = None if args.stem == "teacher" else DarknetWeights(stem.with_suffix(".cfg"),
+                                                                 stem.with_suffix(".weights"),
+                                                                 stem.with_suffix(".names"))
+    print(json.dumps(evaluate_darknet(weights, args.data, args.split, args.input_size), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

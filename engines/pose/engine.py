@@ -46,13 +46,16 @@ class PoseEngine:
 
     One worker thread calls infer(); set_device() may come from any thread (next infer uses it).
     detect=False skips the detector and uses the whole frame (or the box the caller passes).
+    crop_scale: square crop side / detector box's longer side (2.0: YOLOv3-tiny boxes of small people
+    are tighter than the body); refine: extra passes on a crop re-centred on the predicted body, with
+    side refine_scale x the body's extent; min_presence: below it the answer is "no person".
     """
 
     def __init__(
         self,
         backend: str = "auto",
         detect: bool = True,
-        crop_scale: float = 1.5,
+        crop_scale: float = 2.0,
         min_person_score: float = 0.2,
         min_presence: float = 0.5,
         refine: int = 1,
@@ -61,6 +64,7 @@ class PoseEngine:
         self.backend_name = backend
         self.refine = refine  # extra passes re-centring the crop on the model's own keypoints
         self.refine_scale = refine_scale
+        self.max_candidates = 3  # people tried per frame before answering "no person"
         self.detect = detect
         self.crop_scale = crop_scale
         self.min_person_score = min_person_score
@@ -77,9 +81,7 @@ class PoseEngine:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
-    def load(
-        self, weights: str | Path | None = None, device: str | None = "cpu", detector: Any = None
-    ) -> None:
+    def load(self, weights: str | Path | None = None, device: str | None = "cpu", detector: Any = None) -> None:
         """Load a `.tflite` BlazePose landmark model (default: the fetched full model) or a `.pt` student.
 
         detector: a loaded DetectionEngine to share (default: a YOLOv3-tiny one built here when detect=True).
@@ -143,40 +145,42 @@ class PoseEngine:
         return getattr(self._runner, "name", "")
 
     # ---------------------------------------------------------------- inference
-    def find_person(self, image: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """The most prominent `person` box (xyxy frame px) and its score, or None."""
+    def find_people(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """`person` boxes (xyxy frame px) with scores, most prominent (score x area) first."""
         if self.detector is None:
             h, w = image.shape[:2]
-            return np.array([0, 0, w, h], np.float32), 1.0
+            return [(np.array([0, 0, w, h], np.float32), 1.0)]
         det = self.detector.infer(image, conf=self.min_person_score)
-        keep = np.array([label == "person" for label in det.labels], bool)
-        i = pick_person(det.boxes[keep], det.scores[keep])
-        if i is None:
-            return None
-        return det.boxes[keep][i].astype(np.float32), float(det.scores[keep][i])
+        keep = np.flatnonzero(np.array([label == "person" for label in det.labels], bool))
+        boxes, scores = det.boxes[keep].astype(np.float32), det.scores[keep]
+        out = []
+        while len(boxes):
+            i = pick_person(boxes, scores)
+            out.append((boxes[i], float(scores[i])))
+            boxes, scores = np.delete(boxes, i, axis=0), np.delete(scores, i)
+        return out
 
     def infer(self, image: np.ndarray, person_box: np.ndarray | None = None) -> PoseResult:
-        """Pose of the most prominent person in a BGR uint8 frame (H, W, 3); a "no person" result if none."""
+        """Pose of the most prominent person in a BGR uint8 frame (H, W, 3); a "no person" result if none.
+
+        Without `person_box`, up to `max_candidates` detected people are tried, most prominent first,
+        until the model confirms one (presence >= min_presence).
+        """
         if image is None or image.ndim != 3 or image.shape[2] != 3:
             raise EngineError("expected a colour image (H, W, 3)")
         if self._runner is None:
             raise EngineError("load a pose model first")
         t0 = time.perf_counter()
-        score = 1.0
-        if person_box is None:
-            found = self.find_person(image)
-            if found is None:
-                return PoseResult.no_person(
-                    image.shape[:2],
-                    self.joint_names,
-                    self.edges,
-                    self.heatmap_hw,
-                    self.model,
-                    self.backend,
-                    (time.perf_counter() - t0) * 1000,
-                )
-            person_box, score = found
-        result = self.infer_box(image, np.asarray(person_box, np.float32), score)
+        candidates = [(np.asarray(person_box, np.float32), 1.0)] if person_box is not None else self.find_people(image)
+        result = None
+        for box, score in candidates[: self.max_candidates]:
+            result = self.infer_box(image, box, score)
+            if result.found:
+                break
+        if result is None:
+            result = PoseResult.no_person(
+                image.shape[:2], self.joint_names, self.edges, self.heatmap_hw, self.model, self.backend
+            )
         return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
 
     def infer_box(self, image: np.ndarray, person_box: np.ndarray, person_score: float = 1.0) -> PoseResult:

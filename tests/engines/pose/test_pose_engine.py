@@ -92,3 +92,16 @@ def test_student_weights_load_in_the_engine(tmp_path, basketball: np.ndarray) ->
     assert e.model == "hourglass" and r.joint_names == MPII_NAMES
     assert r.keypoints.shape == (16, 2) and r.heatmaps.shape == (16, 16, 16)
     assert np.isfinite(r.keypoints).all()
+
+
+@pytest.mark.gpu
+def test_torch_backend_on_cuda_matches_cpu(basketball: np.ndarray) -> None:
+    require_assets(BLAZEPOSE_FULL)
+    box = np.array([16, 59, 161, 480], np.float32)
+    cpu, gpu = PoseEngine(backend="torch", detect=False, refine=0), PoseEngine(backend="torch", detect=False, refine=0)
+    cpu.load(device="cpu")
+    gpu.load(device="cuda")
+    a, b = cpu.infer(basketball, box), gpu.infer(basketball, box)
+    assert gpu.device == "cuda"
+    assert np.abs(a.keypoints - b.keypoints).max() < 0.5  # cuDNN may use TF32 for convolutions
+    assert np.abs(a.heatmaps - b.heatmaps).max() < 1e-2

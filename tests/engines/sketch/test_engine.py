@@ -139,3 +139,12 @@ def test_shipped_weights_load_and_sample(name):
     z = eng.encode(sketches[0].strokes)
     assert np.isfinite(z).all()
     assert len(eng.complete(sketches[0].strokes[:10], 6, 0.5, 60, seed=0)) == 6
+
+
+@pytest.mark.slow
+def test_bench_records_shape():
+    from engines.sketch.bench import bench_records
+
+    records = bench_records(rounds=1)
+    assert [r["name"] for r in records] == ["sketch.sample250", "sketch.complete6", "sketch.complete6_250"]
+    assert all(r["device"] == "cpu" and r["median_ms"] > 0 for r in records)

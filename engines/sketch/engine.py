@@ -176,6 +176,8 @@ class SketchEngine:
         with torch.inference_mode():
             y, state = model.decode(inputs, zt)
             y_last = y[:, -1].cpu().numpy()
+            if prefix.shape[1] == 0:  # every training drawing has a point: no end before the first one
+                y_last[:, -1] = -np.inf
             fast = NumpyDecoder(model, z, state) if self.device == "cpu" else None
             for t in range(steps):
                 point = sample_step(y_last, m, tau, rng)
@@ -213,7 +215,10 @@ class SketchEngine:
         z: np.ndarray | None = None,
         seed: int | None = None,
     ) -> tuple[Sketch, ...]:
-        """n drawings from nothing in one batch. z: float[Nz] or float[n, Nz]; default z ~ N(0, I)."""
+        """n drawings from nothing in one batch. z: float[Nz] or float[n, Nz]; default z ~ N(0, I).
+
+        The first point may not be end-of-drawing (no training drawing is empty).
+        """
         self._require()
         rng = np.random.default_rng(seed)
         zs = self._z(n, z, rng)

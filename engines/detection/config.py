@@ -14,8 +14,8 @@ class YoloV2TrainConfig:
     YOLOv3-tiny (width 1.0 tiny only), "none" starts from scratch. freeze_stages: how many of the
     first backbone stages keep their seeded weights fixed. Training runs on random crop x crop
     windows of the frame resized to about input_size (crop drawn every multiscale_every steps
-    among multiples of 32 in [crop_min, crop_max]); evaluation and export use the full frame at
-    input_size.
+    among multiples of 32 in [crop_min, crop_max]); a focus_crops share of them is placed around a
+    box drawn class-balanced. Evaluation and export use the full frame at input_size.
     """
 
     data: str = ""
@@ -41,6 +41,7 @@ class YoloV2TrainConfig:
     jitter: float = 0.1
     scale_jitter: float = 0.25
     hsv: float = 0.3
+    focus_crops: float = 0.5
     eval_every_epochs: int = 1
     max_val_images: int = 0
     checkpoint_every: int = 100
@@ -67,6 +68,8 @@ class YoloV2TrainConfig:
                 raise ValueError(f"{name} must be >= 0")
         if self.freeze_stages > 6:
             raise ValueError("freeze_stages must be in 0..6")
+        if not 0 <= self.focus_crops <= 1:
+            raise ValueError("focus_crops must be in [0, 1]")
         if not 0 < self.ignore_thresh <= 1:
             raise ValueError("ignore_thresh must be in (0, 1]")
         if not 0 <= self.scale_jitter < 1 or self.jitter >= 0.5:

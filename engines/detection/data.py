@@ -238,20 +238,26 @@ def make_batch(samples: list[Sample], cache: ImageCache, size: int, rng: np.rand
 
 
 def crop_sample(image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, rng: np.random.Generator, crop: int,
-                base: int, scale_jitter: float) -> tuple[np.ndarray, np.ndarray]:
+                base: int, scale_jitter: float, focus: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Resize the image to R x R (R = base x U(1 - scale_jitter, 1 + scale_jitter)), cut a random crop x crop
     window (grey padding when R < crop) -> (float32 (3, crop, crop) RGB [0, 1], target float32[N, 5]).
 
     Objects keep the pixel size they have at the eval input `base`, so a small crop trains the same
     detector at a fraction of the cost of a full frame (the net is fully convolutional).
+    focus: index of a box whose centre the window must contain (else the window is uniform).
     """
     r = max(32, int(round(base * rng.uniform(1 - scale_jitter, 1 + scale_jitter))))
     resized = cv2.resize(image, (r, r), interpolation=cv2.INTER_LINEAR)
     canvas = np.full((max(r, crop), max(r, crop), 3), 127, np.uint8)
     py, px = (int(rng.integers(0, canvas.shape[0] - r + 1)), int(rng.integers(0, canvas.shape[1] - r + 1)))
     canvas[py:py + r, px:px + r] = resized
-    y0 = int(rng.integers(0, canvas.shape[0] - crop + 1))
-    x0 = int(rng.integers(0, canvas.shape[1] - crop + 1))
+    lo_y, hi_y, lo_x, hi_x = 0, canvas.shape[0] - crop, 0, canvas.shape[1] - crop
+    if focus is not None:  # keep the chosen box's centre inside the window
+        fx, fy = int(px + boxes[focus, 0] * r), int(py + boxes[focus, 1] * r)
+        lo_x, hi_x = max(lo_x, min(hi_x, fx - crop + 1)), max(lo_x, min(hi_x, fx))
+        lo_y, hi_y = max(lo_y, min(hi_y, fy - crop + 1)), max(lo_y, min(hi_y, fy))
+    y0 = int(rng.integers(lo_y, hi_y + 1))
+    x0 = int(rng.integers(lo_x, hi_x + 1))
     window = canvas[y0:y0 + crop, x0:x0 + crop]
     ox, oy = px - x0, py - y0  # image origin inside the window
     xyxy = np.column_stack([(boxes[:, 0] - boxes[:, 2] / 2) * r + ox, (boxes[:, 1] - boxes[:, 3] / 2) * r + oy,
@@ -267,13 +273,22 @@ def crop_sample(image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, rng: 
 
 
 def crop_batch(samples: list[Sample], cache: ImageCache, rng: np.random.Generator, crop: int, base: int,
-               scale_jitter: float = 0.25, jitter: float = 0.1,
-               hsv: float = 0.3) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Augmented training batch of crops: (float32[B, 3, crop, crop], per image float32[N, 5] class, cx, cy, w, h)."""
+               scale_jitter: float = 0.25, jitter: float = 0.1, hsv: float = 0.3, focus_prob: float = 0.0,
+               class_weights: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Augmented training batch of crops: (float32[B, 3, crop, crop], per image float32[N, 5] class, cx, cy, w, h).
+
+    With probability focus_prob a crop is placed around one of the image's boxes, drawn with
+    class_weights[class] (e.g. 1 / class frequency, so rare classes are seen as often as common ones).
+    """
     images = np.empty((len(samples), 3, crop, crop), np.float32)
     targets = []
     for i, s in enumerate(samples):
         image, boxes, keep = augment(cache.load(s.image), s.boxes, rng, jitter, hsv)
-        images[i], target = crop_sample(image, boxes[keep], s.classes[keep], rng, crop, base, scale_jitter)
+        boxes, classes = boxes[keep], s.classes[keep]
+        focus = None
+        if len(boxes) and rng.random() < focus_prob:
+            w = np.ones(len(boxes)) if class_weights is None else class_weights[classes].astype(np.float64)
+            focus = int(rng.choice(len(boxes), p=w / w.sum()))
+        images[i], target = crop_sample(image, boxes, classes, rng, crop, base, scale_jitter, focus)
         targets.append(target)
     return images, targets

@@ -84,6 +84,8 @@ class YoloV2TrainTask:
         self.epoch, self.position, self.step = 0, 0, 0
         self._order = self._permutation(0)
         self._anchor_t = torch.from_numpy(self.anchors)
+        counts = np.bincount(np.concatenate([s.classes for s in data.train]), minlength=len(data.names))
+        self.class_weights = 1.0 / np.maximum(counts, 1)  # class-balanced focus crops
 
     def _permutation(self, epoch: int) -> np.ndarray:
         return np.random.default_rng([self.config.seed, epoch]).permutation(len(self.data.train))
@@ -124,7 +126,7 @@ class YoloV2TrainTask:
         rng = np.random.default_rng([c.seed, step, self.rank, 1])
         size = self.crop_size(step)
         images, targets = crop_batch([self.data.train[i] for i in idx], self.cache, rng, size, c.input_size,
-                                     c.scale_jitter, c.jitter, c.hsv)
+                                     c.scale_jitter, c.jitter, c.hsv, c.focus_crops, self.class_weights)
         x = torch.from_numpy(images).to(self.device)
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)

@@ -23,7 +23,7 @@ def _video(path: Path, frames: int, size=(96, 64)) -> Path:
 
 def _box_pixels_are_red(image_chw: np.ndarray, target: np.ndarray) -> bool:
     size = image_chw.shape[1]
-    for _, cx, cy, w, h in target:
+    for _, cx, cy, _w, _h in target:
         x, y = int(cx * size), int(cy * size)
         r, g, b = image_chw[:, y, x]
         if not (r > 0.8 and g < 0.2 and b < 0.2):
@@ -72,3 +72,13 @@ def test_builder_writes_a_yolo_set(tmp_path: Path):
     assert data.val[0].image.name == "clip_000006.jpg"
     with pytest.raises(Exception, match="teacher does not know"):
         build_pseudo_labels(video, ["unicorn"], tmp_path / "bad")
+
+
+def test_focus_crop_contains_the_chosen_box():
+    image = np.full((300, 400, 3), 128, np.uint8)
+    cv2.rectangle(image, (360, 10), (379, 39), (0, 0, 255), -1)  # a small red box in the top-right corner
+    boxes = np.array([[370 / 400, 25 / 300, 20 / 400, 30 / 300]], np.float32)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        chw, target = crop_sample(image, boxes, np.zeros(1, np.int64), rng, 96, 256, 0.2, focus=0)
+        assert len(target) == 1 and _box_pixels_are_red(chw, target)

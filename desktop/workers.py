@@ -14,6 +14,7 @@ Exceptions end the worker with `failed(message)`; they never reach the event loo
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -42,9 +43,11 @@ class Worker(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, factory: GeneratorFactory, name: str = "worker") -> None:
+    def __init__(self, factory: GeneratorFactory, name: str = "worker", niceness: int = 5) -> None:
+        """niceness: how much lower than the GUI this thread's CPU priority is (Linux, per thread)."""
         super().__init__()
         self.name = name
+        self.niceness = niceness
         self._factory = factory
         self._stop = threading.Event()
         self._running = threading.Event()
@@ -83,6 +86,7 @@ class Worker(QObject):
 
     # worker thread --------------------------------------------------------
     def _run(self) -> None:
+        lower_thread_priority(self.niceness)
         gen = None
         try:
             gen = self._factory(self.is_stopping)
@@ -100,6 +104,17 @@ class Worker(QObject):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
             self.finished.emit()
+
+
+def lower_thread_priority(niceness: int) -> None:
+    """Make the calling thread yield the CPU to the GUI thread under load (per-thread nice on Linux)."""
+    if niceness <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+    except OSError:  # not permitted or not supported: run at normal priority
+        pass
 
 
 class WorkerSet:

@@ -84,7 +84,7 @@ class PaperTab(QWidget):
         from desktop.widgets.training_panel import TrainingPanel
 
         self.training_panel = TrainingPanel(recipe, self.workers, runs_root=self.options.get("runs_root"),
-                                            parent=self.training_area)
+                                            parent=self.training_area, recipe_path=self.recipe)
         self.training_area.layout().addWidget(self.training_panel)
         self.training_panel.run_ended.connect(self.on_training_ended)
         self.training_opened.emit(self.training_panel)
@@ -252,7 +252,10 @@ class LiveTab(PaperTab):
         assert slot is not None
 
         def generate(stop):
+            from engines.runtime import freeze_gc
+
             engine = self.create_engine()
+            freeze_gc()
             self.engine_device = getattr(engine, "device", "cpu")
             slot.dropped = 0  # frames that arrived while the model loaded are not pipeline drops
             yield from live_loop(slot, lambda f: self.run_engine(engine, f), stop,

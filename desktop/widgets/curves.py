@@ -65,7 +65,8 @@ class LiveCurves(QWidget):
         self.series: dict[str, Series] = {}
         self._items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._overlays: list[pg.PlotDataItem] = []
-        self.repaints = 0
+        self.repaints = 0  # refreshes that pushed new points to the plot
+        self.ticks = 0  # refresh timer ticks (the panel's redraw rate)
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("#1b1d22")
         self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss terms (per step)")
@@ -144,6 +145,7 @@ class LiveCurves(QWidget):
 
     # drawing (10 Hz) ------------------------------------------------------------
     def refresh(self) -> None:
+        self.ticks += 1
         changed = False
         for name, s in self.series.items():
             if not s.dirty:

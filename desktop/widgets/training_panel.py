@@ -101,9 +101,10 @@ class TrainingPanel(QWidget):
     run_ended = Signal(str)  # why: "finished", "stopped", "failed: ...", or the NaN message
 
     def __init__(self, recipe: TrainingRecipe, workers: WorkerSet, runs_root: Path | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, recipe_path: str | None = None) -> None:
+        """recipe_path ("module:NAME"): train in a child process (keeps the GIL away from the GUI)."""
         super().__init__(parent)
-        self.recipe, self.workers, self.runs_root = recipe, workers, runs_root
+        self.recipe, self.workers, self.runs_root, self.recipe_path = recipe, workers, runs_root, recipe_path
         self.worker: Worker | None = None
         self.run_dir: Path | None = None
         self.last: TrainStep | None = None
@@ -196,10 +197,16 @@ class TrainingPanel(QWidget):
         if self.overlay_box.isChecked():
             self._overlay_previous()
         device = self.device_combo.currentText()
-        recipe, run_dir = self.recipe, self.run_dir
-        self.worker = self.workers.add(Worker(
-            lambda stop: recipe.run(config, device=device, run_dir=run_dir, stop=stop, resume=resume),
-            name=f"{recipe.paper}-train"))
+        recipe, run_dir, path = self.recipe, self.run_dir, self.recipe_path
+
+        def train(stop):
+            if path is None:
+                return recipe.run(config, device=device, run_dir=run_dir, stop=stop, resume=resume)
+            from engines.training_process import run_in_subprocess
+
+            return run_in_subprocess(path, config, device=device, run_dir=run_dir, stop=stop, resume=resume)
+
+        self.worker = self.workers.add(Worker(train, name=f"{recipe.paper}-train"))
         self.worker.yielded.connect(self._on_step)
         self.worker.failed.connect(self._on_failed)
         self.worker.finished.connect(self._on_finished)

@@ -51,6 +51,12 @@ if [ "${1:-}" = "test" ]; then
   export QT_QPA_PLATFORM=offscreen
   exec .venv/bin/python -m pytest -q "$@"
 fi
+# A double-clickable launcher in the desktop's application menu (its Exec needs an absolute path).
+apps="${XDG_DATA_HOME:-$HOME/.local/share}/applications"
+if [ "$(uname)" = Linux ] && mkdir -p "$apps" 2>/dev/null; then
+  sed -e "s#@RUN@#$(pwd)/run.sh#" -e "s#@ICON@#$(pwd)/assets/icons/paperzoo.png#" packaging/paperzoo.desktop.in \
+    > "$apps/paperzoo.desktop" 2>/dev/null || true
+fi
 if [ "$(uname)" = Linux ] && [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
   say "no screen found (DISPLAY unset); using an offscreen window - add --screenshot FILE.png to see it"
   export QT_QPA_PLATFORM=offscreen

@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("PaperZoo")
+    from pathlib import Path
+
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(Path(__file__).resolve().parent.parent / "assets" / "icons" / "paperzoo.png")))
     cameras = CameraList(app)
     choice, notice = parse_source_arg(args.source, cameras)
     options = {"cameras": cameras, "source_choice": choice, "device": args.device}

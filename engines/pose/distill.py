@@ -9,6 +9,7 @@ stack's decoded keypoints against the teacher's, on held-out frames.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,12 @@ class DistillTask:
         self.optimizer = torch.optim.RMSprop(self.model.parameters(), lr=config.lr)
         self.steps_per_epoch = max(1, len(train) // config.batch_size)
         self.last_batch: tuple[np.ndarray, np.ndarray] | None = None
+        # the baseline a student must beat: the average training pose (crop px, scaled to the model input)
+        seen = np.where((train.confidence >= config.min_confidence)[..., None], train.keypoints, np.nan)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(seen, axis=0) * (config.model.input_size / train.size)
+        self.mean_pose = np.nan_to_num(mean, nan=config.model.input_size / 2).astype(np.float32)  # (16, 2)
 
     # ---------------------------------------------------------------- batches
     def _prepare(
@@ -129,9 +136,7 @@ class DistillTask:
         outs = []
         with torch.inference_mode():
             for i in range(0, len(x), batch):
-                outs.append(
-                    self.model(torch.from_numpy(x[i : i + batch]).to(self.device)).float().cpu().numpy()
-                )
+                outs.append(self.model(torch.from_numpy(x[i : i + batch]).to(self.device)).float().cpu().numpy())
         return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
 
     def evaluate(self) -> dict[str, float]:
@@ -149,7 +154,8 @@ class DistillTask:
         keep = np.isfinite(norm)
         visible = (conf >= self.config.min_confidence) & keep[:, None]
         score, _ = pck(pred, points, visible, np.nan_to_num(norm, nan=1.0), 0.2)
-        out = {"pck@0.2": score, "eval_samples": float(n)}
+        baseline, _ = pck(np.broadcast_to(self.mean_pose, points.shape), points, visible, np.nan_to_num(norm, nan=1.0))
+        out = {"pck@0.2": score, "pck@0.2_mean_pose": baseline, "eval_samples": float(n)}
         for s in range(heat.shape[1]):
             out[f"val_stack_{s + 1}"] = float(np.mean((heat[:, s] - target) ** 2))
         return out

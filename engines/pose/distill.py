@@ -192,3 +192,23 @@ class DistillTask:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+
+
+def task_from_frames(
+    frames: list[np.ndarray], teacher: object, config: DistillConfig | None = None, device: str = "cpu"
+) -> DistillTask:
+    """A live-training task from frames the user's source produced (BGR uint8, in capture order).
+
+    teacher: a loaded BlazePose PoseEngine with a detector. The last 20% of the frames are held out.
+    Raises ValueError when the teacher finds nobody to learn from.
+    """
+    from engines.pose.data import label_frames
+
+    config = config or DistillConfig()
+    data = label_frames(enumerate(frames), teacher, config.model.input_size)
+    if len(data) == 0:
+        raise ValueError("the teacher found no person in these frames")
+    if len(set(data.frame.tolist())) < 5:
+        return DistillTask(config, data, data, device)
+    train, val = data.split_by_time(0.2, gap=0)
+    return DistillTask(config, train if len(train) else data, val, device)

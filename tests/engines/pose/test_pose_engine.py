@@ -105,3 +105,13 @@ def test_torch_backend_on_cuda_matches_cpu(basketball: np.ndarray) -> None:
     assert gpu.device == "cuda"
     assert np.abs(a.keypoints - b.keypoints).max() < 0.5  # cuDNN may use TF32 for convolutions
     assert np.abs(a.heatmaps - b.heatmaps).max() < 1e-2
+
+
+def test_live_task_from_source_frames(engine: PoseEngine, basketball: np.ndarray) -> None:
+    from engines.pose.distill import DistillConfig, task_from_frames
+
+    task = task_from_frames([basketball, basketball[:, ::-1].copy()], engine, DistillConfig.tiny())
+    assert len(task.train_data) >= 1 and task.train_data.images.shape[1:] == (64, 64, 3)
+    assert np.isfinite(task.train_step(1)["loss"])
+    with pytest.raises(ValueError, match="no person"):
+        task_from_frames([np.zeros((120, 160, 3), np.uint8)], engine, DistillConfig.tiny())

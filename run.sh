@@ -54,7 +54,7 @@ fi
 # A double-clickable launcher in the desktop's application menu (its Exec needs an absolute path).
 apps="${XDG_DATA_HOME:-$HOME/.local/share}/applications"
 if [ "$(uname)" = Linux ] && mkdir -p "$apps" 2>/dev/null; then
-  sed -e "s#@RUN@#$(pwd)/run.sh#" -e "s#@ICON@#$(pwd)/assets/icons/paperzoo.png#" packaging/paperzoo.desktop.in \
+  sed -e "s#@RUN@#$(pwd)/run.sh#" -e "s#@ICON@#$(pwd)/assets/icons/paperzoo.png#" launcher/paperzoo.desktop.in \
     > "$apps/paperzoo.desktop" 2>/dev/null || true
 fi
 if [ "$(uname)" = Linux ] && [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then

@@ -13,9 +13,9 @@ import io
 import os
 import shutil
 import tarfile
-import zipfile
 import tempfile
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path

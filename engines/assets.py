@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import urllib.request
@@ -242,6 +243,12 @@ def fetch_assets(wanted: list[Asset], progress: Progress | None = None) -> list[
 def _text_bar(label: str, done: int, total: int) -> None:
     width = 30
     frac = done / total if total else 0.0
+    if not sys.stdout.isatty():  # a log file: one line per quarter, not a redrawn bar
+        step = max(1, total // 4) if total else 1 << 62
+        if done < total and (done // step) == ((done - (1 << 20)) // step):
+            return
+        print(f"{label}: {done / 1e6:.1f}/{total / 1e6:.1f} MB", flush=True)
+        return
     bar = "#" * int(frac * width)
     print(f"\r{label[:40]:40s} [{bar:{width}s}] {done / 1e6:6.1f}/{total / 1e6:.1f} MB", end="", flush=True)
     if total and done >= total:

@@ -56,11 +56,11 @@ def ema(steps: list[float], values: list[float], tau: float) -> list[float]:
 
 
 class LiveCurves(QWidget):
-    """Two plots (loss terms per step; metrics per evaluation) updated from a 10 Hz timer."""
+    """Two plots (loss terms per step; metrics per evaluation) redrawn from a 15 Hz timer (66 ms)."""
 
     hovered = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, refresh_ms: int = 100) -> None:
+    def __init__(self, parent: QWidget | None = None, refresh_ms: int = 66) -> None:
         super().__init__(parent)
         self.series: dict[str, Series] = {}
         self._items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}

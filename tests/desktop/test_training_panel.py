@@ -53,9 +53,9 @@ def test_curves_grow_pause_resume_stop_and_resume_from_checkpoint(qtbot, panel):
         panel.stop()
 
 
-def test_curves_redraw_from_a_10_hz_timer_while_training(qtbot, panel):
-    """Redraws are driven by a 100 ms timer, not by each step (the rate itself is measured in desktop.bench)."""
-    assert panel.curves.timer.isActive() and panel.curves.timer.interval() == 100
+def test_curves_redraw_from_a_timer_while_training(qtbot, panel):
+    """Redraws are driven by a 66 ms timer, not by each step (the rate itself is measured in desktop.bench)."""
+    assert panel.curves.timer.isActive() and panel.curves.timer.interval() <= 100
     panel.set_field("steps", 3000)
     panel.set_field("seconds_per_step", 0.005)
     panel.start()

@@ -77,7 +77,7 @@ def run_request(engine, req: SketchRequest) -> SketchReply:
 
 
 class SketchTab(PaperTab):
-    recipe = "engines.sketch.train:RECIPE"
+    recipe = "engines.sketch.recipe:RECIPE"
     reply_shown = Signal(object)  # SketchReply, after the previews were updated (GUI thread)
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
@@ -248,6 +248,20 @@ class SketchTab(PaperTab):
         if not path:
             path, _ = QFileDialog.getOpenFileName(self, "sketch-rnn weights", "", "PaperZoo sketch weights (*.pt)")
         if path:
+            self.request("load", path=path)
+
+    def on_training_ended(self, why: str) -> None:
+        """Draw with the weights the run just exported (RUN_DIR/sketch.pt)."""
+        run_dir = self.training_panel.run_dir if self.training_panel else None
+        if run_dir is None or not (run_dir / "sketch.pt").is_file():
+            return
+        path = str(run_dir / "sketch.pt")
+        self.model_combo.insertItem(0, f"trained ({run_dir.name})", path)
+        self.model_combo.setCurrentIndex(0)
+        if self.worker is None:
+            self.models = {"trained": Path(path), **self.models}
+            self.activate()
+        else:
             self.request("load", path=path)
 
     # export ------------------------------------------------------------------------

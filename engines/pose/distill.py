@@ -192,6 +192,8 @@ class DistillTask:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        for group in self.optimizer.param_groups:  # the config's lr wins: resume with a lower lr to anneal
+            group["lr"] = self.config.lr
 
 
 def task_from_frames(

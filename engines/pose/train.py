@@ -73,9 +73,7 @@ def build_dataset(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m engines.pose.train", description=__doc__.splitlines()[0])
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
-    p.add_argument(
-        "--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)"
-    )
+    p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
     p.add_argument("--frame-step", type=int, default=2)
     p.add_argument("--min-box", type=float, default=36.0, help="smallest person box (px tall) to label")
     p.add_argument(
@@ -88,7 +86,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
     p.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this wall time")
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=2.5e-4)
+    p.add_argument("--lr", type=float, default=2.5e-4, help="RMSprop lr (also replaces a resumed run's lr)")
     p.add_argument("--features", type=int, default=student_config().features)
     p.add_argument("--input", type=int, default=student_config().input_size)
     p.add_argument("--stacks", type=int, default=2)
@@ -118,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         config = DistillConfig.tiny()
     video = args.video or assets.asset_path("vtest.avi")
     photos = (
-        args.photos
-        if args.photos is not None
-        else [assets.asset_path(n) for n in ("messi5.jpg", "basketball1.png")]
+        args.photos if args.photos is not None else [assets.asset_path(n) for n in ("messi5.jpg", "basketball1.png")]
     )
     cache = (
         assets.data_dir()

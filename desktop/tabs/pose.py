@@ -31,7 +31,7 @@ class PoseView:
 
 class PoseTab(LiveTab):
     asset_names = ("pose_landmark_full.tflite", "yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
-    recipe = "engines.pose.train:RECIPE"
+    recipe = "engines.pose.recipe:RECIPE"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
@@ -156,6 +156,17 @@ class PoseTab(LiveTab):
             self.set_source(self._before_freeze)
             self._before_freeze = None
 
+    def on_training_ended(self, why: str) -> None:
+        """Run the student the panel just trained (RUN_DIR/student.pt) live, beside the teacher in the list."""
+        run_dir = self.training_panel.run_dir if self.training_panel else None
+        if run_dir is None or not (run_dir / "student.pt").is_file():
+            return
+        label = f"Hourglass trained ({run_dir.name})"
+        self.model_combo.insertItem(1, label, str(run_dir / "student.pt"))
+        self.model_combo.setCurrentIndex(1)
+        self._on_model()
+        self.show_notice(f"Training {why}; the live view now runs {label} (switch back in Model).")
+
     def _on_device(self) -> None:
         device, engine = self.device_combo.currentText(), self._engine
         if engine is not None:
@@ -168,6 +179,8 @@ class PoseTab(LiveTab):
         text = self.model_combo.currentText()
         if text == PRETRAINED:
             path = None
+        elif self.model_combo.currentData():
+            path = Path(self.model_combo.currentData())
         elif text == STUDENT:
             path = STUDENT_WEIGHTS
         else:

@@ -1,0 +1,96 @@
+"""The pose tab's training recipe: distil BlazePose's heatmaps into a Stacked Hourglass, live in the panel.
+
+The teacher (BlazePose + the detector's person box) labels frames of a video; the student learns
+Gaussian heatmaps of the 16 MPII joints with RMSprop and intermediate supervision on every stack.
+Each step's preview shows input | teacher target | stack 1 | stack 2 heatmaps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from engines.base import StopFlag, TrainStep
+from engines.training import TrainingRecipe
+
+
+@dataclass(frozen=True)
+class PoseDistillSettings:
+    """video: frames to learn from ("" = the street video asset); sizes in px; every N-th frame used."""
+
+    video: str = ""
+    frame_step: int = 4
+    max_frames: int = 200
+    steps: int = 600
+    stacks: int = 2
+    features: int = 64
+    input_size: int = 128
+    batch_size: int = 16
+    lr: float = 2.5e-4
+    eval_every: int = 50
+    checkpoint_every: int = 50
+    preview_every: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("frame_step", "max_frames", "steps", "stacks", "features", "batch_size", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive")
+        if self.input_size % 32 or self.input_size < 64:
+            raise ValueError("input_size must be a multiple of 32, at least 64")
+        if not 0 < self.lr < 1:
+            raise ValueError("lr must be in (0, 1)")
+
+
+def _frames(video: Path, step: int, limit: int) -> list:
+    import cv2
+
+    from engines.base import EngineError
+
+    cap, frames, i = cv2.VideoCapture(str(video)), [], 0
+    while len(frames) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i % step == 0:
+            frames.append(frame)
+        i += 1
+    cap.release()
+    if not frames:
+        raise EngineError(f"{video.name} gave no frames to learn from")
+    return frames
+
+
+def run(settings: PoseDistillSettings, *, device: str, run_dir: Path, stop: StopFlag,
+        resume: str | Path | None = None) -> Iterator[TrainStep]:
+    """Label frames with the teacher, train the student, export RUN_DIR/student.pt at the end."""
+    from engines import assets
+    from engines.pose.distill import DistillConfig, student_config, task_from_frames
+    from engines.pose.engine import PoseEngine
+    from engines.pose.joints import MPII_NAMES
+    from engines.pose.student import save_student
+    from engines.runtime import resolve_device
+    from engines.training import LoopSettings, run_training
+
+    device = resolve_device(device)
+    video = Path(settings.video) if settings.video else assets.require("vtest.avi")
+    teacher = PoseEngine()
+    teacher.load(None, "cpu")
+    model = student_config().with_(stacks=settings.stacks, features=settings.features,
+                                   input_size=settings.input_size, depth=3 if settings.input_size < 256 else 4)
+    config = DistillConfig(model=model, batch_size=settings.batch_size, lr=settings.lr)
+    task = task_from_frames(_frames(video, settings.frame_step, settings.max_frames), teacher, config, device)
+    loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)
+    last = None
+    for item in run_training(task, loop, Path(run_dir), stop, settings, resume):
+        if settings.preview_every and item.step % settings.preview_every == 0:
+            item = dataclasses.replace(item, preview=task.preview())
+        last = item
+        yield item
+    if last is not None and not last.message.startswith("stopped:"):
+        save_student(Path(run_dir) / "student.pt", task.model, MPII_NAMES, {"step": last.step, **last.metrics})
+
+
+RECIPE = TrainingRecipe(paper="pose", title="Stacked Hourglass (distilled)", config_type=PoseDistillSettings,
+                        run=run)

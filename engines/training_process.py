@@ -58,7 +58,7 @@ def run_in_subprocess(recipe_path: str, config: Any, *, device: str, run_dir: st
                 kind, payload = out.get(timeout=0.2)
             except queue.Empty:
                 if not proc.is_alive():
-                    raise EngineError(f"the training process ended unexpectedly (exit code {proc.exitcode})")
+                    raise EngineError(f"the training process ended unexpectedly (exit code {proc.exitcode})") from None
                 continue
             if kind == "step":
                 yield payload

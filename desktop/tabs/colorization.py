@@ -33,7 +33,7 @@ def has_colour(image: np.ndarray) -> bool:
 
 
 class ColorizationTab(LiveTab):
-    recipe = "engines.colorization.train:RECIPE"
+    recipe = "engines.colorization.recipe:RECIPE"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
@@ -48,6 +48,10 @@ class ColorizationTab(LiveTab):
         self.transfer.clicked.connect(self._ask_transfer)
         self.clear_transfer = QPushButton("Use the picture's own global features")
         self.clear_transfer.clicked.connect(self._clear_transfer)
+        self.record = QPushButton("Record 20 s of this source to fine-tune on")
+        self.record.clicked.connect(lambda: self.start_recording(20.0))
+        self.controls.addWidget(self.record)
+        self._recorder: Any = None
         self.export = QPushButton("Export colorized PNG ...")
         self.export.clicked.connect(self._ask_export)
         for w in (self.open_bw, self.transfer, self.clear_transfer, self.export):
@@ -55,6 +59,7 @@ class ColorizationTab(LiveTab):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.controls.addWidget(self.status)
+        self.training_opened.connect(lambda panel: self._fill_video_field())
 
     # engine hooks (worker thread) ------------------------------------------------
     def create_engine(self):
@@ -91,11 +96,63 @@ class ColorizationTab(LiveTab):
             p.drawText(pt, label)
 
     def on_result(self, live: LiveResult) -> None:
+        if self._recorder is not None:
+            self._record(live)
         r = live.result.result
         guess = ", ".join(f"{name} {prob:.0%}" for name, prob in r.top_classes)
         borrowed = " (global features borrowed)" if self.global_feature is not None else ""
         self.status.setText(f"{r.ms:.0f} ms per frame on {live.device}{borrowed}\n"
                             f"{'scene guess: ' + guess if guess else ''}")
+
+    def start_recording(self, seconds: float) -> Path:
+        """Write the frames this tab receives (true colours) to a video for self-supervised fine-tuning."""
+        import time
+
+        from engines.assets import data_dir
+
+        out = data_dir() / "recordings" / time.strftime("colorization-%Y%m%d-%H%M%S.avi")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self._recorder = {"path": out, "writer": None, "until": time.perf_counter() + seconds, "frames": 0}
+        self.record.setEnabled(False)
+        self.status.setText(f"Recording {seconds:.0f} s to {out.name} ...")
+        return out
+
+    def _record(self, live: LiveResult) -> None:
+        import time
+
+        rec, image = self._recorder, live.frame.image
+        if rec["writer"] is None:
+            rec["writer"] = cv2.VideoWriter(str(rec["path"]), cv2.VideoWriter_fourcc(*"MJPG"), 10,
+                                            (image.shape[1], image.shape[0]))
+        rec["writer"].write(image)
+        rec["frames"] += 1
+        if time.perf_counter() >= rec["until"]:
+            rec["writer"].release()
+            self._recorder = None
+            self.record.setEnabled(True)
+            self.show_notice(f"Recorded {rec['frames']} frames to {rec['path'].name}: open Training and press Start "
+                             "to fine-tune on them.")
+            self.show_training(True)
+            self._pending_video = str(rec["path"])
+            self._fill_video_field()
+
+    def _fill_video_field(self) -> None:
+        if self.training_panel is not None and getattr(self, "_pending_video", ""):
+            self.training_panel.set_field("video", self._pending_video)
+            self._pending_video = ""
+
+    def on_training_ended(self, why: str) -> None:
+        """Colorize with the weights the run just exported (RUN_DIR/colorization.pt)."""
+        run_dir = self.training_panel.run_dir if self.training_panel else None
+        engine = self._engine
+        if run_dir is None or engine is None or not (run_dir / "colorization.pt").is_file():
+            return
+        path = run_dir / "colorization.pt"
+
+        def swap() -> str:
+            engine.load(path, engine.device)
+            return f"Training {why}; now colorizing with {run_dir.name}/{path.name}."
+        self.commands.submit(swap)
 
     def _ask_photo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "A photo to colorize", "", "Images (*.png *.jpg *.jpeg *.bmp)")

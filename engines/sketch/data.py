@@ -83,9 +83,7 @@ def kanji_svg_to_stroke3(svg: str, epsilon: float = RDP_EPSILON) -> np.ndarray:
 
 def icon_nodes_to_stroke3(nodes: Sequence[Sequence], epsilon: float = RDP_EPSILON) -> np.ndarray:
     """One tabler icon's [[tag, attrs], ...] (24x24 box) -> stroke-3 float32[N, 3] in the 109 box."""
-    polylines = [
-        p * ICON_SCALE for p in nodes_polylines(((n[0], n[1]) for n in nodes), SAMPLE_STEP / ICON_SCALE)
-    ]
+    polylines = [p * ICON_SCALE for p in nodes_polylines(((n[0], n[1]) for n in nodes), SAMPLE_STEP / ICON_SCALE)]
     return polylines_to_stroke3(simplify_polylines(polylines, epsilon), CENTRE)
 
 
@@ -102,9 +100,7 @@ def _parallel(fn: Callable, chunks: list, workers: int) -> list:
         return list(pool.map(fn, chunks))
 
 
-def build_kanji(
-    wheel: Path, workers: int = 2, epsilon: float = RDP_EPSILON, limit: int | None = None
-) -> StrokeSet:
+def build_kanji(wheel: Path, workers: int = 2, epsilon: float = RDP_EPSILON, limit: int | None = None) -> StrokeSet:
     """Convert every kanji/*.svg in the KanjiVG wheel (11,662 files, ~1 min on 2 cores)."""
     from engines.sketch.sources import KANJIVG_LICENCE
 
@@ -126,9 +122,7 @@ def build_icons(nodes_json: Path, epsilon: float = RDP_EPSILON, limit: int | Non
     return _assemble("icons", names, names, strokes, TABLER_LICENCE)
 
 
-def _assemble(
-    name: str, names: list[str], groups: list[str], strokes: list[np.ndarray], licence: str
-) -> StrokeSet:
+def _assemble(name: str, names: list[str], groups: list[str], strokes: list[np.ndarray], licence: str) -> StrokeSet:
     drawings: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     out_names: dict[str, list[str]] = {s: [] for s in SPLITS}
     for n, g, s in zip(names, groups, strokes, strict=True):
@@ -145,9 +139,7 @@ def save_cache(ss: StrokeSet, path: Path) -> Path:
     arrays: dict[str, np.ndarray] = {"licence": np.array(ss.licence)}
     for split in SPLITS:
         ds = ss.drawings[split]
-        arrays[f"{split}_points"] = (
-            np.concatenate(ds).astype(np.float32) if ds else np.zeros((0, 3), np.float32)
-        )
+        arrays[f"{split}_points"] = np.concatenate(ds).astype(np.float32) if ds else np.zeros((0, 3), np.float32)
         arrays[f"{split}_offsets"] = np.cumsum([0] + [len(s) for s in ds]).astype(np.int64)
         arrays[f"{split}_names"] = np.array(ss.names[split], dtype=str)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,9 +170,7 @@ def load_builtin(name: str, progress: Callable | None = None, workers: int = 2) 
     if name == "kanji":
         ss = build_kanji(fetch_archive(KANJIVG_WHEEL, progress), workers)
     elif name == "icons":
-        ss = build_icons(
-            fetch_assets([a for a in ASSETS if a.name == "tabler-nodes-outline.json"], progress)[0]
-        )
+        ss = build_icons(fetch_assets([a for a in ASSETS if a.name == "tabler-nodes-outline.json"], progress)[0])
     else:
         raise EngineError(f"unknown sketch dataset {name!r}; use 'kanji', 'icons' or a QuickDraw .npz file")
     save_cache(ss, cache)
@@ -250,9 +240,7 @@ def read_quickdraw_npz(path: str | Path) -> dict[str, list[np.ndarray]]:
                 raise EngineError(f"{path.name}:{key} is damaged ({type(exc).__name__}: {exc})") from exc
             items = list(arr) if arr.dtype.hasobject else [arr]
             for s in items:
-                if not (
-                    isinstance(s, np.ndarray) and s.ndim == 2 and s.shape[1] == 3 and s.dtype.kind in "iuf"
-                ):
+                if not (isinstance(s, np.ndarray) and s.ndim == 2 and s.shape[1] == 3 and s.dtype.kind in "iuf"):
                     raise EngineError(f"{path.name}:{key} holds something other than stroke-3 arrays [N, 3]")
             out[key] = [np.asarray(s, dtype=np.float32) for s in items]
     if "train" not in out:

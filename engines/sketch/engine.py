@@ -75,9 +75,7 @@ class SketchEngine:
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
-            raise EngineError(
-                f"{path.name} is damaged or not a PyTorch weights file ({type(exc).__name__})"
-            ) from exc
+            raise EngineError(f"{path.name} is damaged or not a PyTorch weights file ({type(exc).__name__})") from exc
         if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
             hint = (
                 " (a training checkpoint: export it with `python -m engines.sketch.train --export-from`)"
@@ -129,9 +127,7 @@ class SketchEngine:
         s[:, :2] /= self.scale_factor
         return s
 
-    def _sketch(
-        self, rows: np.ndarray, tau: float, prefix_len: int, finished: bool, z: np.ndarray | None
-    ) -> Sketch:
+    def _sketch(self, rows: np.ndarray, tau: float, prefix_len: int, finished: bool, z: np.ndarray | None) -> Sketch:
         out = rows.copy()
         out[:, :2] *= self.scale_factor
         if len(out):
@@ -283,9 +279,7 @@ class SketchEngine:
         if len(s):
             padded[0, len(s) - 1, 2:] = (0, 1, 0)
         with torch.inference_mode():
-            mu, sigma_hat = self.model.encode(
-                torch.from_numpy(padded).to(self.device), torch.tensor([max(1, len(s))])
-            )
+            mu, sigma_hat = self.model.encode(torch.from_numpy(padded).to(self.device), torch.tensor([max(1, len(s))]))
         return mu[0].cpu().numpy(), np.exp(sigma_hat[0].cpu().numpy() / 2)
 
     def encode(self, strokes: np.ndarray) -> np.ndarray:
@@ -298,9 +292,7 @@ class SketchEngine:
             raise ValueError("cannot encode an empty drawing")
         return self._encode_stats(s)[0].astype(np.float32)
 
-    def decode(
-        self, z: np.ndarray, tau: float = 0.1, steps: int = 250, seed: int | None = None
-    ) -> tuple[Sketch, ...]:
+    def decode(self, z: np.ndarray, tau: float = 0.1, steps: int = 250, seed: int | None = None) -> tuple[Sketch, ...]:
         """Draw from latent vectors z: float[Nz] or float[K, Nz] (one batched call)."""
         self._require()
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.config.z_size)

@@ -28,9 +28,7 @@ def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
     return np.asarray(simplify_coords(np.ascontiguousarray(points), float(epsilon)), dtype=np.float32)
 
 
-def polylines_to_stroke3(
-    polylines: Sequence[np.ndarray], origin: tuple[float, float] = (0.0, 0.0)
-) -> np.ndarray:
+def polylines_to_stroke3(polylines: Sequence[np.ndarray], origin: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Absolute polylines -> stroke-3 float32[N, 3]; the first offset is measured from `origin`."""
     lines = [np.asarray(p, dtype=np.float32).reshape(-1, 2) for p in polylines if len(p)]
     if not lines:

@@ -115,9 +115,7 @@ class SketchTrainTask:
         self.model.train()
         for g in self.opt.param_groups:
             g["lr"] = self.lr()
-        losses = self.model(
-            torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device)
-        )
+        losses = self.model(torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device))
         loss = total_loss(losses, self.config, step)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -137,9 +135,7 @@ class SketchTrainTask:
             for a in range(0, len(drawings), self.config.batch_size):
                 part = drawings[a : a + self.config.batch_size]
                 batch, lengths = make_batch(part, self.scale, self.config.max_seq_len)
-                losses = self.model(
-                    torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device)
-                )
+                losses = self.model(torch.from_numpy(batch).to(self.device), torch.from_numpy(lengths).to(self.device))
                 for k, v in losses.items():
                     sums[k] = sums.get(k, 0.0) + float(v) * len(part)
         return {f"valid_{k}": v / len(drawings) for k, v in sums.items()}
@@ -259,9 +255,7 @@ def _bar(frac: float, width: int = 24) -> str:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m engines.sketch.train", description="Train sketch-rnn headless."
-    )
+    p = argparse.ArgumentParser(prog="python -m engines.sketch.train", description="Train sketch-rnn headless.")
     p.add_argument("--dataset", default="kanji", help="kanji | icons | PATH.npz (QuickDraw)")
     p.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget of this invocation")
     p.add_argument("--steps", type=int, default=1_000_000, help="stop after this many steps in total")
@@ -276,9 +270,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument(
-        "--threads", type=int, default=1, help="torch threads (1 is fastest for these LSTMs on CPU)"
-    )
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these LSTMs on CPU)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--run-dir", default=None, help="default: <data dir>/runs/sketch/<time>")
     p.add_argument("--resume", default=None, help="a last.pt to continue from (its run dir is reused)")
@@ -295,9 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = load_checkpoint(args.resume or args.export_from) if (args.resume or args.export_from) else None
     if ckpt is not None:
         config = SketchRNNConfig.from_dict(ckpt["task"]["config"])
-        dataset = (
-            str(ckpt["task"]["dataset"]) if args.dataset == "kanji" and args.export_from else args.dataset
-        )
+        dataset = str(ckpt["task"]["dataset"]) if args.dataset == "kanji" and args.export_from else args.dataset
     else:
         config = SketchRNNConfig(
             enc_size=args.enc,
@@ -323,13 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         export_weights(task.weights_payload(metrics), args.export)
         print(f"exported {args.export}: " + " ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
         return 0
-    run_dir = (
-        Path(args.resume).parent
-        if args.resume
-        else Path(args.run_dir)
-        if args.run_dir
-        else new_run_dir("sketch")
-    )
+    run_dir = Path(args.resume).parent if args.resume else Path(args.run_dir) if args.run_dir else new_run_dir("sketch")
     deadline = time.monotonic() + args.minutes * 60
     settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
     print(

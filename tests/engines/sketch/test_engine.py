@@ -42,11 +42,12 @@ def test_sample_shapes_units_and_seeds(engine):
 
 def test_tau_near_zero_is_deterministic(engine):
     z = np.ones(engine.config.z_size, np.float32) if engine.conditional else None
-    a = engine.sample(2, tau=1e-8, steps=40, z=z, seed=1)
-    b = engine.sample(2, tau=1e-8, steps=40, z=z, seed=2)
-    for x, y in zip(a + b[:1], b + a[:1], strict=True):
-        assert x.strokes.shape == y.strokes.shape
-        np.testing.assert_allclose(x.strokes, y.strokes, atol=1e-2)
+    for n in (1, 2):  # one row takes the scalar sampling path, several the vectorised one
+        a = engine.sample(n, tau=1e-8, steps=40, z=z, seed=1)
+        b = engine.sample(n, tau=1e-8, steps=40, z=z, seed=2)
+        for x, y in zip(a + b[:1], b + a[:1], strict=True):
+            assert x.strokes.shape == y.strokes.shape
+            np.testing.assert_allclose(x.strokes, y.strokes, atol=1e-2)
     with pytest.raises(ValueError):
         engine.sample(1, tau=0.0)
 
@@ -88,9 +89,7 @@ def test_latent_space(engine):
     assert len(engine.decode(z, steps=20)) == 1
     path = engine.interpolate(z, -z, k=5, steps=15, seed=0)
     assert len(path) == 5
-    np.testing.assert_allclose(path[0].z, z, atol=1e-5) and np.testing.assert_allclose(
-        path[-1].z, -z, atol=1e-5
-    )
+    np.testing.assert_allclose(path[0].z, z, atol=1e-5) and np.testing.assert_allclose(path[-1].z, -z, atol=1e-5)
 
 
 def test_slerp_ends_and_norm():

@@ -87,9 +87,7 @@ def test_train_step_resume_is_exact():
     b.load_state_dict(state)
     assert b.train_step(4) == pytest.approx(expected)
     ev = b.evaluate()
-    assert set(ev) == {"valid_L_s", "valid_L_p", "valid_L_R", "valid_L_KL"} and all(
-        map(math.isfinite, ev.values())
-    )
+    assert set(ev) == {"valid_L_s", "valid_L_p", "valid_L_R", "valid_L_KL"} and all(map(math.isfinite, ev.values()))
 
 
 def test_kl_annealing_and_floor():

@@ -21,9 +21,7 @@ def _object_array(items: list) -> np.ndarray:
 def test_real_format_loads(tmp_path):
     drawings = [np.array([[5, 3, 0], [2, -1, 1], [0, 4, 1]], np.int16), np.array([[1, 1, 1]], np.int16)]
     path = tmp_path / "cat.npz"
-    np.savez(
-        path, train=_object_array(drawings * 10), valid=_object_array(drawings), test=_object_array(drawings)
-    )
+    np.savez(path, train=_object_array(drawings * 10), valid=_object_array(drawings), test=_object_array(drawings))
     parts = read_quickdraw_npz(path)
     assert len(parts["train"]) == 20 and parts["valid"][0].dtype == np.float32
     np.testing.assert_array_equal(parts["test"][0], drawings[0])

@@ -76,13 +76,9 @@ def test_kanji_svg_to_stroke3_in_order():
 
 
 def test_icon_nodes_scaled_to_box():
-    s3 = data.icon_nodes_to_stroke3(
-        [["path", {"d": "M12 6l0 12"}], ["circle", {"cx": "12", "cy": "12", "r": "9"}]]
-    )
+    s3 = data.icon_nodes_to_stroke3([["path", {"d": "M12 6l0 12"}], ["circle", {"cx": "12", "cy": "12", "r": "9"}]])
     lines = strokes.stroke3_to_polylines(s3, data.CENTRE)
-    np.testing.assert_allclose(
-        lines[0], [[54.5, 6 * data.ICON_SCALE], [54.5, 18 * data.ICON_SCALE]], atol=1e-3
-    )
+    np.testing.assert_allclose(lines[0], [[54.5, 6 * data.ICON_SCALE], [54.5, 18 * data.ICON_SCALE]], atol=1e-3)
     assert len(lines) == 2 and len(lines[1]) >= 8
 
 
@@ -92,9 +88,7 @@ def test_splits_are_fixed_and_variants_share_them():
     for i in range(4000):
         counts[data.split_of(f"{i:05x}")] += 1
     assert 0.03 < counts["test"] / 4000 < 0.07 and 0.03 < counts["valid"] / 4000 < 0.07
-    ss = data._assemble(
-        "k", ["04e00", "04e00-Kaisho"], ["04e00", "04e00"], [np.ones((2, 3), np.float32)] * 2, ""
-    )
+    ss = data._assemble("k", ["04e00", "04e00-Kaisho"], ["04e00", "04e00"], [np.ones((2, 3), np.float32)] * 2, "")
     assert sum(len(v) == 2 for v in ss.drawings.values()) == 1
 
 

@@ -86,9 +86,7 @@ class _TaskBase:
         self.model.train()
         l_local, l_glob, ab_true, labels = self._tensors(self._batch())
         ab, logits = self.model(l_local, l_glob)
-        losses = colorization_loss(
-            ab, ab_true, logits, labels if self.categories else None, self.config.class_weight
-        )
+        losses = colorization_loss(ab, ab_true, logits, labels if self.categories else None, self.config.class_weight)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.optimizer.step()
@@ -104,9 +102,7 @@ class _TaskBase:
         for i in range(0, len(self.val_crops), 16):
             crops = self.val_crops[i : i + 16]
             labels = self.val_labels[i : i + 16] or [0] * len(crops)
-            l_local, l_glob, ab_true, lab_t = self._tensors(
-                to_arrays(crops, labels, c.local_size, c.global_size)
-            )
+            l_local, l_glob, ab_true, lab_t = self._tensors(to_arrays(crops, labels, c.local_size, c.global_size))
             ab, logits = self.model(l_local, l_glob)
             mses.append(((ab - ab_true) ** 2).mean(dim=(1, 2, 3)))
             if logits is not None and self.categories:
@@ -245,9 +241,7 @@ def read_frames(video: Path, stride: int = 1, max_frames: int = 600, max_side: i
             break
         if n % stride == 0:
             s = max_side / max(frame.shape[:2])
-            frames.append(
-                cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame
-            )
+            frames.append(cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame)
         n += 1
     cap.release()
     return frames
@@ -284,13 +278,8 @@ def _progress(step: int, total: int, losses: dict[str, float], t0: float, start:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    from engines.base import EngineError
-    from engines.training import LoopSettings, new_run_dir, run_training
-
-    p = argparse.ArgumentParser(
-        prog="python -m engines.colorization.train", description=__doc__.split("\n")[0]
-    )
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m engines.colorization.train", description=__doc__.split("\n")[0])
     p.add_argument("--build-data", action="store_true", help="download the photo packages and build the set")
     p.add_argument("--add-folder", type=Path, help="add a folder of your own colour photos to the set")
     p.add_argument("--width", type=float, default=0.25)
@@ -303,14 +292,73 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this long")
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-dir", type=Path)
     p.add_argument("--resume", type=Path, help="a last.pt from an earlier run with the same flags")
     p.add_argument("--init", type=Path, help="start from these weights (fine-tuning)")
     p.add_argument("--video", type=Path, help="fine-tune self-supervised on this video's frames")
     p.add_argument("--export", type=Path, help="write the inference weights file here at the end")
-    a = p.parse_args(argv)
+    return p
+
+
+def _make_task(a: argparse.Namespace) -> _TaskBase:
+    config = ColorizationConfig(
+        width=a.width,
+        use_global=not a.no_global,
+        global_size=a.global_size,
+        local_size=a.local_size,
+        batch_size=a.batch,
+        lr=a.lr,
+        lr_final=a.lr / 10,
+        seed=a.seed,
+    )
+    if a.video:
+        return VideoTrainTask(config, a.steps, a.video, a.init)
+    return PhotoTrainTask(config, a.steps, init_weights=a.init)
+
+
+def _train(task: _TaskBase, a: argparse.Namespace) -> None:
+    """Run the loop with a text progress line every 20 steps; export at the end if asked."""
+    from engines.training import LoopSettings, new_run_dir, run_training
+
+    run_dir = a.run_dir or (a.resume.parent if a.resume else new_run_dir("colorization"))
+    params = sum(p.numel() for p in task.model.parameters()) / 1e6
+    print(
+        f"run dir {run_dir}; {params:.2f} M parameters; {task.steps_per_epoch} steps/epoch; "
+        f"{len(task.val_crops)} validation crops",
+        flush=True,
+    )
+    if a.init is not None and a.resume is None:
+        start = "  ".join(f"{k} {v:.5f}" for k, v in task.evaluate().items())
+        print(f"  eval before training (the --init weights): {start}", flush=True)
+    t0, deadline = time.perf_counter(), time.monotonic() + a.minutes * 60 if a.minutes else math.inf
+    settings = LoopSettings(a.steps, a.eval_every, a.checkpoint_every)
+    first, last = None, 0
+    for ts in run_training(task, settings, run_dir, lambda: time.monotonic() > deadline, task.config, a.resume):
+        first = ts.step - 1 if first is None else first
+        last = ts.step
+        if ts.message:
+            print(ts.message, flush=True)
+        if ts.step % 20 == 0 or ts.evaluated:
+            _progress(ts.step, ts.total_steps, dict(ts.losses), t0, first)
+        if ts.evaluated:
+            print("  eval " + "  ".join(f"{k} {v:.5f}" for k, v in ts.metrics.items()), flush=True)
+    if a.export:
+        meta = {
+            "steps": last,
+            "minutes_this_session": round((time.perf_counter() - t0) / 60, 1),
+            "command": " ".join(sys.argv),
+            "metrics": dict(task.evaluate()),
+        }
+        task.export(a.export, meta)
+        print(f"exported {a.export}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engines.base import EngineError
+
+    a = _parser().parse_args(argv)
     torch.set_num_threads(a.threads)
     try:
         if a.build_data or a.add_folder:
@@ -321,52 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             if a.add_folder:
                 print(f"added {add_folder(a.add_folder)} photos from {a.add_folder}")
             return 0
-        config = ColorizationConfig(
-            width=a.width,
-            use_global=not a.no_global,
-            global_size=a.global_size,
-            local_size=a.local_size,
-            batch_size=a.batch,
-            lr=a.lr,
-            lr_final=a.lr / 10,
-            seed=a.seed,
-        )
-        if a.video:
-            task: _TaskBase = VideoTrainTask(config, a.steps, a.video, a.init)
-        else:
-            task = PhotoTrainTask(config, a.steps, init_weights=a.init)
-        run_dir = a.run_dir or (a.resume.parent if a.resume else new_run_dir("colorization"))
-        print(
-            f"run dir {run_dir}; {sum(p.numel() for p in task.model.parameters()) / 1e6:.2f} M parameters; "
-            f"{task.steps_per_epoch} steps/epoch; {len(task.val_crops)} validation crops",
-            flush=True,
-        )
-        if a.init is not None and a.resume is None:
-            start = "  ".join(f"{k} {v:.5f}" for k, v in task.evaluate().items())
-            print(f"  eval before training (the --init weights): {start}", flush=True)
-        t0, deadline = time.perf_counter(), time.monotonic() + a.minutes * 60 if a.minutes else math.inf
-        settings = LoopSettings(a.steps, a.eval_every, a.checkpoint_every)
-        first = None
-        for ts in run_training(
-            task, settings, run_dir, lambda: time.monotonic() > deadline, task.config, a.resume
-        ):
-            first = ts.step - 1 if first is None else first
-            if ts.message:
-                print(ts.message, flush=True)
-            if ts.step % 20 == 0 or ts.evaluated:
-                _progress(ts.step, ts.total_steps, dict(ts.losses), t0, first)
-            if ts.evaluated:
-                print("  eval " + "  ".join(f"{k} {v:.5f}" for k, v in ts.metrics.items()), flush=True)
-        minutes = (time.perf_counter() - t0) / 60
-        if a.export:
-            meta = {
-                "steps": ts.step,
-                "minutes_this_session": round(minutes, 1),
-                "command": " ".join(sys.argv),
-                "metrics": dict(task.evaluate()),
-            }
-            task.export(a.export, meta)
-            print(f"exported {a.export}", flush=True)
+        _train(_make_task(a), a)
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -119,7 +119,7 @@ class YoloV2TrainTask:
             m.eval()  # frozen stages keep their imported BN statistics
 
     def train_step(self, step: int) -> Mapping[str, float]:
-        """One AdamW step on a batch of crops; returns loss (total), box, obj, noobj, cls, crop."""
+        """One AdamW step on a batch of crops; returns loss (total), box, obj, noobj, cls."""
         c = self.config
         self.step = step
         idx = self._next_indices()
@@ -141,7 +141,7 @@ class YoloV2TrainTask:
         terms["loss"].backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 10.0)
         self.opt.step()
-        return {**{k: float(v.detach()) for k, v in terms.items()}, "crop": float(size)}
+        return {k: float(v.detach()) for k, v in terms.items()}
 
     @torch.no_grad()
     def predict(self, images: list[np.ndarray], conf: float = 0.005, nms: float = 0.45) -> list:

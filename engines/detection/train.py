@@ -112,7 +112,7 @@ def _bar(item: TrainStep, t0: float, start_step: int) -> str:
     done = max(item.step - start_step, 1)
     eta = (time.perf_counter() - t0) / done * (item.total_steps - item.step)
     n = int(24 * frac)
-    terms = " ".join(f"{k} {v:.3f}" for k, v in item.losses.items() if k != "crop")
+    terms = " ".join(f"{k} {v:.3f}" for k, v in item.losses.items())
     return (f"\r[{'#' * n}{'.' * (24 - n)}] {item.step}/{item.total_steps} ep {item.epoch:.1f} "
             f"{terms} lr {item.lr:.2e} ETA {eta / 60:.1f} min ")
 

@@ -115,3 +115,11 @@ def test_yolo_and_voc_readers(data_dir: Path, tmp_path: Path):
     assert got.names == ["dog"] and len(got.train) == 1
     np.testing.assert_allclose(got.train[0].boxes, [[0.15, 0.4, 0.2, 0.4]], rtol=1e-6)
     assert read_voc_folder(voc).train[0].image == voc / "JPEGImages" / "a.jpg"
+
+
+def test_multiscale_crop_sizes(data_dir: Path):
+    task = YoloV2TrainTask(YoloV2TrainConfig.tiny(data=str(data_dir), crop_min=64, crop_max=160,
+                                                  multiscale_every=3))
+    sizes = {s: task.crop_size(s) for s in range(1, 61)}
+    assert set(sizes.values()) <= {64, 96, 128, 160} and len(set(sizes.values())) > 1
+    assert all(sizes[s] == sizes[s - s % 3] for s in range(3, 61))  # steps 3k..3k+2 share one size

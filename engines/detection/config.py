@@ -24,12 +24,12 @@ class YoloV2TrainConfig:
     init_weights: str = "yolov3-tiny"
     freeze_stages: int = 2
     anchors: int = 5
-    input_size: int = 384
+    input_size: int = 576
     crop_min: int = 128
     crop_max: int = 224
     multiscale_every: int = 10
     batch_size: int = 16
-    steps: int = 1200
+    steps: int = 650
     learning_rate: float = 1e-3
     weight_decay: float = 5e-4
     warmup_steps: int = 100
@@ -42,7 +42,7 @@ class YoloV2TrainConfig:
     scale_jitter: float = 0.25
     hsv: float = 0.3
     focus_crops: float = 0.5
-    eval_every_epochs: int = 1
+    eval_every_epochs: int = 5
     max_val_images: int = 0
     checkpoint_every: int = 100
     seed: int = 0

@@ -27,6 +27,7 @@ from engines.frames import Frame
 from engines.pipeline import LiveResult
 
 DEFAULT_MODEL = "YOLOv3-tiny (COCO, pretrained)"
+SHIPPED_YOLOV2 = Path(__file__).resolve().parents[2] / "assets" / "weights" / "yolov2_street"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ class DetectionTab(LiveTab):
         self._engine: Any = None
         self.model_combo = add_labeled(self.controls, "Model", QComboBox())
         self.model_combo.addItem(DEFAULT_MODEL)
+        if SHIPPED_YOLOV2.with_suffix(".weights").is_file():
+            from engines.detection.engine import DarknetWeights  # numpy/cv2 only at import
+
+            self.model_combo.addItem("YOLOv2 trained here (street: person, car)", DarknetWeights(
+                SHIPPED_YOLOV2.with_suffix(".cfg"), SHIPPED_YOLOV2.with_suffix(".weights"),
+                SHIPPED_YOLOV2.with_suffix(".names")))
         self.model_combo.addItem("Open Darknet cfg + weights ...")
         self.model_combo.activated.connect(self._on_model)
         self.device_combo = add_labeled(self.controls, "Device", QComboBox())

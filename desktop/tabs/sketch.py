@@ -217,9 +217,10 @@ class SketchTab(PaperTab):
             return
         assert isinstance(reply, SketchReply)
         self.last_reply = reply
+        box = (0.0, 0.0)  # the model's canvas is [0, size]^2; drawings start at the pen origin inside it
         for pv in self.previews:
-            pv.set_canvas(reply.origin, reply.size)
-        self.canvas.set_canvas(reply.origin, reply.size)
+            pv.set_canvas(box, reply.size)
+        self.canvas.set_canvas(box, reply.size)
         for pv, d in zip(self.previews, reply.drawings):
             lines = d.polylines()
             prefix_points = _prefix_points(d)

@@ -115,3 +115,22 @@ def test_live_task_from_source_frames(engine: PoseEngine, basketball: np.ndarray
     assert np.isfinite(task.train_step(1)["loss"])
     with pytest.raises(ValueError, match="no person"):
         task_from_frames([np.zeros((120, 160, 3), np.uint8)], engine, DistillConfig.tiny())
+
+
+def test_shipped_student_finds_the_player(basketball: np.ndarray) -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "assets" / "weights" / "pose_hourglass.pt"
+    if not path.is_file():
+        pytest.skip("no shipped student in assets/weights")
+    e = PoseEngine(detect=False)
+    e.load(path, device="cpu")
+    box = np.array([16, 59, 161, 480], np.float32)
+    r = e.infer(basketball, box)
+    assert e.crop_scale == pytest.approx(2.0) and r.heatmaps.shape == (16, 32, 32)
+    sure = r.confidence > 0.3
+    assert sure.sum() >= 8
+    k = r.keypoints[sure]
+    assert ((k[:, 0] > box[0] - 30) & (k[:, 0] < box[2] + 30) & (k[:, 1] > box[1] - 30) & (k[:, 1] < box[3] + 30)).all()
+    head, ankle = r.keypoints[MPII_NAMES.index("head_top")], r.keypoints[MPII_NAMES.index("right_ankle")]
+    assert head[1] < ankle[1]

@@ -115,6 +115,7 @@ def run_training(
         payload = load_checkpoint(resume)
         task.load_state_dict(payload["task"])
         start = int(payload["step"])
+    _drop_logged_after(run_dir / "metrics.jsonl", start)
     if config is not None:
         (run_dir / "config.json").write_text(json.dumps(config_dict(config), indent=2, default=str))
     last_good: str | None = str(resume) if resume is not None else None
@@ -156,6 +157,18 @@ def run_training(
                 if saved is None:
                     checkpoint(step)
                 return
+
+
+def _drop_logged_after(log: Path, step: int) -> None:
+    """Resuming into the folder of a run that was killed: forget logged steps the checkpoint does not hold."""
+    if not log.is_file():
+        return
+    lines = log.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    if len(kept) != len(lines):
+        tmp = log.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        os.replace(tmp, log)
 
 
 def new_run_dir(paper: str, root: Path | None = None) -> Path:

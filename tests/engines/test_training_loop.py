@@ -79,3 +79,19 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         save_checkpoint(path, {"step": 2})
     assert load_checkpoint(path)["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_resume_after_a_kill_does_not_log_steps_twice(tmp_path):
+    steps = list(run_training(ToyTask(ToyConfig(steps=30)), LoopSettings(30, checkpoint_every=10), tmp_path, never))
+    assert steps[-1].step == 30
+    # pretend the process died at step 27: the checkpoint holds step 20, the log 27 steps
+    log = tmp_path / "metrics.jsonl"
+    log.write_text("".join(log.read_text().splitlines(keepends=True)[:27]))
+    import torch as _torch
+
+    payload = _torch.load(tmp_path / "last.pt", weights_only=True)
+    payload["step"] = 20
+    save_checkpoint(tmp_path / "ckpt20.pt", {k: v for k, v in payload.items() if k != "format"})
+    list(run_training(ToyTask(ToyConfig(steps=30)), LoopSettings(30), tmp_path, never, resume=tmp_path / "ckpt20.pt"))
+    logged = [json.loads(line)["step"] for line in log.read_text().splitlines()]
+    assert logged == list(range(1, 31))

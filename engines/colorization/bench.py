@@ -8,24 +8,12 @@ colorization.infer640x480 (a VGA camera frame: the net still runs at 256 on the 
 from __future__ import annotations
 
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from engines.colorization.engine import SHIPPED_WEIGHTS
-
-
-def _times(fn: Callable[[], object], rounds: int, warmup: int = 2) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+from engines.timing import time_calls as _times
 
 
 def _engine(weights: Path | None):  # noqa: ANN202

@@ -7,24 +7,13 @@ sketch.complete6 (six completions of a 20-point prefix, 250 steps, one batched c
 from __future__ import annotations
 
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from engines.timing import time_calls as _times
+
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "weights" / "sketch_kanji.pt"
-
-
-def _times(fn: Callable[[], object], rounds: int, warmup: int = 2) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
 
 
 def _engine(weights: Path | None):  # noqa: ANN202

@@ -86,8 +86,16 @@ class PaperTab(QWidget):
         self.training_panel = TrainingPanel(recipe, self.workers, runs_root=self.options.get("runs_root"),
                                             parent=self.training_area, recipe_path=self.recipe)
         self.training_area.layout().addWidget(self.training_panel)
+        self.training_panel.run_started.connect(self.on_training_started)
         self.training_panel.run_ended.connect(self.on_training_ended)
+        self.training_panel.run_ended.connect(self.after_training)
         self.training_opened.emit(self.training_panel)
+
+    def on_training_started(self) -> None:
+        """A training run is starting (GUI thread)."""
+
+    def after_training(self, why: str) -> None:
+        """Runs after on_training_ended (GUI thread)."""
 
     def on_training_ended(self, why: str) -> None:
         """A training run ended (GUI thread); tabs may offer its weights."""
@@ -173,6 +181,10 @@ class LiveTab(PaperTab):
         split.addWidget(self.training_area)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        self.pause_live_box = QCheckBox("Pause the live view while training", self)
+        self.pause_live_box.setChecked(True)
+        self.pause_live_box.setToolTip("Frees the CPU for training and keeps the window responsive on small machines")
+        self.source_bar.layout().addWidget(self.pause_live_box)
         self.source_bar.layout().addWidget(self.training_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.source_bar)
@@ -220,6 +232,21 @@ class LiveTab(PaperTab):
         self._hud_timer.stop()
         self._stop_worker()
         self._stop_source()
+
+    def on_training_started(self) -> None:
+        if self._active and self.pause_live_box.isChecked():
+            self._paused_for_training = True
+            self.deactivate()
+            self._active = True
+            self._engine = None  # a new engine is built (with any new weights) when the view resumes
+            self.view.set_placeholder("Live view paused while training (untick the box above to keep it running)")
+            self.view.clear()
+
+    def after_training(self, why: str) -> None:
+        if getattr(self, "_paused_for_training", False):
+            self._paused_for_training = False
+            if self._active:
+                self.activate()
 
     def set_source(self, choice: SourceChoice) -> None:
         """Switch what the tab watches (keeps the engine running)."""

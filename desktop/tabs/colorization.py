@@ -38,6 +38,7 @@ class ColorizationTab(LiveTab):
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
         self._engine: Any = None
+        self.weights: Path | None = None  # None: the shipped model
         self.global_feature: np.ndarray | None = None
         self.show_truth = QCheckBox("Show the true colours beside (when the source has them)")
         self.show_truth.setChecked(True)
@@ -66,7 +67,7 @@ class ColorizationTab(LiveTab):
         from engines.colorization.engine import ColorizationEngine
 
         engine = ColorizationEngine()
-        engine.load(None, self.options.get("device") or "cpu")
+        engine.load(self.weights, self.options.get("device") or "cpu")
         self._engine = engine
         return engine
 
@@ -144,13 +145,18 @@ class ColorizationTab(LiveTab):
     def on_training_ended(self, why: str) -> None:
         """Colorize with the weights the run just exported (RUN_DIR/colorization.pt)."""
         run_dir = self.training_panel.run_dir if self.training_panel else None
-        engine = self._engine
-        if run_dir is None or engine is None or not (run_dir / "colorization.pt").is_file():
+        if run_dir is None or not (run_dir / "colorization.pt").is_file():
             return
         path = run_dir / "colorization.pt"
+        engine = self._engine
+        if engine is None:  # paused for training: the resumed view loads the new weights
+            self.weights = path
+            self.show_notice(f"Training {why}; now colorizing with {run_dir.name}/{path.name}.")
+            return
 
         def swap() -> str:
             engine.load(path, engine.device)
+            self.weights = path
             return f"Training {why}; now colorizing with {run_dir.name}/{path.name}."
         self.commands.submit(swap)
 

@@ -181,8 +181,9 @@ class DetectionTab(LiveTab):
     def load_weights(self, weights) -> None:
         """Switch models while running; a bad file keeps the current model and says why."""
         engine = self._engine
-        if engine is None:
+        if engine is None:  # not running (or paused for training): the next engine loads these
             self.weights = weights
+            self.names = []
             return
 
         def swap() -> str:

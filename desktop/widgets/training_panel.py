@@ -99,6 +99,7 @@ class TrainingPanel(QWidget):
 
     step_received = Signal(object)  # TrainStep
     run_ended = Signal(str)  # why: "finished", "stopped", "failed: ...", or the NaN message
+    run_started = Signal()
 
     def __init__(self, recipe: TrainingRecipe, workers: WorkerSet, runs_root: Path | None = None,
                  parent: QWidget | None = None, recipe_path: str | None = None) -> None:
@@ -213,6 +214,7 @@ class TrainingPanel(QWidget):
         self._t0, self._first_step, self.last, self._ended = time.perf_counter(), 0, None, ""
         self.status.setText(f"Starting ({'resuming ' + Path(resume).name if resume else 'new run'}) ...")
         self._set_running(True)
+        self.run_started.emit()
         self.worker.start()
         return True
 

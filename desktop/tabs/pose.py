@@ -66,6 +66,7 @@ class PoseTab(LiveTab):
         self.controls.addWidget(self.hover)
         self.controls.addWidget(self.status)
         self.view.hovered.connect(self._on_hover)
+        self.training_opened.connect(self._learn_from_current_source)
         self._shown: PoseView = PoseView(None, ())
         self._before_freeze = None
 
@@ -155,6 +156,14 @@ class PoseTab(LiveTab):
         elif not on and self._before_freeze is not None:
             self.set_source(self._before_freeze)
             self._before_freeze = None
+
+    def _learn_from_current_source(self, panel) -> None:
+        """The student learns from what the tab is watching when that is a video file."""
+        from engines.frames import VIDEO_SUFFIXES
+
+        path = getattr(self.choice, "path", None)
+        if path is not None and Path(path).suffix.lower() in VIDEO_SUFFIXES:
+            panel.set_field("video", str(path))
 
     def on_training_ended(self, why: str) -> None:
         """Run the student the panel just trained (RUN_DIR/student.pt) live, beside the teacher in the list."""

@@ -26,8 +26,39 @@ def window_visible_seconds() -> float:
     return float(m.group(1)) if m else float("nan")
 
 
-def gui_stall(tab: str, seconds: float) -> dict:
-    from PySide6.QtCore import QElapsedTimer, QTimer
+class GapTimer:
+    """A 16 ms GUI-thread timer; while `measuring`, records the gap between its ticks (a stall = a long gap)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.gaps: list[float] = []
+        self.measuring = False
+        self._last: float | None = None
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(16)
+        self._timer.timeout.connect(self._tick)
+        self._clock.start()
+        self._timer.start()
+
+    def seconds(self) -> float:
+        return self._clock.nsecsElapsed() / 1e9
+
+    def _tick(self) -> None:
+        now = self._clock.nsecsElapsed() / 1e6
+        if self.measuring and self._last is not None:
+            self.gaps.append(now - self._last)
+        self._last = now
+
+    def stats(self) -> dict:
+        g = sorted(self.gaps)
+        return {"median_ms": round(statistics.median(g), 2), "max_gap_ms": round(g[-1], 2),
+                "p99_gap_ms": round(g[int(0.99 * (len(g) - 1))], 2), "ticks": len(g)}
+
+
+def open_window(tab: str):
+    """The real main window on the demo clip, CPU, `tab` first; returns (app, window)."""
     from PySide6.QtWidgets import QApplication
 
     from desktop.main_window import MainWindow
@@ -38,37 +69,28 @@ def gui_stall(tab: str, seconds: float) -> dict:
                         first_tab=tab)
     window.show()
     window.start()
-    live = window.current_tab()
-    clock = QElapsedTimer()
-    gaps: list[float] = []
-    ages: list[float] = []
-    state = {"last": None, "measuring": False}
+    return app, window
 
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        if state["measuring"] and state["last"] is not None:
-            gaps.append(now - state["last"])
-        state["last"] = now
+
+def gui_stall(tab: str, seconds: float) -> dict:
+    from PySide6.QtCore import QTimer
+
+    app, window = open_window(tab)
+    live = window.current_tab()
+    gaps, ages = GapTimer(), []
 
     def start_measuring() -> None:
         if getattr(live, "latest", None) is None:
             QTimer.singleShot(100, start_measuring)
             return
-        state["measuring"] = True
+        gaps.measuring = True
         live.view.painted.connect(ages.append)
         QTimer.singleShot(int(seconds * 1000), app.quit)
 
-    timer = QTimer()
-    timer.setInterval(16)
-    timer.timeout.connect(tick)
-    clock.start()
-    timer.start()
     start_measuring()
     app.exec()
     latest = live.latest
-    record = {"name": f"gui.{tab}.timer_gap", "device": latest.device if latest else "cpu",
-              "median_ms": round(statistics.median(gaps), 2), "max_gap_ms": round(max(gaps), 2),
-              "p99_gap_ms": round(sorted(gaps)[int(0.99 * (len(gaps) - 1))], 2), "ticks": len(gaps),
+    record = {"name": f"gui.{tab}.timer_gap", "device": latest.device if latest else "cpu", **gaps.stats(),
               "seconds": seconds, "display_fps": round(live.view.display_meter.rate, 2),
               "model_fps": round(latest.model_fps, 2) if latest else 0.0,
               "median_frame_age_ms": round(statistics.median(ages), 1) if ages else None,
@@ -78,26 +100,12 @@ def gui_stall(tab: str, seconds: float) -> dict:
 
 
 def training_stall(data: str, seconds: float, steps: int) -> dict:
-    """Train YOLOv2 in the detection tab's panel for `seconds` while the live view runs; measure the GUI."""
-    from PySide6.QtCore import QElapsedTimer, QTimer
-    from PySide6.QtWidgets import QApplication
+    """Train YOLOv2 in the detection tab's panel for `seconds` (live view as the tab's setting says)."""
+    from PySide6.QtCore import QTimer
 
-    from desktop.main_window import MainWindow
-    from desktop.sources import CameraList, SourceChoice
-
-    app = QApplication.instance() or QApplication([])
-    window = MainWindow(options={"cameras": CameraList(), "source_choice": SourceChoice("demo"), "device": "cpu"},
-                        first_tab="detection")
-    window.show()
-    window.start()
+    app, window = open_window("detection")
     tab = window.current_tab()
-    clock, gaps, state = QElapsedTimer(), [], {"last": None, "t0": 0.0, "ticks0": 0, "rep0": 0, "steps0": 0}
-
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        if state["t0"] and state["last"] is not None:
-            gaps.append(now - state["last"])
-        state["last"] = now
+    gaps, state = GapTimer(), {"t0": 0.0, "ticks0": 0, "rep0": 0, "steps0": 0}
 
     def begin() -> None:
         panel = tab.training_panel
@@ -112,25 +120,21 @@ def training_stall(data: str, seconds: float, steps: int) -> dict:
                 panel.start()
             QTimer.singleShot(100, begin)
             return
-        state.update(t0=clock.nsecsElapsed() / 1e9, ticks0=panel.curves.ticks, rep0=panel.curves.repaints,
+        gaps.measuring = True
+        state.update(t0=gaps.seconds(), ticks0=panel.curves.ticks, rep0=panel.curves.repaints,
                      steps0=panel.last.step)
         QTimer.singleShot(int(seconds * 1000), app.quit)
 
-    timer = QTimer()
-    timer.setInterval(16)
-    timer.timeout.connect(tick)
-    clock.start()
-    timer.start()
     tab.show_training(True)
     begin()
     app.exec()
     panel = tab.training_panel
-    span = clock.nsecsElapsed() / 1e9 - state["t0"]
-    record = {"name": "gui.training.detection", "device": "cpu", "median_ms": round(statistics.median(gaps), 2),
-              "max_gap_ms": round(max(gaps), 2), "p99_gap_ms": round(sorted(gaps)[int(0.99 * (len(gaps) - 1))], 2),
+    span = gaps.seconds() - state["t0"]
+    record = {"name": "gui.training.detection", "device": "cpu", **gaps.stats(),
               "panel_refresh_hz": round((panel.curves.ticks - state["ticks0"]) / span, 2),
               "panel_new_data_hz": round((panel.curves.repaints - state["rep0"]) / span, 2),
               "train_steps_per_s": round((panel.last.step - state["steps0"]) / span, 3), "seconds": round(span, 1),
+              "live_view_paused": tab.pause_live_box.isChecked(),
               "live_model_fps": round(tab.latest.model_fps, 2) if tab.latest else 0.0}
     panel.stop()
     window.close()

@@ -69,8 +69,11 @@ class PaperTab(QWidget):
 
             def load(stop):
                 from engines.registry import load_object
+                from engines.runtime import freeze_gc
 
-                yield load_object(path)
+                recipe = load_object(path)
+                freeze_gc()  # the recipe's imports (torch, pycocotools ...) stay out of later full collections
+                yield recipe
 
             worker = self.workers.add(Worker(load, name=f"{self.info.key}-recipe"))
             worker.yielded.connect(self._build_training)

@@ -158,8 +158,9 @@ class LiveCurves(QWidget):
         if changed:
             self.repaints += 1
             if self.follow_box.isChecked():
-                self.loss_plot.enableAutoRange()
-                self.metric_plot.enableAutoRange()
+                for plot in (self.loss_plot, self.metric_plot):
+                    if not all(plot.vb.autoRangeEnabled()):  # re-enabling when already on repaints twice
+                        plot.enableAutoRange()
 
     def _follow(self, on: bool) -> None:
         if on:

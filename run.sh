@@ -17,9 +17,11 @@ fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing system libraries: ${need[*]}"
-    apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }
+    apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${need[@]}" >/dev/null 2>&1; } \
+      || say "could not install ${need[*]} (cameras may not be listed; everything else works)"
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    sudo apt-get install -y -q "${need[@]}" >/dev/null
+    sudo apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || say "could not install ${need[*]}"
   else
     say "missing system libraries (cameras may not be listed): sudo apt-get install ${need[*]}"
   fi

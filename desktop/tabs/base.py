@@ -103,6 +103,12 @@ class PaperTab(QWidget):
     def on_training_ended(self, why: str) -> None:
         """A training run ended (GUI thread); tabs may offer its weights."""
 
+    def trained_file(self, name: str):
+        """RUN_DIR/name of the last training run when that run wrote it, else None."""
+        run_dir = self.training_panel.run_dir if self.training_panel else None
+        path = run_dir / name if run_dir is not None else None
+        return path if path is not None and path.is_file() else None
+
     def activate(self) -> None:
         """The tab became visible."""
 

@@ -144,9 +144,10 @@ class ColorizationTab(LiveTab):
 
     def on_training_ended(self, why: str) -> None:
         """Colorize with the weights the run just exported (RUN_DIR/colorization.pt)."""
-        run_dir = self.training_panel.run_dir if self.training_panel else None
-        if run_dir is None or not (run_dir / "colorization.pt").is_file():
+        found = self.trained_file("colorization.pt")
+        if found is None:
             return
+        run_dir = found.parent
         path = run_dir / "colorization.pt"
         engine = self._engine
         if engine is None:  # paused for training: the resumed view loads the new weights

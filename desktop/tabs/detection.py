@@ -201,9 +201,10 @@ class DetectionTab(LiveTab):
         """Offer the freshly trained YOLOv2 (exported as Darknet files in its run folder) and switch to it."""
         from engines.detection.engine import DarknetWeights
 
-        run_dir = self.training_panel.run_dir if self.training_panel else None
-        if run_dir is None or not (run_dir / "yolov2.weights").is_file():
+        found = self.trained_file("yolov2.weights")
+        if found is None:
             return
+        run_dir = found.parent
         weights = DarknetWeights(run_dir / "yolov2.cfg", run_dir / "yolov2.weights", run_dir / "yolov2.names")
         label = f"YOLOv2 trained ({run_dir.name})"
         self.model_combo.insertItem(1, label, weights)

@@ -167,9 +167,10 @@ class PoseTab(LiveTab):
 
     def on_training_ended(self, why: str) -> None:
         """Run the student the panel just trained (RUN_DIR/student.pt) live, beside the teacher in the list."""
-        run_dir = self.training_panel.run_dir if self.training_panel else None
-        if run_dir is None or not (run_dir / "student.pt").is_file():
+        found = self.trained_file("student.pt")
+        if found is None:
             return
+        run_dir = found.parent
         label = f"Hourglass trained ({run_dir.name})"
         self.model_combo.insertItem(1, label, str(run_dir / "student.pt"))
         self.model_combo.setCurrentIndex(1)

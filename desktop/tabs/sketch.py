@@ -253,9 +253,10 @@ class SketchTab(PaperTab):
 
     def on_training_ended(self, why: str) -> None:
         """Draw with the weights the run just exported (RUN_DIR/sketch.pt)."""
-        run_dir = self.training_panel.run_dir if self.training_panel else None
-        if run_dir is None or not (run_dir / "sketch.pt").is_file():
+        found = self.trained_file("sketch.pt")
+        if found is None:
             return
+        run_dir = found.parent
         path = str(run_dir / "sketch.pt")
         self.model_combo.insertItem(0, f"trained ({run_dir.name})", path)
         self.model_combo.setCurrentIndex(0)

@@ -159,6 +159,8 @@ class LiveTab(PaperTab):
         self.slot: LatestSlot | None = None
         self.source: FrameSource | None = None
         self.commands = Commands()
+        self._engine: Any = None  # set by create_engine on the worker; None while no engine runs
+        self.weights: Any = None  # what create_engine loads (None: the tab's default model)
         self.engine_device = "-"
         self.latest: LiveResult | None = None
         self._worker: Worker | None = None
@@ -256,6 +258,34 @@ class LiveTab(PaperTab):
             self._paused_for_training = False
             if self._active:
                 self.activate()
+
+    def switch_weights(self, weights: Any, message: str) -> None:
+        """Load `weights` into the running engine on its worker thread; a bad file keeps the old model and
+        the error becomes a notice. With no engine running, the next engine loads them.
+        message: the notice on success; "{device}" is filled in."""
+        engine = self._engine
+        if engine is None:
+            self.weights = weights
+            return
+
+        def swap() -> str:
+            engine.load(weights, engine.device)
+            self.weights = weights
+            self.on_weights_loaded(engine)
+            return message.format(device=engine.device)
+        self.commands.submit(swap)
+
+    def on_weights_loaded(self, engine: Any) -> None:
+        """New weights are in (worker thread); e.g. re-read class names."""
+
+    def switch_device(self, device: str) -> None:
+        """Move the running engine to `device` on its worker thread."""
+        engine = self._engine
+        if engine is not None:
+            def move() -> str:
+                engine.set_device(device)
+                return f"{self.info.title} now runs on {device}."
+            self.commands.submit(move)
 
     def set_source(self, choice: SourceChoice) -> None:
         """Switch what the tab watches (keeps the engine running)."""

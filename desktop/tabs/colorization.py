@@ -37,8 +37,6 @@ class ColorizationTab(LiveTab):
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
-        self._engine: Any = None
-        self.weights: Path | None = None  # None: the shipped model
         self.global_feature: np.ndarray | None = None
         self.show_truth = QCheckBox("Show the true colours beside (when the source has them)")
         self.show_truth.setChecked(True)
@@ -149,17 +147,10 @@ class ColorizationTab(LiveTab):
             return
         run_dir = found.parent
         path = run_dir / "colorization.pt"
-        engine = self._engine
-        if engine is None:  # paused for training: the resumed view loads the new weights
-            self.weights = path
-            self.show_notice(f"Training {why}; now colorizing with {run_dir.name}/{path.name}.")
-            return
-
-        def swap() -> str:
-            engine.load(path, engine.device)
-            self.weights = path
-            return f"Training {why}; now colorizing with {run_dir.name}/{path.name}."
-        self.commands.submit(swap)
+        message = f"Training {why}; now colorizing with {run_dir.name}/{path.name}."
+        if self._engine is None:  # paused for training: the resumed view loads the new weights
+            self.show_notice(message)
+        self.switch_weights(path, message)
 
     def _ask_photo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "A photo to colorize", "", "Images (*.png *.jpg *.jpeg *.bmp)")

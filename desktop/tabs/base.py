@@ -459,9 +459,3 @@ def add_labeled(layout: QVBoxLayout, text: str, widget: QWidget) -> QWidget:
     layout.addWidget(QLabel(text))
     layout.addWidget(widget)
     return widget
-
-
-def make_checkbox(text: str, checked: bool = False) -> QCheckBox:
-    box = QCheckBox(text)
-    box.setChecked(checked)
-    return box

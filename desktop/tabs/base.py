@@ -89,6 +89,8 @@ class PaperTab(QWidget):
         self.training_panel = TrainingPanel(recipe, self.workers, runs_root=self.options.get("runs_root"),
                                             parent=self.training_area, recipe_path=self.recipe)
         self.training_area.layout().addWidget(self.training_panel)
+        total = sum(self.splitter.sizes())
+        self.splitter.setSizes([total * 2 // 5, total - total * 2 // 5])  # the curves get the larger share
         self.training_panel.run_started.connect(self.on_training_started)
         self.training_panel.run_ended.connect(self.on_training_ended)
         self.training_panel.run_ended.connect(self.after_training)
@@ -188,6 +190,7 @@ class LiveTab(PaperTab):
         row.addWidget(self.view, 1)
         row.addWidget(side)
         split = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter = split
         split.addWidget(body)
         split.addWidget(self.training_area)
         split.setStretchFactor(0, 3)

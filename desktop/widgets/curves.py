@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
+LONG_SERIES = 4000  # points in one series from which the plots clip to the view and downsample
 PALETTE = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
 
 
@@ -55,14 +56,32 @@ def ema(steps: list[float], values: list[float], tau: float) -> list[float]:
     return s.smooth
 
 
+def next_range(lo: float, hi: float, view: tuple[float, float]) -> tuple[float, float] | None:
+    """The y range to show data spanning [lo, hi] in `view`, or None to keep `view` as it is.
+
+    The view changes only when data leaves it or fills less than half of it, so the axes (whose
+    repaint is the costly part of a refresh) are redrawn a few times per run, not on every point.
+    """
+    span = hi - lo
+    if view[0] <= lo and hi <= view[1] and span >= 0.5 * (view[1] - view[0]):
+        return None
+    pad = 0.08 * span if span > 0 else max(abs(hi) * 0.05, 1e-3)
+    return lo - pad, hi + pad
+
+
 class LiveCurves(QWidget):
-    """Two plots (loss terms per step; metrics per evaluation) redrawn from a 15 Hz timer (66 ms)."""
+    """Two plots (loss terms per step; metrics per evaluation) redrawn from a 15 Hz timer (66 ms).
+
+    Ranges are set here from the data (pyqtgraph's auto-range walks every item's bounds on every
+    change and was the largest GUI stall while training); the legend is a QLabel, not a scene item.
+    """
 
     hovered = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, refresh_ms: int = 66) -> None:
         super().__init__(parent)
         self.series: dict[str, Series] = {}
+        self._long = False  # has any series passed LONG_SERIES points
         self._items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._overlays: list[pg.PlotDataItem] = []
         self.repaints = 0  # refreshes that pushed new points to the plot
@@ -72,12 +91,20 @@ class LiveCurves(QWidget):
         self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss terms (per step)")
         self.metric_plot = self.graphics.addPlot(row=1, col=0, title="metrics (per evaluation)")
         for plot in (self.loss_plot, self.metric_plot):
-            plot.addLegend(offset=(-10, 10))
             # no grid: pyqtgraph's translucent grid more than doubled each repaint (34 vs 15 ms measured)
             plot.setLabel("bottom", "step")
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
+            # fixed axis sizes: an axis that resizes (wider tick labels, an SI prefix) re-lays out the plot
+            plot.getAxis("left").setWidth(52)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)
+            plot.vb.disableAutoRange()
+            plot.hideButtons()  # "follow latest" is the auto-range switch
+            plot.vb.sigRangeChangedManually.connect(self._on_user_range)
         self.metric_plot.setXLink(self.loss_plot)
+        self.legend = QLabel()
+        # one line, whatever its text: a label that grows would resize the plots mid-run (a 50 ms repaint)
+        self.legend.setFixedHeight(self.legend.fontMetrics().lineSpacing() + 4)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.log_box = QCheckBox("log scale")
         self.follow_box = QCheckBox("follow latest")
         self.follow_box.setChecked(True)
@@ -94,8 +121,10 @@ class LiveCurves(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.legend)
         layout.addWidget(self.graphics, 1)
-        self.log_box.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.graphics.setMinimumHeight(220)
+        self.log_box.toggled.connect(self._set_log)
         self.follow_box.toggled.connect(self._follow)
         self.tau_spin.valueChanged.connect(self._retau)
         self._mouse = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
@@ -118,6 +147,7 @@ class LiveCurves(QWidget):
         self.loss_plot.clear()
         self.metric_plot.clear()
         self.series, self._items, self._overlays = {}, {}, []
+        self._update_legend()
 
     def _make_items(self, name: str, metric: bool) -> None:
         plot = self.metric_plot if metric else self.loss_plot
@@ -126,8 +156,19 @@ class LiveCurves(QWidget):
         faint.setAlpha(70)
         raw = plot.plot(pen=pg.mkPen(faint, width=1), symbol="o" if metric else None, symbolSize=5,
                         symbolBrush=faint, symbolPen=None)
-        smooth = plot.plot(pen=pg.mkPen(color, width=2), name=name)
+        smooth = plot.plot(pen=pg.mkPen(color, width=2))
         self._items[name] = (raw, smooth)
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """This run's series (in their colours) first, then one entry for the overlaid runs."""
+        rows = [f'<span style="color:{smooth.opts["pen"].color().name()}">━━</span> {name}'
+                for name, (_, smooth) in self._items.items()]
+        runs = sorted({item.opts["name"] for item in self._overlays})
+        if runs:
+            rows.append(f'<span style="color:#8a8f99">- - -</span> earlier run{"s" if len(runs) > 1 else ""}')
+        self.legend.setText("&nbsp;&nbsp; ".join(rows))
+        self.legend.setToolTip("Earlier runs drawn dashed: " + ", ".join(runs) if runs else "")
 
     def overlay_run(self, label: str, records: list[dict]) -> None:
         """Draw a previous run's smoothed loss terms as dashed grey lines."""
@@ -139,9 +180,10 @@ class LiveCurves(QWidget):
                 ys.append(float(v))
         for k, (xs, ys) in by_name.items():
             item = self.loss_plot.plot(xs, ema(xs, ys, self.tau_spin.value()),
-                                       pen=pg.mkPen("#8a8f99", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-                                       name=f"{label}: {k}")
+                                       pen=pg.mkPen("#8a8f99", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+            item.opts["name"] = label  # kept for the legend's tooltip; no pyqtgraph legend is attached
             self._overlays.append(item)
+        self._update_legend()
 
     # drawing (10 Hz) ------------------------------------------------------------
     def refresh(self) -> None:
@@ -155,16 +197,61 @@ class LiveCurves(QWidget):
             raw.setData(x, np.asarray(s.values))
             smooth.setData(x, np.asarray(s.smooth))
             s.dirty, changed = False, True
+            if not self._long and len(s.steps) > LONG_SERIES:
+                self._long = True  # clipping and downsampling pay off only for long series
+                for plot in (self.loss_plot, self.metric_plot):
+                    plot.setClipToView(True)
+                    plot.setDownsampling(auto=True, mode="peak")
         if changed:
             self.repaints += 1
             if self.follow_box.isChecked():
-                for plot in (self.loss_plot, self.metric_plot):
-                    if not all(plot.vb.autoRangeEnabled()):  # re-enabling when already on repaints twice
-                        plot.enableAutoRange()
+                self.follow()
+
+    def follow(self, force: bool = False) -> None:
+        """Fit the views to the data: x from the first step to twice the steps so far, y per plot.
+
+        Each x change redraws every item and both axes (12-15 ms idle, 35-60 ms beside training), so
+        the x range doubles when the data reaches its end: a handful of changes per run.
+        """
+        xs = [s.steps for s in self.series.values() if s.steps]
+        if not xs:
+            return
+        x0, x1 = min(x[0] for x in xs), max(x[-1] for x in xs)
+        view_x = self.loss_plot.vb.viewRange()[0]
+        if force or x1 > view_x[1] or x0 < view_x[0] or (x1 - x0) < 0.4 * (view_x[1] - view_x[0]) - 20:
+            self.loss_plot.vb.setXRange(x0, x0 + max(2.0 * (x1 - x0), 20.0), padding=0.02)
+        log = self.log_box.isChecked()
+        for plot, metric in ((self.loss_plot, False), (self.metric_plot, True)):
+            lo, hi = self._y_bounds(metric, log and not metric)
+            if lo is None:
+                continue
+            view = (math.inf, -math.inf) if force else tuple(plot.vb.viewRange()[1])  # an empty view always moves
+            target = next_range(lo, hi, view)
+            if target is not None:
+                plot.vb.setYRange(*target, padding=0)
+
+    def _y_bounds(self, metric: bool, log: bool) -> tuple[float | None, float | None]:
+        """Finite min and max over one plot's raw values (log10 of the positive ones in log scale)."""
+        lo, hi = math.inf, -math.inf
+        for name, s in self.series.items():
+            if not s.values or (self._items[name][1].getViewBox() is self.metric_plot.vb) != metric:
+                continue
+            v = np.asarray(s.values)
+            v = np.log10(v[v > 0]) if log else v[np.isfinite(v)]
+            if v.size:
+                lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+        return (lo, hi) if lo <= hi else (None, None)
+
+    def _on_user_range(self, _mask) -> None:
+        self.follow_box.setChecked(False)  # the user panned or zoomed: stop moving the view under them
+
+    def _set_log(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.follow(force=True)
 
     def _follow(self, on: bool) -> None:
         if on:
-            self.loss_plot.enableAutoRange()
+            self.follow(force=True)
 
     def _retau(self, tau: int) -> None:
         for s in self.series.values():

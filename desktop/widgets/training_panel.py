@@ -11,18 +11,20 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -150,13 +152,20 @@ class TrainingPanel(QWidget):
         side.addStretch(1)
         holder = QWidget()
         holder.setLayout(side)
-        holder.setFixedWidth(300)
+        # the settings scroll: their height must not size the window (1740 px for YOLOv2's form), and a
+        # status line that wraps must not resize the plots mid-run (each resize is a 50 ms full repaint)
+        scroll = QScrollArea()
+        scroll.setWidget(holder)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(300 + scroll.verticalScrollBar().sizeHint().width() + 4)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         left = QVBoxLayout()
         left.addWidget(self.curves, 3)
         left.addWidget(self.preview, 2)
         row = QHBoxLayout(self)
         row.addLayout(left, 1)
-        row.addWidget(holder)
+        row.addWidget(scroll)
         self._set_running(False)
 
     def add_tool(self, widget: QWidget) -> None:

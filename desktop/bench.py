@@ -99,8 +99,8 @@ def gui_stall(tab: str, seconds: float) -> dict:
     return record
 
 
-def training_stall(data: str, seconds: float, steps: int) -> dict:
-    """Train YOLOv2 in the detection tab's panel for `seconds` (live view as the tab's setting says)."""
+def training_stall(data: str, seconds: float, steps: int, keep_live: bool = False) -> dict:
+    """Train YOLOv2 in the detection tab's panel for `seconds` (keep_live: the live view keeps running)."""
     from PySide6.QtCore import QTimer
 
     app, window = open_window("detection")
@@ -125,6 +125,7 @@ def training_stall(data: str, seconds: float, steps: int) -> dict:
                      steps0=panel.last.step)
         QTimer.singleShot(int(seconds * 1000), app.quit)
 
+    tab.pause_live_box.setChecked(not keep_live)
     tab.show_training(True)
     begin()
     app.exec()
@@ -149,10 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--training-data", help="a YOLO-format set: also measure the GUI while YOLOv2 trains")
     p.add_argument("--training-steps", type=int, default=2000)
+    p.add_argument("--keep-live", action="store_true", help="with --training-data: untick 'pause the live view'")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     if args.training_data:
-        records = [training_stall(args.training_data, args.seconds, args.training_steps)]
+        records = [training_stall(args.training_data, args.seconds, args.training_steps, args.keep_live)]
         for r in records:
             print(json.dumps(r))
         if args.json:

@@ -101,6 +101,8 @@ class LiveCurves(QWidget):
             plot.hideButtons()  # "follow latest" is the auto-range switch
             plot.vb.sigRangeChangedManually.connect(self._on_user_range)
         self.metric_plot.setXLink(self.loss_plot)
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)  # loss terms get more height than the sparse metrics
+        self.graphics.ci.layout.setRowStretchFactor(1, 2)
         self.legend = QLabel()
         # one line, whatever its text: a label that grows would resize the plots mid-run (a 50 ms repaint)
         self.legend.setFixedHeight(self.legend.fontMetrics().lineSpacing() + 4)
@@ -147,7 +149,15 @@ class LiveCurves(QWidget):
         self.loss_plot.clear()
         self.metric_plot.clear()
         self.series, self._items, self._overlays = {}, {}, []
+        self._set_long(False)
         self._update_legend()
+
+    def _set_long(self, on: bool) -> None:
+        """Clip to the view and downsample (worth it only for series longer than LONG_SERIES)."""
+        self._long = on
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.setClipToView(on)
+            plot.setDownsampling(auto=on, mode="peak")
 
     def _make_items(self, name: str, metric: bool) -> None:
         plot = self.metric_plot if metric else self.loss_plot
@@ -198,10 +208,7 @@ class LiveCurves(QWidget):
             smooth.setData(x, np.asarray(s.smooth))
             s.dirty, changed = False, True
             if not self._long and len(s.steps) > LONG_SERIES:
-                self._long = True  # clipping and downsampling pay off only for long series
-                for plot in (self.loss_plot, self.metric_plot):
-                    plot.setClipToView(True)
-                    plot.setDownsampling(auto=True, mode="peak")
+                self._set_long(True)
         if changed:
             self.repaints += 1
             if self.follow_box.isChecked():

@@ -14,10 +14,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
@@ -89,8 +91,10 @@ class PaperTab(QWidget):
         self.training_panel = TrainingPanel(recipe, self.workers, runs_root=self.options.get("runs_root"),
                                             parent=self.training_area, recipe_path=self.recipe)
         self.training_area.layout().addWidget(self.training_panel)
-        total = sum(self.splitter.sizes())
-        self.splitter.setSizes([total * 2 // 5, total - total * 2 // 5])  # the curves get the larger share
+        split = self.training_area.parentWidget()
+        if isinstance(split, QSplitter):  # every tab puts the panel under its view in a splitter
+            total = sum(split.sizes())
+            split.setSizes([total * 2 // 5, total - total * 2 // 5])  # the curves get the larger share
         self.training_panel.run_started.connect(self.on_training_started)
         self.training_panel.run_ended.connect(self.on_training_ended)
         self.training_panel.run_ended.connect(self.after_training)
@@ -181,16 +185,20 @@ class LiveTab(PaperTab):
         self.controls = QVBoxLayout()
         self.controls.setAlignment(Qt.AlignmentFlag.AlignTop)
         self._build_download_panel()
-        side = QWidget(self)
-        side.setLayout(self.controls)
-        side.setFixedWidth(270)
+        holder = QWidget(self)
+        holder.setLayout(self.controls)
+        side = QScrollArea(self)  # a tall control column scrolls rather than setting the window's height
+        side.setWidget(holder)
+        side.setWidgetResizable(True)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.setFrameShape(QFrame.Shape.NoFrame)
+        side.setFixedWidth(270 + side.verticalScrollBar().sizeHint().width())
         body = QWidget(self)
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.view, 1)
         row.addWidget(side)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter = split
         split.addWidget(body)
         split.addWidget(self.training_area)
         split.setStretchFactor(0, 3)

@@ -188,7 +188,7 @@ class LiveCurves(QWidget):
                 xs, ys = by_name.setdefault(k, ([], []))
                 xs.append(float(r["step"]))
                 ys.append(float(v))
-        for k, (xs, ys) in by_name.items():
+        for xs, ys in by_name.values():
             item = self.loss_plot.plot(xs, ema(xs, ys, self.tau_spin.value()),
                                        pen=pg.mkPen("#8a8f99", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
             item.opts["name"] = label  # kept for the legend's tooltip; no pyqtgraph legend is attached

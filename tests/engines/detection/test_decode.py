@@ -29,7 +29,8 @@ def test_overlapping_different_classes_both_kept():
 
 
 def test_low_scores_dropped_and_sorted_descending():
-    rows = np.stack([row(0.2, 0.2, 0.1, 0.1, 0.5, 2), row(0.8, 0.8, 0.1, 0.1, 0.95, 1), row(0.5, 0.5, 0.1, 0.1, 0.2, 0)])
+    rows = np.stack([row(0.2, 0.2, 0.1, 0.1, 0.5, 2), row(0.8, 0.8, 0.1, 0.1, 0.95, 1),
+                     row(0.5, 0.5, 0.1, 0.1, 0.2, 0)])
     det = decode_rows(rows, (50, 50), NAMES, conf=0.3)
     assert det.labels == ("car", "dog")
     assert det.scores[0] > det.scores[1]

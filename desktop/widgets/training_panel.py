@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -139,34 +140,53 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.status = QLabel("Not started.")
         self.status.setWordWrap(True)
+        # a fixed four lines: a status that grows would resize the plots mid-run (each resize is a 50 ms
+        # full repaint); the whole text is also the tooltip
+        self.status.setFixedHeight(4 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.curves = LiveCurves(self)
         self.preview = QLabel()  # the latest TrainStep.preview (samples, teacher vs student ...)
         self.preview.setMinimumHeight(0)
         self.preview.hide()
-        side = QVBoxLayout()
+        controls = QGridLayout()
+        controls.addWidget(self.start_button, 0, 0)
+        controls.addWidget(self.pause_button, 0, 1)
+        controls.addWidget(self.stop_button, 0, 2)
+        controls.addWidget(self.resume_button, 1, 0, 1, 3)
+        controls.addWidget(self.export_button, 2, 0, 1, 2)
+        controls.addWidget(self.overlay_box, 3, 0, 1, 3)
+        side = QVBoxLayout()  # paper tools (add_tool) and the settings form, in a scroll area
         self.side = side
         side.addLayout(form)
-        for w in (self.start_button, self.pause_button, self.stop_button, self.resume_button,
-                  self.export_button, self.overlay_box, self.progress, self.status):
-            side.addWidget(w)
         side.addStretch(1)
         holder = QWidget()
         holder.setLayout(side)
-        # the settings scroll: their height must not size the window (1740 px for YOLOv2's form), and a
-        # status line that wraps must not resize the plots mid-run (each resize is a 50 ms full repaint)
+        # the settings scroll: their height must not set the window's (1740 px for YOLOv2's form)
         scroll = QScrollArea()
         scroll.setWidget(holder)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(300 + scroll.verticalScrollBar().sizeHint().width() + 4)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        column = QWidget()  # buttons and status always in sight, above the scrolling settings
+        col = QVBoxLayout(column)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addLayout(controls)
+        col.addWidget(self.progress)
+        col.addWidget(self.status)
+        col.addWidget(scroll, 1)
+        column.setFixedWidth(300 + scroll.verticalScrollBar().sizeHint().width() + 4)
         left = QVBoxLayout()
         left.addWidget(self.curves, 3)
         left.addWidget(self.preview, 2)
         row = QHBoxLayout(self)
         row.addLayout(left, 1)
-        row.addWidget(scroll)
+        row.addWidget(column)
         self._set_running(False)
+
+    def _say(self, text: str) -> None:
+        """Show `text` in the status lines (and whole in their tooltip, should it not fit)."""
+        self.status.setText(text)
+        self.status.setToolTip(text)
 
     def add_tool(self, widget: QWidget) -> None:
         """Put a paper-specific tool (e.g. a data set builder) at the top of the settings column."""
@@ -198,7 +218,7 @@ class TrainingPanel(QWidget):
         try:
             config = self.config()
         except ValueError as exc:
-            self.status.setText(f"Invalid setting: {exc}")
+            self._say(f"Invalid setting: {exc}")
             return False
         from engines.training import new_run_dir
 
@@ -221,7 +241,7 @@ class TrainingPanel(QWidget):
         self.worker.failed.connect(self._on_failed)
         self.worker.finished.connect(self._on_finished)
         self._t0, self._first_step, self.last, self._ended = time.perf_counter(), 0, None, ""
-        self.status.setText(f"Starting ({'resuming ' + Path(resume).name if resume else 'new run'}) ...")
+        self._say(f"Starting ({'resuming ' + Path(resume).name if resume else 'new run'}) ...")
         self._set_running(True)
         self.run_started.emit()
         self.worker.start()
@@ -233,16 +253,16 @@ class TrainingPanel(QWidget):
         if self.worker.paused:
             self.worker.resume()
             self.pause_button.setText("Pause")
-            self.status.setText("Resumed.")
+            self._say("Resumed.")
         else:
             self.worker.pause()
             self.pause_button.setText("Resume")
-            self.status.setText("Paused (the model keeps its state; press Resume).")
+            self._say("Paused (the model keeps its state; press Resume).")
 
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
-            self.status.setText("Stopping after this step (a checkpoint is written) ...")
+            self._say("Stopping after this step (a checkpoint is written) ...")
 
     @property
     def running(self) -> bool:
@@ -281,15 +301,15 @@ class TrainingPanel(QWidget):
         loss = item.losses.get("loss", next(iter(item.losses.values()), float("nan")))
         if item.message.startswith("stopped:"):  # the loop's run-ending note (NaN/inf)
             self._ended = item.message
-            self.status.setText(item.message)
+            self._say(item.message)
         else:
-            self.status.setText(f"step {item.step}/{item.total_steps}  epoch {item.epoch:.2f}  loss {loss:.4g}\n"
+            self._say(f"step {item.step}/{item.total_steps}  epoch {item.epoch:.2f}  loss {loss:.4g}\n"
                                 f"{rate:.2f} steps/s  ETA {eta / 60:.1f} min")
         self.step_received.emit(item)
 
     def _on_failed(self, message: str) -> None:
         self._ended = f"failed: {message}"
-        self.status.setText(f"Training stopped with an error: {message}")
+        self._say(f"Training stopped with an error: {message}")
 
     def _on_finished(self) -> None:
         self._set_running(False)
@@ -297,7 +317,7 @@ class TrainingPanel(QWidget):
         if self.run_dir is not None and (self.run_dir / "last.pt").is_file() and not self._ended:
             self.last_checkpoint = str(self.run_dir / "last.pt")
         if not self._ended and self.last_checkpoint:
-            self.status.setText(f"{why.capitalize()} at step {self.last.step if self.last else 0}; "
+            self._say(f"{why.capitalize()} at step {self.last.step if self.last else 0}; "
                                 f"checkpoint {self.last_checkpoint}")
         self.curves.refresh()
         self.run_ended.emit(why)
@@ -341,4 +361,4 @@ class TrainingPanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png);;CSV (*.csv)")
         if path:
             out = self.curves.export_csv(Path(path)) if path.endswith(".csv") else self.curves.export_png(Path(path))
-            self.status.setText(f"Saved {out}")
+            self._say(f"Saved {out}")

@@ -14,12 +14,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.sources import CameraList, SourceChoice
 from desktop.widgets.frame_view import FrameView, HudStats
+from desktop.widgets.scroll_column import scroll_column
 from desktop.widgets.source_bar import SourceBar
 from desktop.workers import Worker, WorkerSet
 from engines.base import PaperInfo
@@ -187,12 +186,7 @@ class LiveTab(PaperTab):
         self._build_download_panel()
         holder = QWidget(self)
         holder.setLayout(self.controls)
-        side = QScrollArea(self)  # a tall control column scrolls rather than setting the window's height
-        side.setWidget(holder)
-        side.setWidgetResizable(True)
-        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side.setFrameShape(QFrame.Shape.NoFrame)
-        side.setFixedWidth(270 + side.verticalScrollBar().sizeHint().width())
+        side = scroll_column(holder, 270, self)  # the pose tab's controls made the window 877 px tall
         body = QWidget(self)
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)

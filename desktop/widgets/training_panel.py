@@ -18,20 +18,19 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.widgets.curves import LiveCurves
+from desktop.widgets.scroll_column import scroll_column
 from desktop.workers import Worker, WorkerSet
 from engines.base import TrainStep
 from engines.training import TrainingRecipe
@@ -162,11 +161,7 @@ class TrainingPanel(QWidget):
         holder = QWidget()
         holder.setLayout(side)
         # the settings scroll: their height must not set the window's (1740 px for YOLOv2's form)
-        scroll = QScrollArea()
-        scroll.setWidget(holder)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll = scroll_column(holder, 300)
         column = QWidget()  # buttons and status always in sight, above the scrolling settings
         col = QVBoxLayout(column)
         col.setContentsMargins(0, 0, 0, 0)
@@ -174,7 +169,7 @@ class TrainingPanel(QWidget):
         col.addWidget(self.progress)
         col.addWidget(self.status)
         col.addWidget(scroll, 1)
-        column.setFixedWidth(300 + scroll.verticalScrollBar().sizeHint().width() + 4)
+        column.setFixedWidth(scroll.width())
         left = QVBoxLayout()
         left.addWidget(self.curves, 3)
         left.addWidget(self.preview, 2)

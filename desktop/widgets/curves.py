@@ -194,6 +194,8 @@ class LiveCurves(QWidget):
             item.opts["name"] = label  # kept for the legend's tooltip; no pyqtgraph legend is attached
             self._overlays.append(item)
         self._update_legend()
+        if self._overlays and not self.series:  # nothing of this run yet: show the earlier runs whole
+            self.loss_plot.vb.autoRange(items=self._overlays)
 
     # drawing (10 Hz) ------------------------------------------------------------
     def refresh(self) -> None:

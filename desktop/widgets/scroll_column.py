@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 def scroll_column(content: QWidget, width: int, parent: QWidget | None = None) -> QScrollArea:
     """`content` in a frameless vertical scroll area `width` px wide plus room for the scroll bar."""
+    content.setFixedWidth(width)  # wider content would be cut off: there is no horizontal scroll bar
     area = QScrollArea(parent)
     area.setWidget(content)
     area.setWidgetResizable(True)

@@ -72,6 +72,7 @@ def test_log_scale_fits_log10_of_the_values(curves):
 
 def test_legend_lists_this_run_first_then_earlier_runs(curves):
     curves.overlay_run("run-a", [{"step": s, "losses": {"loss": 5.0 / s}} for s in range(1, 50)])
+    assert curves.loss_plot.vb.viewRange()[0][1] >= 49  # before this run's first step: the earlier run, whole
     feed(curves, range(1, 5))
     text = curves.legend.text()
     assert text.index("loss") < text.index("box") < text.index("earlier run")

@@ -9,7 +9,8 @@ from typing import Any
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from desktop.tabs.base import LiveTab, PaperTab
+from desktop.tabs.base import PaperTab
+from desktop.tabs.live import LiveTab
 from engines.registry import PaperRegistry, default_registry, load_object
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFont, QPainter, QTransform
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QPushButton
 
-from desktop.tabs.base import LiveTab
+from desktop.tabs.live import LiveTab
 from engines.frames import Frame
 from engines.pipeline import LiveResult
 

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.tabs.base import LiveTab, ProgressRelay, add_labeled
+from desktop.tabs.base import ProgressRelay, add_labeled
+from desktop.tabs.live import LiveTab
 from engines.detection.decode import Detections, class_color, draw_detections
 from engines.frames import Frame
 from engines.pipeline import LiveResult

@@ -11,7 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider
 
-from desktop.tabs.base import LiveTab, add_labeled
+from desktop.tabs.base import add_labeled
+from desktop.tabs.live import LiveTab
 from desktop.widgets.heatmap_grid import HeatmapGrid, bgra_qimage, colorize
 from engines.frames import Frame, FrozenSource
 from engines.pipeline import LiveResult

@@ -1,0 +1,364 @@
+"""LiveTab: a tab watching a frame source through an engine worker.
+
+A LiveTab subclass supplies four hooks and its controls; the base class owns the source, the
+one-slot mailbox, the inference worker, the HUD, drag-and-drop and the asset download panel.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QTransform
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.sources import CameraList, SourceChoice
+from desktop.tabs.base import PaperTab, ProgressRelay
+from desktop.widgets.frame_view import FrameView, HudStats
+from desktop.widgets.scroll_column import scroll_column
+from desktop.widgets.source_bar import SourceBar
+from desktop.workers import Worker
+from engines.base import PaperInfo
+from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, LatestSlot, SourceLost
+from engines.pipeline import Commands, LiveNotice, LiveResult, live_loop
+
+
+class _SourceEvents(QObject):
+    """Carries capture-thread events to the GUI thread (emit is thread-safe; delivery is queued)."""
+
+    event = Signal(str, str)
+
+
+class LiveTab(PaperTab):
+    """A tab with a live source. Subclasses implement the hooks below and add controls to `self.controls`."""
+
+    result_shown = Signal(object)  # the LiveResult just painted (GUI thread)
+    asset_names: tuple[str, ...] = ()  # assets this tab needs before its engine can load
+
+    # hooks ------------------------------------------------------------------
+    def create_engine(self) -> Any:
+        """Build and load the engine. Runs on the worker thread (may import torch)."""
+        raise NotImplementedError
+
+    def run_engine(self, engine: Any, frame: Frame) -> Any:
+        """Infer one frame. Runs on the worker thread; read settings only from immutable snapshots."""
+        raise NotImplementedError
+
+    def paint_result(self, painter: QPainter, to_view: QTransform, result: Any) -> None:
+        """Draw a result over its frame (GUI thread)."""
+
+    def on_result(self, live: LiveResult) -> None:
+        """A new result arrived (GUI thread), before it is painted."""
+
+    def display_image(self, live: LiveResult):
+        """The BGR image to show for a result (default: the frame itself)."""
+        return live.frame.image
+
+    # construction -------------------------------------------------------------
+    def __init__(self, info: PaperInfo, options: dict[str, Any] | None = None, parent: QWidget | None = None):
+        super().__init__(info, options, parent)
+        self.setAcceptDrops(True)
+        self.slot: LatestSlot | None = None
+        self.source: FrameSource | None = None
+        self.commands = Commands()
+        self._engine: Any = None  # set by create_engine on the worker; None while no engine runs
+        self.weights: Any = None  # what create_engine loads (None: the tab's default model)
+        self.engine_device = "-"
+        self.latest: LiveResult | None = None
+        self._worker: Worker | None = None
+        self._active = False
+        self._events = _SourceEvents(self)
+        self._events.event.connect(self._on_source_event)
+        cameras = self.options.get("cameras")
+        self.cameras: CameraList = cameras if cameras is not None else CameraList(self)
+        self.source_bar = SourceBar(self.cameras, self)
+        self.source_bar.chosen.connect(self.set_source)
+        self.source_bar.mirror_changed.connect(self._on_mirror)
+        self.view = FrameView(self)
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.controls = QVBoxLayout()
+        self.controls.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._build_download_panel()
+        holder = QWidget(self)
+        holder.setLayout(self.controls)
+        side = scroll_column(holder, 270, self)  # the pose tab's controls made the window 877 px tall
+        body = QWidget(self)
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.view, 1)
+        row.addWidget(side)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(body)
+        split.addWidget(self.training_area)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.pause_live_box = QCheckBox("Pause the live view while training", self)
+        self.pause_live_box.setChecked(True)
+        self.pause_live_box.setToolTip("Frees the CPU for training and keeps the window responsive on small machines")
+        self.source_bar.layout().addWidget(self.pause_live_box)
+        self.source_bar.layout().addWidget(self.training_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.source_bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.download_panel)
+        layout.addWidget(split, 1)
+        self._hud_timer = QTimer(self)
+        self._hud_timer.setInterval(250)
+        self._hud_timer.timeout.connect(self._refresh_hud)
+        self.choice: SourceChoice = self.options.get("source_choice") or SourceChoice("demo")
+        self.source_bar.show_choice(self.choice)
+
+    def _build_download_panel(self) -> None:
+        self.download_panel = QWidget(self)
+        row = QHBoxLayout(self.download_panel)
+        self.download_label = QLabel(self.download_panel)
+        self.download_button = QPushButton("Download pretrained files", self.download_panel)
+        self.download_button.clicked.connect(self.download_assets)
+        self.download_bar = QProgressBar(self.download_panel)
+        self.download_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        row.addWidget(self.download_label, 1)
+        row.addWidget(self.download_bar)
+        row.addWidget(self.download_button)
+        self.download_panel.hide()
+
+    # messages -------------------------------------------------------------------
+    def show_notice(self, text: str, error: bool = False) -> None:
+        color = "#ffb4b4" if error else "#d8e8ff"
+        self.banner.setStyleSheet(f"background:{'#5a1e1e' if error else '#1e2e4a'}; color:{color}; padding:6px;")
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+        self.notice.emit(text, error)
+
+    # lifecycle ------------------------------------------------------------------
+    def activate(self) -> None:
+        self._active = True
+        if self._missing_assets():
+            return
+        self._start_source()
+        self._start_worker()
+        self._hud_timer.start()
+
+    def deactivate(self) -> None:
+        self._active = False
+        self._hud_timer.stop()
+        self._stop_worker()
+        self._stop_source()
+
+    def on_training_started(self) -> None:
+        if self._active and self.pause_live_box.isChecked():
+            self._paused_for_training = True
+            self.deactivate()
+            self._active = True
+            self._engine = None  # a new engine is built (with any new weights) when the view resumes
+            self.view.set_placeholder("Live view paused while training (untick the box above to keep it running)")
+            self.view.clear()
+
+    def after_training(self, why: str) -> None:
+        if getattr(self, "_paused_for_training", False):
+            self._paused_for_training = False
+            if self._active:
+                self.activate()
+
+    def switch_weights(self, weights: Any, message: str) -> None:
+        """Load `weights` into the running engine on its worker thread; a bad file keeps the old model and
+        the error becomes a notice. With no engine running, the next engine loads them.
+        message: the notice on success; "{device}" is filled in."""
+        engine = self._engine
+        if engine is None:
+            self.weights = weights
+            return
+
+        def swap() -> str:
+            engine.load(weights, engine.device)
+            self.weights = weights
+            self.on_weights_loaded(engine)
+            return message.format(device=engine.device)
+        self.commands.submit(swap)
+
+    def on_weights_loaded(self, engine: Any) -> None:
+        """New weights are in (worker thread); e.g. re-read class names."""
+
+    def switch_device(self, device: str) -> None:
+        """Move the running engine to `device` on its worker thread."""
+        engine = self._engine
+        if engine is not None:
+            def move() -> str:
+                engine.set_device(device)
+                return f"{self.info.title} now runs on {device}."
+            self.commands.submit(move)
+
+    def set_source(self, choice: SourceChoice) -> None:
+        """Switch what the tab watches (keeps the engine running)."""
+        self.choice = choice
+        self.source_bar.show_choice(choice)
+        if self._active:
+            self._stop_source()
+            self._start_source()
+
+    def _start_source(self) -> None:
+        self.slot = self.slot or LatestSlot()
+        try:
+            self.source = self.choice.build(self.source_bar.mirror)
+        except SourceLost as exc:
+            self.source = None
+            self.show_notice(str(exc), error=True)
+            return
+        self.source.start(self.slot, self._events.event.emit)
+        self.view.set_placeholder(f"Waiting for {self.choice.describe()} ...")
+
+    def _stop_source(self) -> None:
+        if self.source is not None:
+            self.source.stop()
+            self.source = None
+
+    def _start_worker(self) -> None:
+        if self._worker is not None and self._worker.is_running():
+            return
+        slot, commands = self.slot, self.commands
+        assert slot is not None
+
+        def generate(stop):
+            from engines.runtime import freeze_gc
+
+            engine = self.create_engine()
+            freeze_gc()
+            self.engine_device = getattr(engine, "device", "cpu")
+            slot.dropped = 0  # frames that arrived while the model loaded are not pipeline drops
+            yield from live_loop(slot, lambda f: self.run_engine(engine, f), stop,
+                                 lambda: getattr(engine, "device", "cpu"), commands)
+
+        self.view.set_placeholder("Loading the model ...")
+        self._worker = self.workers.add(Worker(generate, name=f"{self.info.key}-infer"))
+        self._worker.yielded.connect(self._on_item)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.start()
+
+    def _stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            if self.slot is not None:
+                self.slot.close()
+            self._worker.wait()
+            self._worker = None
+            self.slot = None
+
+    def restart(self) -> None:
+        """Rebuild the engine (e.g. after new weights) with the same source."""
+        if self._active:
+            self._stop_worker()
+            self._stop_source()
+            self._start_source()
+            self._start_worker()
+
+    # results (GUI thread) -------------------------------------------------------
+    def _on_item(self, item: object) -> None:
+        if isinstance(item, LiveNotice):
+            self.show_notice(item.text, item.error)
+            return
+        assert isinstance(item, LiveResult)
+        self.latest = item
+        self.engine_device = item.device
+        self.on_result(item)
+        result = item.result
+        self.view.show_frame(self.display_image(item), item.frame.t_capture,
+                             lambda p, t: self.paint_result(p, t, result))
+        self.result_shown.emit(item)
+
+    def _on_failed(self, message: str) -> None:
+        self.show_notice(f"The model stopped: {message}", error=True)
+        self.view.set_placeholder("The model could not run - see the message above")
+
+    def _on_source_event(self, kind: str, message: str) -> None:
+        self.show_notice(message, error=kind == "error")
+
+    def _on_mirror(self, mirror: bool) -> None:
+        if self.source is not None:
+            self.source.mirror = mirror
+
+    def _refresh_hud(self) -> None:
+        latest, src = self.latest, self.source
+        age = (time.perf_counter() - latest.frame.t_capture) * 1000 if latest else 0.0
+        self.view.set_hud(HudStats(
+            camera_fps=src.meter.rate if src else 0.0,
+            model_fps=latest.model_fps if latest else 0.0,
+            display_fps=self.view.display_meter.rate,
+            dropped=self.slot.dropped if self.slot else 0,
+            age_ms=self.view.last_age_ms if latest else age,
+            device=self.engine_device,
+        ).lines())
+
+    # assets -------------------------------------------------------------------
+    def _missing_assets(self) -> bool:
+        from engines import assets
+
+        missing = assets.missing(self.asset_names)
+        if missing:
+            self.download_label.setText(
+                f"This tab needs pretrained files that are not downloaded yet: {', '.join(missing)}.")
+            self.download_panel.show()
+        return bool(missing)
+
+    def download_assets(self) -> None:
+        from engines import assets
+
+        names = list(self.asset_names)
+        self.download_button.setEnabled(False)
+        progress = ProgressRelay(self)
+        progress.moved.connect(self._on_download_progress)
+
+        def generate(stop):
+            yield assets.fetch(names, lambda label, done, total: progress.moved.emit(label, done, total))
+
+        worker = self.workers.add(Worker(generate, name=f"{self.info.key}-download"))
+        worker.yielded.connect(self._on_downloaded)
+        worker.failed.connect(self._on_download_failed)
+        worker.start()
+
+    def _on_download_progress(self, label: str, done: int, total: int) -> None:
+        self.download_bar.setMaximum(max(1, total // 1024))
+        self.download_bar.setValue(done // 1024)
+        self.download_label.setText(f"Downloading {label} ...")
+
+    def _on_downloaded(self, paths: object) -> None:
+        self.download_panel.hide()
+        self.show_notice("Pretrained files downloaded and verified.")
+        if self._active:
+            self.activate()
+
+    def _on_download_failed(self, message: str) -> None:
+        self.download_button.setEnabled(True)
+        self.download_label.setText(message)
+
+    # drag and drop --------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if urls:
+            self.open_path(Path(urls[0].toLocalFile()))
+
+    def open_path(self, path: Path) -> None:
+        """Watch a dropped/opened file; refuse (with a message) what is neither image, video nor folder."""
+        if not path.exists():
+            self.show_notice(f"{path} does not exist.", error=True)
+        elif path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES:
+            self.set_source(SourceChoice("file", path=path))
+        else:
+            self.show_notice(f"{path.name} is not an image, a video or a folder - kept the current source.",
+                             error=True)

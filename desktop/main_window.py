@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 
 from desktop.tabs.base import PaperTab
 from desktop.tabs.live import LiveTab
+from desktop.workers import GuiThreadGC
 from engines.registry import PaperRegistry, default_registry, load_object
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self._build_menu()
         self.statusBar().showMessage("Ready")
+        self.gc = GuiThreadGC(self)  # garbage is collected on this thread only, never on a worker
+        self.gc.start()
 
     def show_tab(self, key: str) -> None:
         if key not in self.paper_tabs:
@@ -100,7 +103,9 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> bool:
         """Stop every tab's workers and sources and wait for them. True if every thread ended."""
         self._active = None
-        return all(tab.shutdown() for tab in self.paper_tabs.values())
+        stopped = all(tab.shutdown() for tab in self.paper_tabs.values())
+        self.gc.stop()
+        return stopped
 
     def tab_widget(self, key: str) -> QWidget:
         return self.paper_tabs[key]

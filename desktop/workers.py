@@ -13,6 +13,7 @@ Exceptions end the worker with `failed(message)`; they never reach the event loo
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -20,7 +21,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -137,3 +138,42 @@ class WorkerSet:
 
     def running(self) -> list[Worker]:
         return [w for w in self._workers if w.is_running()]
+
+
+class GuiThreadGC(QObject):
+    """Python's cyclic garbage collector, run on the GUI thread from a timer while `start`ed.
+
+    Left automatic, a collection runs on whichever thread happens to allocate past the threshold,
+    often a worker building a model, and can then destroy Qt objects on the wrong thread (a known
+    PySide crash). Collections follow the interpreter's own thresholds (gc.get_threshold()), at most
+    one per tick; a full one after `freeze_gc` scans only objects made since.
+    """
+
+    _started = 0  # instances started; automatic collection is back on when none is
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.collect)
+        self.collections = [0, 0, 0]  # per generation, since start
+
+    def start(self) -> None:
+        if not self._timer.isActive():
+            GuiThreadGC._started += 1
+            gc.disable()
+            self._timer.start()
+
+    def stop(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            GuiThreadGC._started -= 1
+            if GuiThreadGC._started == 0:
+                gc.enable()
+
+    def collect(self) -> None:
+        (t0, t1, t2), (c0, c1, c2) = gc.get_threshold(), gc.get_count()
+        if c0 > t0:
+            generation = 2 if c1 > t1 and c2 > t2 else 1 if c1 > t1 else 0
+            gc.collect(generation)
+            self.collections[generation] += 1

@@ -64,13 +64,17 @@ def set_cpu_threads(n: int | None = None) -> int:
     return torch.get_num_threads()
 
 
-def freeze_gc() -> None:
+def freeze_gc(collect: bool = True) -> None:
     """Move every object alive now (torch and the loaded model included) out of the garbage collector's
     view. Full collections then scan only newer objects: measured in the app, a full collection took
-    320-340 ms on the GUI thread with torch loaded, enough to stall the display."""
+    320-340 ms on the GUI thread with torch loaded, enough to stall the display.
+
+    collect=False freezes without collecting first: for a worker thread of a Qt app, where a collection
+    could destroy GUI objects on the wrong thread (any garbage alive now is kept, a one-off cost)."""
     import gc
 
-    gc.collect()
+    if collect:
+        gc.collect()
     gc.freeze()
 
 

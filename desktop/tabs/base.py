@@ -56,7 +56,7 @@ class PaperTab(QWidget):
                 from engines.runtime import freeze_gc
 
                 recipe = load_object(path)
-                freeze_gc()  # the recipe's imports (torch, pycocotools ...) stay out of later full collections
+                freeze_gc(collect=False)  # the recipe's imports stay out of later full collections
                 yield recipe
 
             worker = self.workers.add(Worker(load, name=f"{self.info.key}-recipe"))

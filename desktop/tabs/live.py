@@ -235,7 +235,7 @@ class LiveTab(PaperTab):
             from engines.runtime import freeze_gc
 
             engine = self.create_engine()
-            freeze_gc()
+            freeze_gc(collect=False)  # on a worker: collections belong to the GUI thread
             self.engine_device = getattr(engine, "device", "cpu")
             slot.dropped = 0  # frames that arrived while the model loaded are not pipeline drops
             yield from live_loop(slot, lambda f: self.run_engine(engine, f), stop,

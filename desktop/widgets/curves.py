@@ -8,6 +8,7 @@ not change with how many points the plot happens to draw.
 from __future__ import annotations
 
 import csv
+import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,7 @@ class LiveCurves(QWidget):
         self._long = False  # has any series passed LONG_SERIES points
         self._items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._overlays: list[pg.PlotDataItem] = []
+        self._overlay_runs: list[str] = []  # labels of the earlier runs drawn dashed
         self.repaints = 0  # refreshes that pushed new points to the plot
         self.ticks = 0  # refresh timer ticks (the panel's redraw rate)
         self.graphics = pg.GraphicsLayoutWidget(self)
@@ -148,7 +150,7 @@ class LiveCurves(QWidget):
                 item.getViewBox().removeItem(item) if item.getViewBox() else None
         self.loss_plot.clear()
         self.metric_plot.clear()
-        self.series, self._items, self._overlays = {}, {}, []
+        self.series, self._items, self._overlays, self._overlay_runs = {}, {}, [], []
         self._set_long(False)
         self._update_legend()
 
@@ -172,9 +174,9 @@ class LiveCurves(QWidget):
 
     def _update_legend(self) -> None:
         """This run's series (in their colours) first, then one entry for the overlaid runs."""
-        rows = [f'<span style="color:{smooth.opts["pen"].color().name()}">━━</span> {name}'
+        rows = [f'<span style="color:{smooth.opts["pen"].color().name()}">━━</span> {html.escape(name)}'
                 for name, (_, smooth) in self._items.items()]
-        runs = sorted({item.opts["name"] for item in self._overlays})
+        runs = self._overlay_runs
         if runs:
             rows.append(f'<span style="color:#8a8f99">- - -</span> earlier run{"s" if len(runs) > 1 else ""}')
         self.legend.setText("&nbsp;&nbsp; ".join(rows))
@@ -191,13 +193,14 @@ class LiveCurves(QWidget):
         for xs, ys in by_name.values():
             item = self.loss_plot.plot(xs, ema(xs, ys, self.tau_spin.value()),
                                        pen=pg.mkPen("#8a8f99", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
-            item.opts["name"] = label  # kept for the legend's tooltip; no pyqtgraph legend is attached
             self._overlays.append(item)
+        if by_name:
+            self._overlay_runs.append(label)
         self._update_legend()
         if self._overlays and not self.series:  # nothing of this run yet: show the earlier runs whole
             self.loss_plot.vb.autoRange(items=self._overlays)
 
-    # drawing (10 Hz) ------------------------------------------------------------
+    # drawing (15 Hz) ------------------------------------------------------------
     def refresh(self) -> None:
         self.ticks += 1
         changed = False

@@ -1,0 +1,51 @@
+"""GuiThreadGC: cyclic garbage is collected on the GUI thread, never on the worker that made it."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from desktop.workers import GuiThreadGC, Worker
+
+
+class Cycle:
+    """An object in a reference cycle that records which thread finally destroyed it."""
+
+    def __init__(self, record: list[int]) -> None:
+        self.me, self.record = self, record
+
+    def __del__(self) -> None:
+        self.record.append(threading.get_ident())
+
+
+def test_garbage_made_on_a_worker_is_collected_on_the_gui_thread(qtbot):
+    assert gc.isenabled()
+    collector = GuiThreadGC(interval_ms=20)
+    record: list[int] = []
+    kept: list[list] = []
+
+    def churn(stop):
+        Cycle(record)  # unreachable at once, freed only by a cyclic collection
+        kept.append([[i] for i in range(200_000)])  # live objects far past the generation-0 threshold
+        yield len(kept)
+
+    collector.start()
+    try:
+        assert not gc.isenabled()
+        worker = Worker(churn, name="churn")
+        with qtbot.waitSignal(worker.finished, timeout=10_000):
+            worker.start()
+        worker.wait()
+        qtbot.waitUntil(lambda: len(record) > 0, timeout=5_000)
+        assert record == [threading.get_ident()]  # freed by the GUI thread, not by the worker's allocations
+        assert sum(collector.collections) >= 1
+    finally:
+        collector.stop()
+    assert gc.isenabled()
+
+
+def test_window_runs_the_collector_while_open(qtbot, make_window):
+    window = make_window("sketch")
+    assert not gc.isenabled()
+    window.close()
+    assert gc.isenabled()

@@ -299,7 +299,7 @@ class TrainingPanel(QWidget):
             self._say(item.message)
         else:
             self._say(f"step {item.step}/{item.total_steps}  epoch {item.epoch:.2f}  loss {loss:.4g}\n"
-                                f"{rate:.2f} steps/s  ETA {eta / 60:.1f} min")
+                      f"{rate:.2f} steps/s  ETA {eta / 60:.1f} min")
         self.step_received.emit(item)
 
     def _on_failed(self, message: str) -> None:
@@ -313,7 +313,7 @@ class TrainingPanel(QWidget):
             self.last_checkpoint = str(self.run_dir / "last.pt")
         if not self._ended and self.last_checkpoint:
             self._say(f"{why.capitalize()} at step {self.last.step if self.last else 0}; "
-                                f"checkpoint {self.last_checkpoint}")
+                      f"checkpoint {self.last_checkpoint}")
         self.curves.refresh()
         self.run_ended.emit(why)
 

@@ -55,6 +55,9 @@ class Worker(QObject):
         self._running.set()
         self._thread = _Thread(self)
         self._thread.setObjectName(name)
+        # connected first, so it runs before any other receiver of `finished`: by then the thread has
+        # ended and is_running() is False (a Stop then an immediate Resume is not refused)
+        self.finished.connect(self._join)
 
     # control (GUI thread) -------------------------------------------------
     def start(self) -> Worker:
@@ -84,6 +87,9 @@ class Worker(QObject):
     def wait(self, ms: int = 10000) -> bool:
         """Block until the thread has ended (call after stop()); True if it did."""
         return self._thread.wait(ms)
+
+    def _join(self) -> None:
+        self._thread.wait(5000)  # `finished` is the thread's last act: this returns at once
 
     # worker thread --------------------------------------------------------
     def _run(self) -> None:

@@ -1,4 +1,4 @@
-"""GuiThreadGC: cyclic garbage is collected on the GUI thread, never on the worker that made it."""
+"""The worker abstraction: a generator on a QThread, and GuiThreadGC (garbage collected on the GUI thread)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,14 @@ def test_window_runs_the_collector_while_open(qtbot, make_window):
     assert not gc.isenabled()
     window.close()
     assert gc.isenabled()
+
+
+def test_finished_receivers_see_the_thread_ended(qtbot):
+    """A Stop followed at once by a Resume must not find the old thread still running."""
+    seen: list[bool] = []
+    worker = Worker(lambda stop: iter(range(3)), name="short")
+    worker.finished.connect(lambda: seen.append(worker.is_running()))
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        worker.start()
+    qtbot.waitUntil(lambda: len(seen) > 0, timeout=5_000)
+    assert seen == [False]

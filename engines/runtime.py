@@ -48,6 +48,17 @@ class Precision:
     def for_device(device: str) -> Precision:
         return Precision(half=device == "cuda", channels_last=device in ("cuda", "cpu"))
 
+    def place(self, master, device: str):
+        """A copy of the nn.Module `master` on `device` in this precision (`master` stays as it is)."""
+        import copy
+
+        import torch
+
+        model = copy.deepcopy(master).to(device)
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        return model.half() if self.half else model
+
 
 def set_cpu_threads(n: int | None = None) -> int:
     """Set torch's intra-op thread count (default: PAPERZOO_TORCH_THREADS or cores-1, at least 1).

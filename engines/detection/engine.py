@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from dataclasses import dataclass
@@ -79,18 +78,12 @@ class DetectionEngine:
 
     def set_device(self, device: str) -> None:
         """Move the model to `device` ("cpu", "cuda", "mps"): fp16 + channels_last on GPU."""
-        import torch
-
         from engines.runtime import Precision
 
         if self._master is None:
             raise EngineError("load a model first")
         prec = Precision.for_device(device)
-        model = copy.deepcopy(self._master).to(device)
-        if prec.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        if prec.half:
-            model = model.half()
+        model = prec.place(self._master, device)
         with self._lock:
             self._model, self.device, self._half = model, device, prec.half
 

@@ -48,19 +48,11 @@ class TorchBlaze:
         self.set_device(device)
 
     def set_device(self, device: str) -> None:
-        import copy
-
-        import torch
-
         from engines.runtime import Precision
 
         # fp32 everywhere: the model is small (3.2 M parameters) and fp16 costs ~0.1 px on landmarks near 256
         prec = Precision(half=False, channels_last=Precision.for_device(device).channels_last)
-        model = copy.deepcopy(self._master).to(device)
-        if prec.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        if prec.half:
-            model = model.half()
+        model = prec.place(self._master, device)
         with self._lock:
             self._model, self.device, self._prec = model, device, prec
 

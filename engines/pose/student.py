@@ -66,13 +66,11 @@ class StudentRunner:
         self.set_device(device)
 
     def set_device(self, device: str) -> None:
-        import copy
+        from engines.runtime import Precision
 
-        import torch
-
-        model = copy.deepcopy(self._master).to(device)
-        if device in ("cpu", "cuda"):
-            model = model.to(memory_format=torch.channels_last)
+        # fp32 everywhere, like the BlazePose port: a small model, and fp16 costs landmark accuracy
+        model = Precision(half=False, channels_last=Precision.for_device(device).channels_last).place(
+            self._master, device)
         with self._lock:
             self._model, self.device = model, device
 

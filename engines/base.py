@@ -22,9 +22,12 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class PaperInfo:
-    """One registry entry: a paper (or family) and where its tab and engine live.
+    """One registry entry: a paper (or family) and every module of its folder that others look up.
 
-    `tab` and `engine` are lazy "module:Class" strings, imported only when the tab is built.
+    `tab`, `engine` and `recipe` are lazy "module:Name" strings, imported only when used; `sources`,
+    `bench`, `cli` and `model` are module paths (the folder template, see docs/adding-a-paper.md):
+    sources.ASSETS, bench.bench_records(), cli.main(argv), model.tiny_cases(). `uses` names the
+    other papers whose engines this one may import (pose uses detection's person box).
     """
 
     key: str
@@ -32,8 +35,40 @@ class PaperInfo:
     papers: tuple[str, ...]
     tab: str
     engine: str
+    recipe: str = ""
+    sources: str = ""
+    bench: str = ""
+    cli: str = ""
+    model: str = ""
     summary: str = ""
     live: bool = True  # has a camera/video source and a HUD
+    uses: tuple[str, ...] = ()
+
+    @classmethod
+    def from_folder(cls, key: str, title: str, papers: tuple[str, ...], tab_class: str, engine_class: str,
+                    **kw: Any) -> PaperInfo:
+        """The entry of a paper laid out by the template: engines/<key>/{engine,task,sources,bench,cli,model}.py."""
+        pkg = f"engines.{key}"
+        return cls(key=key, title=title, papers=papers, tab=f"desktop.tabs.{key}:{tab_class}",
+                   engine=f"{pkg}.engine:{engine_class}", recipe=f"{pkg}.task:RECIPE", sources=f"{pkg}.sources",
+                   bench=f"{pkg}.bench", cli=f"{pkg}.cli", model=f"{pkg}.model", **kw)
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """A tiny network of a paper, for the contract tests run over the registry.
+
+    build() -> torch.nn.Module (random init; the test seeds torch first); example() -> tuple of input
+    tensors; forward(model, inputs) -> dict name -> output tensor; shapes: name -> expected shape;
+    loss(outputs) -> scalar tensor touching every parameter (default: the sum of the outputs' means).
+    """
+
+    name: str
+    build: Callable[[], Any]
+    example: Callable[[], tuple]
+    forward: Callable[[Any, tuple], Mapping[str, Any]]
+    shapes: Mapping[str, tuple[int, ...]]
+    loss: Callable[[Mapping[str, Any]], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,197 +1,62 @@
-"""`python -m engines.bench --json OUT.json`: timings per engine, side by side with OpenCV where it can run.
+"""`python -m engines.bench --json OUT.json`: every registered paper's benchmark, one record per line.
 
-CPU timings on a shared machine are noisy, so competing implementations are measured in
-alternation (A B A B ...) in one process and reported with their ratio.
-Each record: {name, device, median_ms, ...}.
+Each paper's bench module (PaperInfo.bench) offers bench_records(**options) -> list of records
+{name, device, median_ms, ...}; options it does not take are not passed. Competing implementations
+are timed in alternation in one process (engines.timing.alternate) and reported with their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from engines.timing import alternate
+from engines.registry import default_registry
 
 Record = dict
 
 
-def _median(xs: list[float]) -> float:
-    return round(statistics.median(xs), 3)
-
-
-def detection_records(threads: int, rounds: int, compile_: bool = False) -> list[Record]:
-    """Torch (BN folded, channels_last, inference_mode) vs torch unfused vs OpenCV DNN on YOLOv3-tiny 416."""
-    import cv2
-    import torch
-
-    from engines import assets
-    from engines.detection.decode import decode_rows
-    from engines.detection.engine import DetectionEngine
-    from engines.importers.darknet import load_darknet
-
-    cfg, weights = assets.require("yolov3-tiny.cfg"), assets.require("yolov3-tiny.weights")
-    image = cv2.imread(str(assets.require("messi5.jpg")))
-    torch.set_num_threads(threads)
-    cv2.setNumThreads(threads)
-    engine = DetectionEngine()
-    engine.load(None, "cpu")
-    torch.set_num_threads(threads)  # load() applies the app's default; the bench pins its own
-    rgb = engine.blob(image)
-    unfused = load_darknet(cfg, weights).to(memory_format=torch.channels_last)
-    x = torch.from_numpy(rgb)[None].permute(0, 3, 1, 2).float().div(255)
-    net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
-    names = net.getUnconnectedOutLayersNames()
-    blob = cv2.dnn.blobFromImage(image, 1 / 255, (416, 416), swapRB=True)
-
-    def opencv():
-        net.setInput(blob)
-        return net.forward(names)
-
-    def torch_unfused():
-        with torch.inference_mode():
-            return unfused(x)
-
-    fns = {"opencv": opencv, "torch": lambda: engine.forward_rows(rgb), "torch_unfused": torch_unfused}
-    if compile_:
-        compiled = torch.compile(engine._model)
-        t0 = time.perf_counter()
-        with torch.inference_mode():
-            compiled(x)
-        first_s = time.perf_counter() - t0
-
-        def torch_compiled():
-            with torch.inference_mode():
-                return compiled(x)
-        fns["torch_compile"] = torch_compiled
-    times = alternate(fns, rounds)
-    cv_ms = _median(times["opencv"])
-    out = []
-    for name, ts in times.items():
-        rec = {"name": f"detection.yolov3-tiny.{name}", "device": "cpu", "threads": threads,
-               "median_ms": _median(ts), "p90_ms": round(float(np.percentile(ts, 90)), 3), "rounds": rounds,
-               "input": "416x416"}
-        if name != "opencv":
-            rec["ratio_vs_opencv"] = round(cv_ms / rec["median_ms"], 3)  # > 1: faster than OpenCV
-        if name == "torch_compile":
-            rec["first_call_s"] = round(first_s, 1)
-        out.append(rec)
-    rows = engine.forward_rows(rgb)
-    dec = alternate({"decode": lambda: decode_rows(rows, image.shape[:2], engine.names)}, 200)
-    out.append({"name": "detection.decode_nms", "device": "cpu", "median_ms": _median(dec["decode"]),
-                "rows": int(rows.shape[0])})
+def paper_records(keys: list[str] | None = None, **options: Any) -> list[Record]:
+    """The records of each paper's bench module (all papers by default); a failing paper gives an error record."""
+    out: list[Record] = []
+    for info in default_registry():
+        if not info.bench or (keys and info.key not in keys):
+            continue
+        try:
+            fn = importlib.import_module(info.bench).bench_records
+            out.extend(fn(**_accepted(fn, options)))
+        except Exception as exc:  # one paper's missing asset must not hide the others' numbers
+            out.append({"name": info.key, "device": "cpu", "median_ms": None, "error": f"{type(exc).__name__}: {exc}"})
     return out
 
 
-def _pipeline_run(engine, clip: Path, seconds: float, feed_fps: float) -> dict:
-    """One run of the live pipeline: capture thread at `feed_fps` -> LatestSlot -> live_loop."""
-    from engines.frames import LatestSlot, VideoFileSource
-    from engines.pipeline import LiveResult, live_loop
-
-    slot = LatestSlot()
-    source = VideoFileSource(clip, fps=feed_fps)
-    source.start(slot)
-    t_end = time.perf_counter() + seconds
-    ages, lat, first = [], [], None
-    for item in live_loop(slot, lambda fr: engine.infer(fr.image), lambda: time.perf_counter() > t_end,
-                          lambda: "cpu"):
-        if not isinstance(item, LiveResult):
-            continue
-        if first is None:  # start counting once the loop is warm
-            first, slot.dropped, slot.delivered = item.t_finished, 0, 0
-            continue
-        ages.append((item.t_finished - item.frame.t_capture) * 1000)
-        lat.append(item.latency_ms)
-    elapsed = time.perf_counter() - first
-    source.stop()
-    return {"frames": len(lat), "seconds": elapsed, "ages": ages, "lat": lat,
-            "dropped": slot.dropped, "delivered": slot.delivered}
-
-
-def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0, rounds: int = 3) -> list[Record]:
-    """The live pipeline over the demo clip fed at `feed_fps`, alternated with the same engine run back to
-    back on decoded frames (rounds x [back-to-back, pipeline]), so both see the same machine load."""
-    import cv2
-    import torch
-
-    from engines.detection.engine import DetectionEngine
-
-    clip = Path(__file__).resolve().parent.parent / "assets" / "media" / "demo_street.webm"
-    engine = DetectionEngine()
-    engine.load(None, "cpu")
-    torch.set_num_threads(threads)
-    cap = cv2.VideoCapture(str(clip))
-    frames = [cap.read()[1] for _ in range(60)]
-    for f in frames[:3]:
-        engine.infer(f)
-    b2b_frames = b2b_s = 0.0
-    runs = []
-    for _ in range(rounds):
-        t0, n = time.perf_counter(), 0
-        while time.perf_counter() - t0 < seconds / 2:
-            engine.infer(frames[n % len(frames)])
-            n += 1
-        b2b_frames, b2b_s = b2b_frames + n, b2b_s + time.perf_counter() - t0
-        runs.append(_pipeline_run(engine, clip, seconds, feed_fps))
-    b2b_fps = b2b_frames / b2b_s
-    n = sum(x["frames"] for x in runs)
-    pipe_fps = n / sum(x["seconds"] for x in runs)
-    ages = [a for x in runs for a in x["ages"]]
-    lat = [v for x in runs for v in x["lat"]]
-    dropped = sum(x["dropped"] for x in runs) / max(1, sum(x["dropped"] + x["delivered"] for x in runs))
-    return [
-        {"name": "detection.backtoback", "device": "cpu", "threads": threads, "fps": round(b2b_fps, 2),
-         "median_ms": round(1000 / b2b_fps, 2), "frames": int(b2b_frames)},
-        {"name": "detection.pipeline", "device": "cpu", "threads": threads, "feed_fps": feed_fps,
-         "fps": round(pipe_fps, 2), "fps_ratio_vs_backtoback": round(pipe_fps / b2b_fps, 3),
-         "median_ms": _median(lat), "median_frame_age_ms": _median(ages),
-         "frame_age_over_latency": round(statistics.median(ages) / statistics.median(lat), 3),
-         "dropped_fraction": round(dropped, 3), "frames": n, "rounds": rounds},
-    ]
-
-
-PAPER_BENCHES = ("engines.pose.bench", "engines.colorization.bench", "engines.sketch.bench")
-
-
-def paper_records() -> list[Record]:
-    """Each paper package may offer bench.bench_records(); missing ones are skipped."""
-    out: list[Record] = []
-    for mod in PAPER_BENCHES:
-        try:
-            module = importlib.import_module(mod)
-        except ImportError:
-            continue
-        try:
-            out.extend(module.bench_records())
-        except Exception as exc:  # one paper's missing asset must not hide the others' numbers
-            out.append({"name": mod, "device": "cpu", "median_ms": None, "error": str(exc)})
+def _accepted(fn: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The options `fn` takes (None: keep its default); a thread tuple becomes its first entry for an int parameter."""
+    params = inspect.signature(fn).parameters
+    out = {}
+    for k, v in options.items():
+        if k in params and v is not None:
+            out[k] = v[0] if isinstance(v, tuple) and isinstance(params[k].default, int) else v
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
+    keys = default_registry().keys()
     p = argparse.ArgumentParser(prog="python -m engines.bench")
     p.add_argument("--json", type=Path, help="write the records here")
-    p.add_argument("--only", choices=["detection", "pipeline", "papers"], action="append")
+    p.add_argument("--only", choices=keys, action="append", help="one paper (repeatable); default: all")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--rounds", type=int, default=30)
-    p.add_argument("--seconds", type=float, default=20.0, help="pipeline run length")
+    p.add_argument("--rounds", type=int, default=None, help="default: each paper's own")
+    p.add_argument("--seconds", type=float, default=20.0, help="detection's live-pipeline run length")
+    p.add_argument("--no-pipeline", action="store_true", help="skip detection's live-pipeline runs")
     p.add_argument("--compile", action="store_true", help="also time torch.compile (first call ~30-40 s)")
     args = p.parse_args(argv)
-    only = set(args.only or ["detection", "pipeline", "papers"])
-    records: list[Record] = []
-    for t in args.threads:
-        if "detection" in only:
-            records += detection_records(t, args.rounds, args.compile)
-        if "pipeline" in only:
-            records += pipeline_records(t, args.seconds)
-    if "papers" in only:
-        records += paper_records()
+    records = paper_records(args.only, threads=tuple(args.threads), rounds=args.rounds, seconds=args.seconds,
+                            compile_=args.compile, pipeline=not args.no_pipeline)
     for r in records:
         print(json.dumps(r), file=sys.stdout, flush=True)
     if args.json:

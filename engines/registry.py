@@ -1,4 +1,5 @@
-"""Paper registry: one entry per tab. Entries name their tab and engine lazily ("module:Class")."""
+"""Paper registry: the one list of papers. Each entry names its tab, engine, recipe, sources, bench, cli and model
+modules lazily; the asset manifest, the benchmark, the command line and the contract tests are built from it."""
 
 from __future__ import annotations
 
@@ -7,40 +8,34 @@ import importlib
 from engines.base import PaperInfo
 
 _BUILTIN: tuple[PaperInfo, ...] = (
-    PaperInfo(
-        key="detection",
-        title="Detection (YOLO)",
-        papers=("You Only Look Once (YOLO v1)", "YOLO9000: Better, Faster, Stronger (YOLOv2)"),
-        tab="desktop.tabs.detection:DetectionTab",
-        engine="engines.detection.engine:DetectionEngine",
+    PaperInfo.from_folder(
+        "detection", "Detection (YOLO)",
+        ("You Only Look Once (YOLO v1)", "YOLO9000: Better, Faster, Stronger (YOLOv2)"),
+        "DetectionTab", "DetectionEngine",
         summary="Grid cells predict boxes from anchors; one network pass per frame.",
     ),
-    PaperInfo(
-        key="pose",
-        title="Pose (Stacked Hourglass)",
-        papers=("Stacked Hourglass Networks for Human Pose Estimation", "Convolutional Pose Machines"),
-        tab="desktop.tabs.pose:PoseTab",
-        engine="engines.pose.engine:PoseEngine",
+    PaperInfo.from_folder(
+        "pose", "Pose (Stacked Hourglass)",
+        ("Stacked Hourglass Networks for Human Pose Estimation", "Convolutional Pose Machines"),
+        "PoseTab", "PoseEngine",
         summary="Per-joint heatmaps; the peak of each map is the joint.",
+        uses=("detection",),  # the person box that the pose crop is cut around
     ),
-    PaperInfo(
-        key="colorization",
-        title="Colorization (Let there be Color!)",
-        papers=("Let there be Color! (Iizuka, Simo-Serra, Ishikawa)",),
-        tab="desktop.tabs.colorization:ColorizationTab",
-        engine="engines.colorization.engine:ColorizationEngine",
+    PaperInfo.from_folder(
+        "colorization", "Colorization (Let there be Color!)",
+        ("Let there be Color! (Iizuka, Simo-Serra, Ishikawa)",),
+        "ColorizationTab", "ColorizationEngine",
         summary="Local features fused with a global scene feature predict a*b* chroma from L.",
     ),
-    PaperInfo(
-        key="sketch",
-        title="Sketch (sketch-rnn)",
-        papers=("A Neural Representation of Sketch Drawings (sketch-rnn)",),
-        tab="desktop.tabs.sketch:SketchTab",
-        engine="engines.sketch.engine:SketchEngine",
+    PaperInfo.from_folder(
+        "sketch", "Sketch (sketch-rnn)",
+        ("A Neural Representation of Sketch Drawings (sketch-rnn)",),
+        "SketchTab", "SketchEngine",
         summary="A sequence-to-sequence VAE over pen strokes; the decoder draws with a mixture of Gaussians.",
         live=False,
     ),
 )
+"""Adding a paper: one engines/<key>/ folder, one desktop/tabs/<key>.py, one entry here (docs/adding-a-paper.md)."""
 
 
 class PaperRegistry:

@@ -49,7 +49,7 @@ def _slider(value: float) -> QSlider:
 
 class DetectionTab(LiveTab):
     asset_names = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
-    recipe = "engines.detection.train:RECIPE"
+    recipe = "engines.detection.task:RECIPE"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)

@@ -115,29 +115,3 @@ def evaluate_darknet(weights, data_root: str, split: str = "val", input_size: in
         det = engine.infer(image, conf, nms, classes=frozenset(lookup))
         dets.append(ImageBoxes(det.boxes, np.array([lookup[int(c)] for c in det.class_ids], np.int64), det.scores))
     return {**map50(truth, dets, data.names), "images": float(len(samples))}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m engines.detection.evaluate STEM --data DIR: mAP@0.5 of STEM.cfg/.weights/.names on DIR's val."""
-    import argparse
-    import json
-    from pathlib import Path
-
-    from engines.detection.engine import DarknetWeights
-
-    ap = argparse.ArgumentParser(prog="python -m engines.detection.evaluate")
-    ap.add_argument("stem", help="Darknet files STEM.cfg/.weights/.names, or 'teacher' for YOLOv3-tiny COCO")
-    ap.add_argument("--data", required=True, help="YOLO or VOC folder")
-    ap.add_argument("--split", default="val")
-    ap.add_argument("--input-size", type=int, default=None)
-    args = ap.parse_args(argv)
-    stem = Path(args.stem)
-    weights = None if args.stem == "teacher" else DarknetWeights(stem.with_suffix(".cfg"),
-                                                                 stem.with_suffix(".weights"),
-                                                                 stem.with_suffix(".names"))
-    print(json.dumps(evaluate_darknet(weights, args.data, args.split, args.input_size), indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

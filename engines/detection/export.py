@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.detection.yolov2 import Conv, YoloV2Net
+from engines.detection.model import Conv, YoloV2Net
 
 
 def _conv_section(conv: Conv, activation: str | None = None) -> str:

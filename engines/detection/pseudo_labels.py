@@ -1,6 +1,6 @@
 """Turn a video or image folder into a labelled YOLO-format set, with the pretrained YOLOv3-tiny as teacher.
 
-    python -m engines.detection.pseudo_labels VIDEO_OR_FOLDER --classes person,car --out DIR
+    python -m engines.detection.cli pseudo-labels VIDEO_OR_FOLDER --classes person,car --out DIR
 
 The held-out split is by source, never by neighbouring frame: with several videos (a folder of
 videos) whole videos go to val; with one video or one image sequence the last `val_fraction` of the
@@ -11,9 +11,7 @@ DIR/pseudo_labels.json (source, teacher, thresholds, frame ranges).
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,33 +148,3 @@ def build_pseudo_labels(source: str | Path, classes: list[str], out: str | Path,
                 progress(min(done, total), total)
     (out / "pseudo_labels.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m engines.detection.pseudo_labels", description=__doc__.split("\n")[0])
-    ap.add_argument("source", help="a video file, a folder of videos, or a folder of images (a sequence)")
-    ap.add_argument("--classes", default="person,car", help="COCO class names to keep, comma separated")
-    ap.add_argument("--out", required=True, help="output folder (YOLO format)")
-    ap.add_argument("--val-fraction", type=float, default=0.25, help="last fraction of frames (or videos) held out")
-    ap.add_argument("--gap", type=int, default=50, help="frames dropped between the train and val segments")
-    ap.add_argument("--every", type=int, default=1, help="keep every N-th frame")
-    ap.add_argument("--conf", type=float, default=0.3, help="teacher score threshold")
-    args = ap.parse_args(argv)
-
-    def bar(done: int, total: int) -> None:
-        n = int(30 * done / max(total, 1))
-        print(f"\r[{'#' * n}{'.' * (30 - n)}] {done}/{total} frames", end="", file=sys.stderr, flush=True)
-
-    try:
-        summary = build_pseudo_labels(args.source, [c.strip() for c in args.classes.split(",") if c.strip()],
-                                      args.out, val_fraction=args.val_fraction, gap=args.gap, every=args.every,
-                                      conf=args.conf, progress=bar)
-    except (EngineError, ValueError) as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
-        return 2
-    print(f"\n{json.dumps(summary['counts'])} images, {json.dumps(summary['boxes'])} boxes -> {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

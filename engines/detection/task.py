@@ -1,4 +1,4 @@
-"""YoloV2TrainTask: one optimisation step, evaluation and exact-resume state for engines.training.run_training.
+"""Training YOLOv2: the YoloV2TrainTask (one step, evaluation, exact resume), the panel's RECIPE and its `run`.
 
 Resume is exact: the image order is a seeded permutation per epoch plus a position; augmentation
 noise comes from numpy generators seeded by (seed, step, rank) and the crop size from
@@ -10,18 +10,21 @@ Under torch.distributed each rank takes every world-th image of the global batch
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from engines.base import EngineError
+from engines.base import EngineError, StopFlag, TrainStep
 from engines.detection.anchors import kmeans_anchors, mean_best_iou
 from engines.detection.config import YoloV2TrainConfig
 from engines.detection.data import DetectionSet, ImageCache, crop_batch, read_detection_folder, to_input
 from engines.detection.loss import yolov2_loss
-from engines.detection.yolov2 import YoloV2Layout, YoloV2Net, seed_from_darknet
+from engines.detection.model import YoloV2Layout, YoloV2Net, seed_from_darknet
+from engines.training import LoopSettings, TrainingRecipe, new_run_dir, run_training
 
 STRIDE = 32
 
@@ -201,3 +204,36 @@ class YoloV2TrainTask:
         self.epoch, self.position, self.step = int(state["epoch"]), int(state["position"]), int(state["step"])
         self._order = self._permutation(self.epoch)
         torch.set_rng_state(state["torch_rng"])
+
+
+def export_task(task: YoloV2TrainTask, stem: Path) -> tuple[Path, Path, Path]:
+    """Darknet cfg/weights/names of the task's current model (what DetectionEngine loads)."""
+    from engines.detection.export import export_darknet
+
+    seen = task.step * task.config.batch_size
+    return export_darknet(task.model, list(task.data.names), stem, task.config.input_size, seen)
+
+
+def run(config: YoloV2TrainConfig, *, device: str = "cpu", run_dir: str | Path | None = None,
+        stop: StopFlag = lambda: False, resume: str | Path | None = None, rank: int = 0,
+        world: int = 1) -> Iterator[TrainStep]:
+    """The panel's entry point: train with engines.training.run_training, exporting RUN_DIR/yolov2.cfg/.weights/
+    .names at every checkpoint. Evaluation (mAP@0.5, held-out split) every eval_every_epochs epochs and at the end.
+    """
+    task = YoloV2TrainTask(config, device, rank=rank, world=world)
+    settings = LoopSettings(total_steps=config.steps, eval_every=task.steps_per_epoch * config.eval_every_epochs,
+                            checkpoint_every=config.checkpoint_every)
+    run_dir = Path(run_dir) if run_dir is not None else new_run_dir("detection")
+    last: TrainStep | None = None
+    for item in run_training(task, settings, run_dir, stop, config, resume):
+        if item.checkpoint and rank == 0:
+            cfg, _, _ = export_task(task, run_dir / "yolov2")
+            item = dataclasses.replace(item, message=(item.message + " " if item.message else "")
+                                       + f"exported {cfg.with_suffix('.weights').name}")
+        last = item
+        yield item
+    if rank == 0 and last is not None and last.checkpoint is None and "NaN" not in last.message:
+        export_task(task, run_dir / "yolov2")  # a stop's checkpoint is written after the last yield
+
+
+RECIPE = TrainingRecipe(paper="detection", title="YOLOv2", config_type=YoloV2TrainConfig, run=run)

@@ -35,7 +35,7 @@ def test_closing_the_generator_stops_the_child(tmp_path):
 
 def test_child_errors_become_engine_errors(tmp_path):
     with pytest.raises(EngineError, match="/nonexistent/folder is not a folder"):
-        list(run_in_subprocess("engines.detection.train:RECIPE", _bad_config(), device="cpu",
+        list(run_in_subprocess("engines.detection.task:RECIPE", _bad_config(), device="cpu",
                                run_dir=tmp_path, stop=lambda: False))
 
 

@@ -27,7 +27,7 @@ def _worker(rank: int, world: int, port: int, data: str, out: str) -> None:
     try:
         from engines.detection.config import YoloV2TrainConfig
         from engines.detection.task import YoloV2TrainTask
-        from engines.detection.train import synced_stop
+        from engines.distributed import synced_stop
 
         task = YoloV2TrainTask(YoloV2TrainConfig.tiny(data=data, batch_size=4), rank=rank, world=world)
         before = torch.cat([p.detach().flatten() for p in task.model.parameters()]).clone()

@@ -11,7 +11,7 @@ import torch
 from engines.detection.decode import decode_rows
 from engines.detection.engine import DarknetWeights, DetectionEngine
 from engines.detection.export import darknet_cfg, export_darknet
-from engines.detection.yolov2 import YoloV2Layout, YoloV2Net, seed_from_darknet
+from engines.detection.model import YoloV2Layout, YoloV2Net, seed_from_darknet
 from engines.importers.darknet import load_darknet, parse_cfg
 from tests.conftest import require_assets
 

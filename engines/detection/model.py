@@ -149,3 +149,22 @@ def seed_from_darknet(model: YoloV2Net, donor: nn.Module) -> int:
                 mine.conv.bias.copy_(other.conv.bias)
         copied += 1
     return copied
+
+
+def tiny_cases() -> list:
+    """The contract tests' tiny YOLOv2: width 0.25, 2 classes, 5 anchors, a (2, 3, 64, 64) batch."""
+    from engines.base import ModelCase
+
+    anchors = np.array([[1, 1], [2, 1], [1, 2], [2, 2], [3, 3]], np.float32)
+
+    def forward(model: YoloV2Net, inputs: tuple) -> dict[str, torch.Tensor]:
+        t = model.raw(inputs[0])  # (B, A*(5+C), S/32, S/32)
+        return {"raw": t, "rows": model.region(t)}  # rows: (B, (S/32)^2 * A, 5+C)
+
+    return [ModelCase(
+        name="yolov2-tiny",
+        build=lambda: YoloV2Net(2, anchors, YoloV2Layout.tiny(0.25)),
+        example=lambda: (torch.rand(2, 3, 64, 64),),
+        forward=forward,
+        shapes={"raw": (2, 5 * 7, 2, 2), "rows": (2, 2 * 2 * 5, 7)},
+    )]

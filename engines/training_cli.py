@@ -1,0 +1,119 @@
+"""The `train` command every paper's cli.py offers: the panel's recipe, headless, also under torchrun.
+
+    python -m engines.<paper>.cli train [--minutes M] [--resume RUN/last.pt] [--run-dir D] [--device cpu]
+                                        [--<config-field> VALUE ...]
+    torchrun --nproc_per_node=2 -m engines.<paper>.cli train ...
+
+Every field of the recipe's config dataclass is a flag (`batch_size` -> `--batch-size`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engines.base import EngineError, TrainStep
+from engines.progress import text_bar
+from engines.training import TrainingRecipe, new_run_dir
+
+
+def _flag_type(default: Any) -> Callable[[str], Any]:
+    if isinstance(default, bool):
+        return lambda s: s.lower() in ("1", "true", "yes", "on")
+    if isinstance(default, (int, float, str)):
+        return type(default)
+    return str
+
+
+def add_config_flags(ap: argparse.ArgumentParser, config_type: type) -> None:
+    """One --flag per dataclass field, default None (= keep the config's default)."""
+    for f in dataclasses.fields(config_type):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        ap.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=_flag_type(default), default=None,
+                        help=f"(default {default!r})")
+
+
+def config_from_args(args: argparse.Namespace, config_type: type) -> Any:
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_type)
+                 if getattr(args, f.name, None) is not None}
+    return config_type(**overrides)
+
+
+def add_train_parser(sub: Any, recipe: TrainingRecipe) -> argparse.ArgumentParser:
+    """Add the `train` subcommand for `recipe` to an argparse subparsers object."""
+    ap = sub.add_parser("train", help=f"train {recipe.title} headless (the training panel's loop)")
+    ap.add_argument("--resume", help="a checkpoint (last.pt) to continue from")
+    ap.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this many minutes")
+    ap.add_argument("--run-dir", help="output folder (default: a new one in the user data dir)")
+    ap.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: the runtime's default)")
+    add_config_flags(ap, recipe.config_type)
+    return ap
+
+
+def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, Path | None]:
+    """Run recipe.run with the parsed flags; print a progress bar on rank 0. Returns (exit code, run folder)."""
+    import torch
+
+    from engines import distributed
+    from engines.runtime import resolve_device, set_cpu_threads
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    else:
+        set_cpu_threads()
+    try:
+        config = config_from_args(args, recipe.config_type)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2, None
+    rank, world, dist_device = distributed.setup()
+    device = dist_device or resolve_device(args.device)
+    t0 = time.perf_counter()
+    deadline = t0 + args.minutes * 60 if args.minutes > 0 else None
+    stop = distributed.synced_stop(lambda: deadline is not None and time.perf_counter() > deadline, world)
+    scratch = None
+    if rank == 0:
+        run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(recipe.paper)
+        print(f"run folder: {run_dir} (device {device}, {world} process(es))", file=sys.stderr)
+    else:  # other ranks write their (identical) checkpoints somewhere disposable
+        run_dir = Path(scratch := tempfile.mkdtemp(prefix=f"{recipe.paper}-rank{rank}-"))
+    last: TrainStep | None = None
+    try:
+        for item in recipe.run(config, device=device, run_dir=run_dir, stop=stop, resume=args.resume,
+                               rank=rank, world=world):
+            last = item
+            if rank == 0:
+                _report(item, t0)
+    except EngineError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2, None
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        distributed.teardown(world)
+    if last is None:
+        return 1, None
+    if rank == 0:
+        print(f"\nstopped at step {last.step}/{last.total_steps} after {(time.perf_counter() - t0) / 60:.1f} min; "
+              f"checkpoint {run_dir / 'last.pt'}", file=sys.stderr)
+    ok = not last.message.startswith("stopped:")
+    return (0 if ok else 1), (run_dir if rank == 0 else None)
+
+
+def _report(item: TrainStep, t0: float) -> None:
+    elapsed = time.perf_counter() - t0
+    eta = elapsed / max(item.step, 1) * (item.total_steps - item.step)
+    terms = " ".join(f"{k} {v:.3f}" for k, v in item.losses.items())
+    text_bar(item.step, item.total_steps, "train", f"ep {item.epoch:.1f} {terms} lr {item.lr:.2e} "
+             f"ETA {eta / 60:.1f} min")
+    if item.evaluated or item.message:
+        metrics = " ".join(f"{k} {v:.4f}" for k, v in item.metrics.items())
+        print(f"\n  step {item.step}: {metrics} {item.message}".rstrip(), file=sys.stderr, flush=True)

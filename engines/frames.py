@@ -9,17 +9,50 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from engines.base import frozen_array
+from engines.base import EngineError, frozen_array
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg")
+
+
+def file_filter(label: str, suffixes: tuple[str, ...]) -> str:
+    """A file dialog filter, e.g. "Videos (*.avi *.mp4 ...)", from one of the suffix tables above."""
+    return f"{label} ({' '.join('*' + s for s in suffixes)})"
+
+
+
+def video_frames(path: str | Path, every: int = 1, limit: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame index, BGR uint8 (H, W, 3)) for every `every`-th frame of a video file, at most `limit` of them.
+
+    The one reader of video files frame by frame (labelling, distillation, fine-tuning); raises
+    EngineError when the file cannot be opened as a video.
+    """
+    if every < 1:
+        raise ValueError("every must be >= 1")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        cap.release()
+        raise EngineError(f"cannot open {Path(path).name} as a video")
+    i = taken = 0
+    try:
+        while limit is None or taken < limit:
+            ok, image = cap.read()
+            if not ok:
+                break
+            if i % every == 0:
+                yield i, image
+                taken += 1
+            i += 1
+    finally:
+        cap.release()
+
 
 SourceEvent = Callable[[str, str], None]
 """on_event(kind, message): kind is "error" (the source stopped) or "info"."""

@@ -40,15 +40,16 @@ class LiveNotice:
 
     text: str
     error: bool = False
+    applied: Any = None  # a value for the GUI thread to apply (e.g. what a command changed)
 
 
 class Commands:
-    """Callables to run on the worker thread before the next frame; each may return a notice text."""
+    """Callables to run on the worker thread before the next frame; each may return a notice text or a LiveNotice."""
 
     def __init__(self) -> None:
-        self._q: queue.SimpleQueue[Callable[[], str | None]] = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
 
-    def submit(self, fn: Callable[[], str | None]) -> None:
+    def submit(self, fn: Callable[[], Any]) -> None:
         self._q.put(fn)
 
     def drain(self) -> Iterator[LiveNotice]:
@@ -64,7 +65,9 @@ class Commands:
             except Exception as exc:  # a bad setting must not end the live loop
                 yield LiveNotice(f"{type(exc).__name__}: {exc}", error=True)
             else:
-                if text:
+                if isinstance(text, LiveNotice):
+                    yield text
+                elif text:
                     yield LiveNotice(text)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -13,19 +14,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.workers import Worker, WorkerSet
+from desktop.workers import GeneratorFactory, Worker, WorkerSet
 from engines.base import PaperInfo
 
 
 class PaperTab(QWidget):
     """Base of every tab: a PaperInfo, a WorkerSet, activate/deactivate when shown/hidden, shutdown.
 
-    A tab with a `recipe` ("module:NAME" of a TrainingRecipe) gets a "Training" button that opens the
-    shared TrainingPanel in `self.training_area`; the recipe module (and torch) is imported on a worker.
+    A tab with a `recipe` ("module:NAME" of a TrainingRecipe; by default its registry entry's) gets a
+    "Training" button that opens the shared TrainingPanel in `self.training_area`; the recipe module
+    (and torch) is imported on a worker. Background work goes through `run_task` (one task runner).
     """
 
     notice = Signal(str, bool)  # text, is_error (re-emitted on the GUI thread)
     training_opened = Signal(object)  # the TrainingPanel, once built
+    result_shown = Signal(object)  # the result just shown (GUI thread)
     recipe: str | None = None
 
     def __init__(self, info: PaperInfo, options: dict[str, Any] | None = None, parent: QWidget | None = None):
@@ -33,6 +36,10 @@ class PaperTab(QWidget):
         self.info = info
         self.options = options or {}
         self.workers = WorkerSet()
+        self._tasks: dict[str, Worker] = {}
+        self._failure_hooks: dict[int, tuple[str, Callable[[str], None] | None]] = {}
+        if self.recipe is None and info.recipe:
+            self.recipe = info.recipe
         self.training_panel = None
         self.training_area = QWidget(self)
         QVBoxLayout(self.training_area).setContentsMargins(0, 0, 0, 0)
@@ -59,13 +66,47 @@ class PaperTab(QWidget):
                 freeze_gc(collect=False)  # the recipe's imports stay out of later full collections
                 yield recipe
 
-            worker = self.workers.add(Worker(load, name=f"{self.info.key}-recipe"))
-            worker.yielded.connect(self._build_training)
-            worker.failed.connect(self._on_recipe_failed)
-            worker.start()
+            self.run_task("recipe", load, self._build_training, failure="Training is unavailable")
 
-    def _on_recipe_failed(self, message: str) -> None:
-        self.notice.emit(f"Training is unavailable: {message}", True)
+    # the task runner ------------------------------------------------------------
+    def run_task(self, name: str, factory: GeneratorFactory, on_item: Callable[[Any], None],
+                 on_failed: Callable[[str], None] | None = None, failure: str = "") -> Worker:
+        """Run `factory(stop)` on a worker thread; each item it yields reaches `on_item` on the GUI thread.
+
+        Starting a task under a name already running replaces it: the old one is told to stop and its
+        late items are dropped. Every failure takes one path: `on_failed(message)` (the task's own clean-up,
+        GUI thread), then `task_failed`. The factory must not touch widgets or tab attributes: read what it
+        needs on the GUI thread first and close over that frozen snapshot.
+        """
+        old = self._tasks.pop(name, None)
+        if old is not None and old.is_running():
+            old.yielded.disconnect()
+            old.stop()
+        worker = Worker(factory, name=f"{self.info.key}-{name}")
+        worker.yielded.connect(on_item)
+        worker.failed.connect(self._on_task_failed)
+        self._failure_hooks[id(worker)] = (failure or f"{name} failed", on_failed)
+        worker.finished.connect(self._on_task_finished)
+        self._tasks[name] = self.workers.add(worker)
+        return worker.start()
+
+    def task(self, name: str) -> Worker | None:
+        """The worker of a running task, or None."""
+        worker = self._tasks.get(name)
+        return worker if worker is not None and worker.is_running() else None
+
+    def _on_task_failed(self, message: str) -> None:
+        prefix, hook = self._failure_hooks.get(id(self.sender()), ("A task failed", None))
+        if hook is not None:
+            hook(message)
+        self.task_failed(f"{prefix}: {message}")
+
+    def _on_task_finished(self) -> None:
+        self._failure_hooks.pop(id(self.sender()), None)
+
+    def task_failed(self, text: str) -> None:
+        """The one error path of every task (GUI thread); live tabs show it in their banner."""
+        self.notice.emit(text, True)
 
     def _build_training(self, recipe: object) -> None:
         from desktop.widgets.training_panel import TrainingPanel

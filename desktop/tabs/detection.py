@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.tabs.base import ProgressRelay, add_labeled
 from desktop.tabs.live import LiveTab
 from engines.detection.decode import Detections, class_color, draw_detections
-from engines.frames import Frame
+from engines.frames import VIDEO_SUFFIXES, Frame, file_filter
 from engines.pipeline import LiveResult
 
 DEFAULT_MODEL = "YOLOv3-tiny (COCO, pretrained)"
@@ -49,12 +49,13 @@ def _slider(value: float) -> QSlider:
 
 class DetectionTab(LiveTab):
     asset_names = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
-    recipe = "engines.detection.task:RECIPE"
+    default_device = "auto"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
         self.settings = DetectionSettings()
         self.names: list[str] = []
+        self.devices: list[str] = []
         self.model_combo = add_labeled(self.controls, "Model", QComboBox())
         self.model_combo.addItem(DEFAULT_MODEL)
         if SHIPPED_YOLOV2.with_suffix(".weights").is_file():
@@ -88,16 +89,21 @@ class DetectionTab(LiveTab):
         self._on_thresholds()
 
     # engine hooks (worker thread) ------------------------------------------------
-    def create_engine(self):
+    def create_engine(self, weights, device):
         from engines.detection.engine import DetectionEngine
-        from engines.runtime import available_devices
 
         engine = DetectionEngine()
-        engine.load(self.weights, self.options.get("device") or "auto")
-        self.devices = available_devices()
-        self.names = list(engine.names)
-        self._engine = engine
+        engine.load(weights, device)
         return engine
+
+    def engine_facts(self, engine) -> dict:
+        from engines.runtime import available_devices
+
+        return {"names": list(engine.names), "devices": available_devices()}
+
+    def on_engine_loaded(self, facts: dict) -> None:
+        self.names = facts["names"]
+        self.devices = facts.get("devices", self.devices)
 
     def run_engine(self, engine, frame: Frame) -> Detections:
         s = self.settings
@@ -126,7 +132,7 @@ class DetectionTab(LiveTab):
 
     def on_result(self, live: LiveResult) -> None:
         det: Detections = live.result
-        if self.device_combo.count() == 1 and getattr(self, "devices", None):
+        if self.device_combo.count() == 1 and self.devices:
             current = self.device_combo.itemText(0)
             self.device_combo.clear()
             self.device_combo.addItems(self.devices)
@@ -177,9 +183,6 @@ class DetectionTab(LiveTab):
         if self._engine is None:
             self.names = []  # the next engine reads them from the new weights
         self.switch_weights(weights, f"Loaded {weights.label if weights else DEFAULT_MODEL} on {{device}}.")
-
-    def on_weights_loaded(self, engine) -> None:
-        self.names = list(engine.names)
 
     def _add_dataset_builder(self, panel) -> None:
         self.dataset_builder = DatasetBuilder(self)
@@ -238,7 +241,7 @@ class DatasetBuilder(QGroupBox):
             box.addWidget(w)
 
     def _ask(self) -> None:
-        src, _ = QFileDialog.getOpenFileName(self, "Video to label", "", "Videos (*.avi *.mp4 *.mkv *.mov *.webm)")
+        src, _ = QFileDialog.getOpenFileName(self, "Video to label", "", file_filter("Videos", VIDEO_SUFFIXES))
         if src:
             out = QFileDialog.getExistingDirectory(self, "Where to write the labelled set")
             if out:
@@ -246,8 +249,6 @@ class DatasetBuilder(QGroupBox):
 
     def build(self, source: Path, out: Path) -> None:
         """Label `source` into `out` on a worker; emits `built(out)` when done."""
-        from desktop.workers import Worker
-
         classes = [c.strip() for c in self.classes.text().split(",") if c.strip()]
         every = max(1, int(self.every.text() or 1))
         relay = ProgressRelay(self)
@@ -261,10 +262,8 @@ class DatasetBuilder(QGroupBox):
 
         self.button.setEnabled(False)
         self._out = out
-        worker = self.tab.workers.add(Worker(generate, name="pseudo-labels"))
-        worker.yielded.connect(self._on_done)
-        worker.failed.connect(self._on_failed)
-        worker.start()
+        self.tab.run_task("pseudo-labels", generate, self._on_done, self._on_failed,
+                          failure="Could not build the labelled set")
 
     def _on_progress(self, _label: str, done: int, total: int) -> None:
         self.bar.setMaximum(max(1, total))

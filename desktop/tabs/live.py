@@ -7,6 +7,8 @@ one-slot mailbox, the inference worker, the HUD, drag-and-drop and the asset dow
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,18 @@ from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, L
 from engines.pipeline import Commands, LiveNotice, LiveResult, live_loop
 
 
+@dataclass(frozen=True)
+class EngineLoaded:
+    """Handed from the worker to the GUI thread when an engine is built or gets new weights.
+
+    engine: the new engine (None when the running one got new weights); facts: LiveTab.engine_facts.
+    """
+
+    weights: Any
+    facts: Mapping[str, Any]
+    engine: Any = None
+
+
 class _SourceEvents(QObject):
     """Carries capture-thread events to the GUI thread (emit is thread-safe; delivery is queued)."""
 
@@ -44,13 +58,21 @@ class _SourceEvents(QObject):
 class LiveTab(PaperTab):
     """A tab with a live source. Subclasses implement the hooks below and add controls to `self.controls`."""
 
-    result_shown = Signal(object)  # the LiveResult just painted (GUI thread)
     asset_names: tuple[str, ...] = ()  # assets this tab needs before its engine can load
+    default_device = "cpu"  # where the engine runs unless --device says otherwise ("auto": the best there is)
 
     # hooks ------------------------------------------------------------------
-    def create_engine(self) -> Any:
-        """Build and load the engine. Runs on the worker thread (may import torch)."""
+    def create_engine(self, weights: Any, device: str) -> Any:
+        """Build and load the engine with `weights` on `device`. Runs on the worker thread (may import torch);
+        touches no widget and no tab attribute."""
         raise NotImplementedError
+
+    def engine_facts(self, engine: Any) -> dict[str, Any]:
+        """What the GUI needs to know of a freshly loaded engine (worker thread), e.g. class names."""
+        return {}
+
+    def on_engine_loaded(self, facts: dict[str, Any]) -> None:
+        """An engine was built or got new weights (GUI thread); `facts` come from engine_facts."""
 
     def run_engine(self, engine: Any, frame: Frame) -> Any:
         """Infer one frame. Runs on the worker thread; read settings only from immutable snapshots."""
@@ -73,7 +95,7 @@ class LiveTab(PaperTab):
         self.slot: LatestSlot | None = None
         self.source: FrameSource | None = None
         self.commands = Commands()
-        self._engine: Any = None  # set by create_engine on the worker; None while no engine runs
+        self._engine: Any = None  # the running engine (set on the GUI thread once loaded); None while none runs
         self.weights: Any = None  # what create_engine loads (None: the tab's default model)
         self.engine_device = "-"
         self.latest: LiveResult | None = None
@@ -181,24 +203,22 @@ class LiveTab(PaperTab):
         if engine is None:
             self.weights = weights
             return
+        facts = self.engine_facts
 
-        def swap() -> str:
+        def swap() -> LiveNotice:
             engine.load(weights, engine.device)
-            self.weights = weights
-            self.on_weights_loaded(engine)
-            return message.format(device=engine.device)
+            return LiveNotice(message.format(device=engine.device), applied=EngineLoaded(weights, facts(engine)))
         self.commands.submit(swap)
-
-    def on_weights_loaded(self, engine: Any) -> None:
-        """New weights are in (worker thread); e.g. re-read class names."""
 
     def switch_device(self, device: str) -> None:
         """Move the running engine to `device` on its worker thread."""
         engine = self._engine
         if engine is not None:
+            title = self.info.title
+
             def move() -> str:
                 engine.set_device(device)
-                return f"{self.info.title} now runs on {device}."
+                return f"{title} now runs on {device}."
             self.commands.submit(move)
 
     def set_source(self, choice: SourceChoice) -> None:
@@ -227,25 +247,24 @@ class LiveTab(PaperTab):
 
     def _start_worker(self) -> None:
         if self._worker is not None and self._worker.is_running():
-            return
+            return  # the same task is already watching this source
         slot, commands = self.slot, self.commands
         assert slot is not None
+        weights, device = self.weights, self.options.get("device") or self.default_device
+        create, facts, run = self.create_engine, self.engine_facts, self.run_engine
 
         def generate(stop):
             from engines.runtime import freeze_gc
 
-            engine = self.create_engine()
+            engine = create(weights, device)
             freeze_gc(collect=False)  # on a worker: collections belong to the GUI thread
-            self.engine_device = getattr(engine, "device", "cpu")
+            yield EngineLoaded(weights, facts(engine), engine)
             slot.dropped = 0  # frames that arrived while the model loaded are not pipeline drops
-            yield from live_loop(slot, lambda f: self.run_engine(engine, f), stop,
+            yield from live_loop(slot, lambda f: run(engine, f), stop,
                                  lambda: getattr(engine, "device", "cpu"), commands)
 
         self.view.set_placeholder("Loading the model ...")
-        self._worker = self.workers.add(Worker(generate, name=f"{self.info.key}-infer"))
-        self._worker.yielded.connect(self._on_item)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.start()
+        self._worker = self.run_task("infer", generate, self._on_item, self._on_failed, failure="The model stopped")
 
     def _stop_worker(self) -> None:
         if self._worker is not None:
@@ -266,7 +285,14 @@ class LiveTab(PaperTab):
 
     # results (GUI thread) -------------------------------------------------------
     def _on_item(self, item: object) -> None:
+        if isinstance(item, EngineLoaded):
+            self._on_engine_loaded(item)
+            return
         if isinstance(item, LiveNotice):
+            if isinstance(item.applied, EngineLoaded):
+                self._on_engine_loaded(item.applied)
+            elif item.applied is not None:
+                self.on_applied(item.applied)
             self.show_notice(item.text, item.error)
             return
         assert isinstance(item, LiveResult)
@@ -278,9 +304,21 @@ class LiveTab(PaperTab):
                              lambda p, t: self.paint_result(p, t, result))
         self.result_shown.emit(item)
 
+    def _on_engine_loaded(self, loaded: EngineLoaded) -> None:
+        if loaded.engine is not None:
+            self._engine = loaded.engine
+            self.engine_device = getattr(loaded.engine, "device", "cpu")
+        self.weights = loaded.weights
+        self.on_engine_loaded(dict(loaded.facts))
+
+    def on_applied(self, applied: Any) -> None:
+        """A command run on the worker handed back a value to apply (GUI thread)."""
+
     def _on_failed(self, message: str) -> None:
-        self.show_notice(f"The model stopped: {message}", error=True)
         self.view.set_placeholder("The model could not run - see the message above")
+
+    def task_failed(self, text: str) -> None:
+        self.show_notice(text, error=True)
 
     def _on_source_event(self, kind: str, message: str) -> None:
         self.show_notice(message, error=kind == "error")
@@ -323,10 +361,8 @@ class LiveTab(PaperTab):
         def generate(stop):
             yield assets.fetch(names, lambda label, done, total: progress.moved.emit(label, done, total))
 
-        worker = self.workers.add(Worker(generate, name=f"{self.info.key}-download"))
-        worker.yielded.connect(self._on_downloaded)
-        worker.failed.connect(self._on_download_failed)
-        worker.start()
+        self.run_task("download", generate, self._on_downloaded, self._on_download_failed,
+                      failure="The download failed")
 
     def _on_download_progress(self, label: str, done: int, total: int) -> None:
         self.download_bar.setMaximum(max(1, total // 1024))

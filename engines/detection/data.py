@@ -20,8 +20,7 @@ import cv2
 import numpy as np
 
 from engines.base import EngineError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+from engines.frames import IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)

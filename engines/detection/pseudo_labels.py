@@ -20,9 +20,8 @@ import cv2
 import numpy as np
 
 from engines.base import EngineError
-from engines.detection.data import IMAGE_SUFFIXES, write_yolo_labels
-
-VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg")
+from engines.detection.data import write_yolo_labels
+from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, video_frames
 
 
 @dataclass(frozen=True)
@@ -55,20 +54,8 @@ def read_frames(path: Path, every: int = 1) -> Iterator[Frame]:
                 if image is not None:
                     yield Frame(p.stem, i, image)
         return
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise EngineError(f"cannot open video {path}")
-    i = 0
-    try:
-        while True:
-            ok, image = cap.read()
-            if not ok:
-                break
-            if i % every == 0:
-                yield Frame(path.stem, i, image)
-            i += 1
-    finally:
-        cap.release()
+    for i, image in video_frames(path, every):
+        yield Frame(path.stem, i, image)
 
 
 def split_sources(source: Path, val_fraction: float, gap: int) -> list[tuple[Path, dict[str, tuple[int, int]]]]:

@@ -9,8 +9,8 @@ Under torch.distributed each rank takes every world-th image of the global batch
 
 from __future__ import annotations
 
-import math
 import dataclasses
+import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any

@@ -12,8 +12,7 @@ import torch
 from engines.base import EngineError
 from engines.detection.config import YoloV2TrainConfig
 from engines.detection.data import read_detection_folder, read_voc_folder, read_yolo_folder
-from engines.detection.task import YoloV2TrainTask
-from engines.detection.task import RECIPE, run
+from engines.detection.task import RECIPE, YoloV2TrainTask, run
 from engines.training import LoopSettings, load_checkpoint, run_training
 from tests.engines.detection._train_data import make_yolo_set
 

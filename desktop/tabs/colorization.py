@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,9 @@ from PySide6.QtGui import QColor, QFont, QPainter, QTransform
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QPushButton
 
 from desktop.tabs.live import LiveTab
-from engines.frames import Frame
-from engines.pipeline import LiveResult
+from engines.base import frozen_array
+from engines.frames import IMAGE_SUFFIXES, Frame, file_filter
+from engines.pipeline import LiveNotice, LiveResult
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,18 @@ class ColorizedFrame:
     result: Any
     panels: np.ndarray
     labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ColorizationSettings:
+    """What the worker applies to each frame (a frozen snapshot, replaced on the GUI thread).
+
+    show_truth: add the source's own colours as a third panel; global_feature: (256,) float32 scene
+    features borrowed from another image (None: each frame's own).
+    """
+
+    show_truth: bool = True
+    global_feature: np.ndarray | None = None
 
 
 def has_colour(image: np.ndarray) -> bool:
@@ -37,9 +50,10 @@ class ColorizationTab(LiveTab):
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
-        self.global_feature: np.ndarray | None = None
+        self.settings = ColorizationSettings()
         self.show_truth = QCheckBox("Show the true colours beside (when the source has them)")
         self.show_truth.setChecked(True)
+        self.show_truth.toggled.connect(lambda on: self._set(show_truth=on))
         self.controls.addWidget(self.show_truth)
         self.open_bw = QPushButton("Colorize a photo ...")
         self.open_bw.clicked.connect(self._ask_photo)
@@ -61,18 +75,18 @@ class ColorizationTab(LiveTab):
         self.training_opened.connect(lambda panel: self._fill_video_field())
 
     # engine hooks (worker thread) ------------------------------------------------
-    def create_engine(self):
+    def create_engine(self, weights, device):
         from engines.colorization.engine import ColorizationEngine
 
         engine = ColorizationEngine()
-        engine.load(self.weights, self.options.get("device") or "cpu")
-        self._engine = engine
+        engine.load(weights, device)
         return engine
 
     def run_engine(self, engine, frame: Frame) -> ColorizedFrame:
-        r = engine.infer(frame.image, global_feature=self.global_feature)
+        settings = self.settings  # one read: the GUI thread replaces it whole
+        r = engine.infer(frame.image, global_feature=settings.global_feature)
         panels, labels = [r.gray, r.colorized], ["gray input", "ours"]
-        if self.show_truth.isChecked() and has_colour(frame.image):
+        if settings.show_truth and has_colour(frame.image):
             panels.append(frame.image)
             labels.append("true colours")
         return ColorizedFrame(r, np.ascontiguousarray(np.hstack(panels)), tuple(labels))
@@ -99,7 +113,7 @@ class ColorizationTab(LiveTab):
             self._record(live)
         r = live.result.result
         guess = ", ".join(f"{name} {prob:.0%}" for name, prob in r.top_classes)
-        borrowed = " (global features borrowed)" if self.global_feature is not None else ""
+        borrowed = " (global features borrowed)" if self.settings.global_feature is not None else ""
         self.status.setText(f"{r.ms:.0f} ms per frame on {live.device}{borrowed}\n"
                             f"{'scene guess: ' + guess if guess else ''}")
 
@@ -153,12 +167,12 @@ class ColorizationTab(LiveTab):
         self.switch_weights(path, message)
 
     def _ask_photo(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "A photo to colorize", "", "Images (*.png *.jpg *.jpeg *.bmp)")
+        path, _ = QFileDialog.getOpenFileName(self, "A photo to colorize", "", file_filter("Images", IMAGE_SUFFIXES))
         if path:
             self.open_path(Path(path))
 
     def _ask_transfer(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Take global features from", "", "Images (*.png *.jpg *.jpeg)")
+        path, _ = QFileDialog.getOpenFileName(self, "Take global features from", "", file_filter("Images", IMAGE_SUFFIXES))
         if path:
             self.borrow_global_features(Path(path))
 
@@ -170,15 +184,22 @@ class ColorizationTab(LiveTab):
             return
         engine = self._engine
 
-        def take() -> str:
+        def take() -> LiveNotice:
             if engine is None:
-                return "Start the tab first."
-            self.global_feature = engine.global_features(image)
-            return f"Global features now come from {path.name}."
+                return LiveNotice("Start the tab first.")
+            return LiveNotice(f"Global features now come from {path.name}.",
+                              applied=frozen_array(engine.global_features(image)))
         self.commands.submit(take)
 
+    def on_applied(self, applied) -> None:
+        self._set(global_feature=applied)
+
     def _clear_transfer(self) -> None:
-        self.global_feature = None
+        self._set(global_feature=None)
+
+    def _set(self, **changes) -> None:
+        """Replace the worker's settings snapshot (GUI thread)."""
+        self.settings = replace(self.settings, **changes)
 
     def snapshot(self, path: Path) -> Path:
         if self.latest is None:

@@ -70,12 +70,11 @@ class PoseTab(LiveTab):
         self._before_freeze = None
 
     # engine hooks (worker thread) ------------------------------------------------
-    def create_engine(self):
+    def create_engine(self, weights, device):
         from engines.pose.engine import PoseEngine
 
         engine = PoseEngine()
-        engine.load(self.weights, self.options.get("device") or "cpu")
-        self._engine = engine
+        engine.load(weights, device)
         return engine
 
     def run_engine(self, engine, frame: Frame):

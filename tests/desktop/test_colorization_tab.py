@@ -1,0 +1,25 @@
+"""The colorization tab on the fake camera: panels follow the "true colours" box; borrowed features reach the worker."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def test_truth_panel_follows_the_checkbox_and_features_can_be_borrowed(qtbot, make_window, tmp_path):
+    window = make_window("colorization")
+    tab = window.tab_widget("colorization")
+    with qtbot.waitSignal(tab.result_shown, timeout=90_000) as shown:
+        pass
+    assert shown.args[0].result.labels == ("gray input", "ours", "true colours")
+    tab.show_truth.setChecked(False)
+    assert tab.settings.show_truth is False
+    qtbot.waitUntil(lambda: tab.latest.result.labels == ("gray input", "ours"), timeout=30_000)
+    photo = tmp_path / "red.png"
+    cv2.imwrite(str(photo), np.full((64, 64, 3), (0, 0, 255), np.uint8))
+    tab.borrow_global_features(photo)
+    qtbot.waitUntil(lambda: tab.settings.global_feature is not None, timeout=30_000)
+    assert not tab.settings.global_feature.flags.writeable
+    qtbot.waitUntil(lambda: "borrowed" in tab.status.text(), timeout=30_000)
+    tab._clear_transfer()
+    assert tab.settings.global_feature is None

@@ -97,3 +97,28 @@ def test_registry_builds_the_asset_list_and_the_benchmark_list():
     for info in default_registry():
         names = [a.name for a in importlib.import_module(info.sources).ASSETS]
         assert all(assets.asset(n) for n in names)
+
+
+def _importlinter_contracts() -> list[dict]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+
+
+def test_import_contracts_cover_every_registered_paper_and_only_declared_uses():
+    contracts = {c["type"]: c for c in _importlinter_contracts()}
+    papers = {f"engines.{k}" for k in PAPERS}
+    assert set(contracts["independence"]["modules"]) == papers
+    assert papers <= set(contracts["acyclic_siblings"]["ancestors"])
+    for line in contracts["independence"].get("ignore_imports", []):
+        importer, imported = (part.strip().split(".")[1] for part in line.split("->"))
+        assert imported in default_registry()[importer].uses, f"{line}: declare it in PaperInfo.uses"
+
+
+def test_import_linter_contracts_are_kept():
+    import subprocess
+    import sys
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]

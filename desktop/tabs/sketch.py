@@ -25,6 +25,7 @@ from desktop.tabs.base import PaperTab
 from desktop.widgets.sketch_canvas import SketchCanvas, SketchPreview, polylines_to_svg
 from desktop.workers import Worker
 from engines.frames import LatestSlot
+from engines.pipeline import LiveNotice, LiveResult
 
 N_PANELS = 6
 
@@ -154,23 +155,21 @@ class SketchTab(PaperTab):
 
         def serve(stop):
             from engines.base import EngineError
+            from engines.pipeline import live_loop
             from engines.sketch.engine import SketchEngine
 
             engine = SketchEngine()
             engine.load(first, "cpu")
-            while not stop():
-                req = slot.take(timeout=0.1)
-                if req is None:
-                    continue
-                try:
-                    yield run_request(engine, req)
-                except (EngineError, ValueError) as exc:
-                    yield str(exc)
 
-        self.worker = self.workers.add(Worker(serve, name="sketch"))
-        self.worker.yielded.connect(self._on_reply)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.start()
+            def answer(req: SketchRequest) -> SketchReply:
+                try:
+                    return run_request(engine, req)
+                except ValueError as exc:  # a drawing the model cannot take: say so, keep serving
+                    raise EngineError(str(exc)) from exc
+
+            yield from live_loop(slot, answer, stop, lambda: engine.device)
+
+        self.worker = self.run_task("serve", serve, self._on_reply, failure="The sketch model stopped")
         self.generate()
 
     def deactivate(self) -> None:
@@ -211,10 +210,12 @@ class SketchTab(PaperTab):
         self._debounce.start()
 
     # replies (GUI thread) --------------------------------------------------------------
-    def _on_reply(self, reply: object) -> None:
-        if isinstance(reply, str):
-            self.status.setText(reply)
+    def _on_reply(self, item: object) -> None:
+        if isinstance(item, LiveNotice):
+            self.status.setText(item.text)
             return
+        assert isinstance(item, LiveResult)
+        reply = item.result
         assert isinstance(reply, SketchReply)
         self.last_reply = reply
         box = (0.0, 0.0)  # the model's canvas is [0, size]^2; drawings start at the pen origin inside it
@@ -231,9 +232,10 @@ class SketchTab(PaperTab):
                 "interpolate": "steps from A to your drawing", "load": "samples"}[reply.request.kind]
         self.status.setText(f"{len(reply.drawings)} {what} in {reply.ms:.0f} ms (one batched call). {reply.info}")
         self.reply_shown.emit(reply)
+        self.result_shown.emit(reply)
 
-    def _on_failed(self, message: str) -> None:
-        self.status.setText(f"The sketch model stopped: {message}")
+    def task_failed(self, text: str) -> None:
+        self.status.setText(text)
 
     def _select(self, i: int) -> None:
         self.selected = i

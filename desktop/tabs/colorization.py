@@ -75,13 +75,6 @@ class ColorizationTab(LiveTab):
         self.training_opened.connect(lambda panel: self._fill_video_field())
 
     # engine hooks (worker thread) ------------------------------------------------
-    def create_engine(self, weights, device):
-        from engines.colorization.engine import ColorizationEngine
-
-        engine = ColorizationEngine()
-        engine.load(weights, device)
-        return engine
-
     def run_engine(self, engine, frame: Frame) -> ColorizedFrame:
         settings = self.settings  # one read: the GUI thread replaces it whole
         r = engine.infer(frame.image, global_feature=settings.global_feature)

@@ -89,13 +89,6 @@ class DetectionTab(LiveTab):
         self._on_thresholds()
 
     # engine hooks (worker thread) ------------------------------------------------
-    def create_engine(self, weights, device):
-        from engines.detection.engine import DetectionEngine
-
-        engine = DetectionEngine()
-        engine.load(weights, device)
-        return engine
-
     def engine_facts(self, engine) -> dict:
         from engines.runtime import available_devices
 

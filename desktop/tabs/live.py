@@ -63,9 +63,13 @@ class LiveTab(PaperTab):
 
     # hooks ------------------------------------------------------------------
     def create_engine(self, weights: Any, device: str) -> Any:
-        """Build and load the engine with `weights` on `device`. Runs on the worker thread (may import torch);
-        touches no widget and no tab attribute."""
-        raise NotImplementedError
+        """Build the registry's engine (PaperInfo.engine) and load `weights` on `device`. Runs on the worker
+        thread (may import torch); touches no widget and no tab attribute."""
+        from engines.registry import load_object
+
+        engine = load_object(self.info.engine)()
+        engine.load(weights, device)
+        return engine
 
     def engine_facts(self, engine: Any) -> dict[str, Any]:
         """What the GUI needs to know of a freshly loaded engine (worker thread), e.g. class names."""

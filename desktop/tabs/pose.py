@@ -70,13 +70,6 @@ class PoseTab(LiveTab):
         self._before_freeze = None
 
     # engine hooks (worker thread) ------------------------------------------------
-    def create_engine(self, weights, device):
-        from engines.pose.engine import PoseEngine
-
-        engine = PoseEngine()
-        engine.load(weights, device)
-        return engine
-
     def run_engine(self, engine, frame: Frame):
         return engine.infer(frame.image)
 

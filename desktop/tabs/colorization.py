@@ -165,7 +165,8 @@ class ColorizationTab(LiveTab):
             self.open_path(Path(path))
 
     def _ask_transfer(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Take global features from", "", file_filter("Images", IMAGE_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Take global features from", "",
+                                              file_filter("Images", IMAGE_SUFFIXES))
         if path:
             self.borrow_global_features(Path(path))
 

@@ -78,7 +78,6 @@ def run_request(engine, req: SketchRequest) -> SketchReply:
 
 
 class SketchTab(PaperTab):
-    recipe = "engines.sketch.recipe:RECIPE"
     reply_shown = Signal(object)  # SketchReply, after the previews were updated (GUI thread)
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:

@@ -73,3 +73,46 @@ class SketchRNNConfig:
 
     def with_(self, **changes: Any) -> SketchRNNConfig:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class SketchTrainSettings:
+    """The training form (and `cli train` flags). dataset: "kanji", "icons" or a QuickDraw .npz path.
+
+    Sizes are LSTM widths; Nz = z_size; kl_decay_rate anneals the KL weight (see SketchRNNConfig).
+    The other SketchRNNConfig fields (N_max 80, seed 0, ...) keep their defaults (see model_config()).
+    """
+
+    dataset: str = "kanji"
+    steps: int = 3000
+    conditional: bool = True
+    enc_size: int = 128
+    dec_size: int = 256
+    z_size: int = 64
+    batch_size: int = 100
+    learning_rate: float = 1e-3
+    kl_weight: float = 0.5
+    kl_decay_rate: float = 0.999
+    eval_every: int = 250
+    checkpoint_every: int = 200
+    preview_every: int = 50
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.eval_every < 1 or self.preview_every < 0:
+            raise ValueError("steps and eval_every must be positive, preview_every >= 0")
+        if self.dataset not in ("kanji", "icons") and not self.dataset.endswith(".npz"):
+            raise ValueError("dataset must be kanji, icons or a QuickDraw .npz file")
+        self.model_config()  # the model's own checks (sizes, rates)
+
+    @classmethod
+    def tiny(cls) -> SketchTrainSettings:
+        """A few steps of the tiny model on the shipped icons (seconds on one CPU thread)."""
+        t = SketchRNNConfig.tiny()
+        return cls(dataset="icons", steps=4, enc_size=t.enc_size, dec_size=t.dec_size, z_size=t.z_size,
+                   batch_size=t.batch_size, eval_every=2, checkpoint_every=0, preview_every=2)
+
+    def model_config(self) -> SketchRNNConfig:
+        return SketchRNNConfig(enc_size=self.enc_size, dec_size=self.dec_size, z_size=self.z_size,
+                               conditional=self.conditional, batch_size=self.batch_size,
+                               learning_rate=self.learning_rate, kl_weight=self.kl_weight,
+                               kl_decay_rate=self.kl_decay_rate)

@@ -50,7 +50,7 @@ class Sketch:
 
 
 class SketchEngine:
-    """Loads weights written by engines.sketch.train and draws with them (one thread at a time)."""
+    """Loads weights written by model.export_weights (a run's sketch.pt) and draws with them (one thread at a time)."""
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -63,26 +63,11 @@ class SketchEngine:
     # ------------------------------------------------------------------ loading
     def load(self, weights: str | Path, device: str = "cpu") -> None:
         """Read a sketch-rnn .pt (torch.load weights_only=True); EngineError on a wrong or damaged file."""
-        import torch
-
         from engines.sketch.config import SketchRNNConfig
-        from engines.sketch.model import SketchRNN
-        from engines.sketch.train import WEIGHTS_FORMAT
+        from engines.sketch.model import SketchRNN, load_weights_payload
 
         path = Path(weights)
-        if not path.is_file():
-            raise EngineError(f"sketch weights {path} do not exist")
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise EngineError(f"{path.name} is damaged or not a PyTorch weights file ({type(exc).__name__})") from exc
-        if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
-            hint = (
-                " (a training checkpoint: export it with `python -m engines.sketch.train --export-from`)"
-                if isinstance(payload, dict) and "task" in payload
-                else ""
-            )
-            raise EngineError(f"{path.name} is not a sketch-rnn weights file{hint}")
+        payload = load_weights_payload(path)
         try:
             config = SketchRNNConfig.from_dict(payload["config"])
             model = SketchRNN(config)
@@ -96,6 +81,16 @@ class SketchEngine:
         self.canvas_size = float(canvas.get("size", 0.0))
         self.origin = tuple(float(v) for v in canvas.get("origin", (0.0, 0.0)))  # type: ignore[assignment]
         self.info = {k: payload.get(k) for k in ("dataset", "licence", "step", "metrics")}
+
+    @classmethod
+    def from_model(cls, model: Any, scale_factor: float, canvas_size: float) -> SketchEngine:
+        """An engine drawing with an in-memory SketchRNN (e.g. a training preview); the model is used as is."""
+        eng = cls()
+        eng.model = model.eval()
+        eng.scale_factor = float(scale_factor)
+        eng.canvas_size = float(canvas_size)
+        eng.origin = (canvas_size / 2, canvas_size / 2)
+        return eng
 
     @property
     def config(self) -> Any:
@@ -309,22 +304,6 @@ class SketchEngine:
     ) -> tuple[Sketch, ...]:
         """k drawings along the spherical interpolation (slerp) from z1 to z2, both ends included."""
         return self.decode(slerp(np.asarray(z1, np.float32), np.asarray(z2, np.float32), k), tau, steps, seed)
-
-    def train(
-        self,
-        dataset: str,
-        config: Any = None,
-        stop: Any = lambda: False,
-        total_steps: int = 2000,
-        **kwargs: Any,
-    ) -> Any:
-        """Engine protocol: a generator of TrainStep training a fresh model on 'kanji', 'icons' or a
-        QuickDraw .npz (see engines.sketch.train.train_iter for kwargs). Does not touch the loaded model;
-        load the exported run_dir/sketch.pt (the last step's `checkpoint`) to draw with the result."""
-        from engines.sketch.config import SketchRNNConfig
-        from engines.sketch.train import train_iter
-
-        return train_iter(dataset, config or SketchRNNConfig(), stop, total_steps, **kwargs)
 
     def infer(self, strokes: np.ndarray) -> tuple[Sketch, ...]:
         """Engine protocol entry point: six completions of `strokes` at tau 0.5."""

@@ -8,6 +8,9 @@ float32[B, N + 1, 5] whose row 0 is the start token S_0 = (0, 0, 1, 0, 0).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +19,7 @@ from torch import nn
 from engines.sketch.config import SketchRNNConfig
 
 LOG_2PI = math.log(2 * math.pi)
+WEIGHTS_FORMAT = "paperzoo-sketch-rnn-1"
 
 
 class DropConnectLSTM(nn.Module):
@@ -176,3 +180,86 @@ def total_loss(losses: dict[str, torch.Tensor], config: SketchRNNConfig, step: i
     if not config.conditional:
         return losses["L_R"]
     return losses["L_R"] + kl_weight_at(config, step) * torch.clamp(losses["L_KL"], min=config.kl_tolerance)
+
+
+# ---------------------------------------------------------------------- weights format
+def weights_payload(
+    model: SketchRNN,
+    config: SketchRNNConfig,
+    scale: float,
+    dataset: str,
+    licence: str,
+    step: int,
+    metrics: Mapping[str, float],
+) -> dict[str, Any]:
+    """What SketchEngine.load reads: tensors and plain values only (weights_only-safe)."""
+    from engines.sketch.data import BOX
+
+    return {
+        "format": WEIGHTS_FORMAT,
+        "config": config.to_dict(),
+        "scale_factor": float(scale),
+        "canvas": {"size": BOX, "origin": [BOX / 2, BOX / 2]},
+        "dataset": dataset,
+        "licence": licence,
+        "step": int(step),
+        "metrics": {k: float(v) for k, v in metrics.items()},
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+
+
+def export_weights(payload: dict[str, Any], path: str | Path) -> Path:
+    """Write a weights_payload() atomically (adds the checkpoint format key, which load ignores)."""
+    from engines.training import save_checkpoint
+
+    save_checkpoint(Path(path), payload)
+    return Path(path)
+
+
+def load_weights_payload(path: str | Path) -> dict[str, Any]:
+    """Read a sketch-rnn weights file (torch.load weights_only=True); EngineError on a wrong or damaged file."""
+    from engines.base import EngineError
+
+    path = Path(path)
+    if not path.is_file():
+        raise EngineError(f"sketch weights {path} do not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise EngineError(f"{path.name} is damaged or not a PyTorch weights file ({type(exc).__name__})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
+        hint = (
+            " (a training checkpoint: export it with `python -m engines.sketch.cli export`)"
+            if isinstance(payload, dict) and "task" in payload
+            else ""
+        )
+        raise EngineError(f"{path.name} is not a sketch-rnn weights file{hint}")
+    return payload
+
+
+# ---------------------------------------------------------------------- contract-test cases
+def tiny_cases() -> list:
+    """The tiny VAE and decoder-only models on a fixed random stroke-5 batch (eval mode: no DropConnect)."""
+    from engines.base import ModelCase
+
+    b = 3
+
+    def example() -> tuple:
+        c = SketchRNNConfig.tiny()
+        x = torch.randn(b, c.max_seq_len + 1, 5)
+        pen = torch.randint(0, 3, (b, c.max_seq_len + 1))
+        x[..., 2:] = F.one_hot(pen, 3).float()
+        x[:, 0] = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0])
+        return x, torch.tensor([c.max_seq_len, 5, 1])
+
+    def case(name: str, conditional: bool) -> ModelCase:
+        return ModelCase(
+            name=name,
+            build=lambda: SketchRNN(SketchRNNConfig.tiny().with_(conditional=conditional)).eval(),
+            example=example,
+            forward=lambda m, x: m(*x),
+            shapes={"L_s": (), "L_p": (), "L_R": (), "L_KL": ()},
+            loss=None if conditional else (lambda out: out["L_R"]),
+        )
+
+    return [case("sketch-rnn-vae", True), case("sketch-rnn-decoder", False)]

@@ -98,28 +98,3 @@ def sample_sheet(
         rows.append(label(grid(cells, per_row), f"tau = {tau:g}"))
     return np.vstack(rows)
 
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m engines.sketch.render WEIGHTS.pt OUT.png [--seed N]: write a sample sheet."""
-    import argparse
-
-    import cv2
-
-    from engines.sketch.engine import SketchEngine
-
-    p = argparse.ArgumentParser(prog="python -m engines.sketch.render")
-    p.add_argument("weights")
-    p.add_argument("out")
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    eng = SketchEngine()
-    eng.load(args.weights)
-    sheet = sample_sheet(eng, seed=args.seed)
-    info = eng.info
-    title = f"sketch-rnn {info.get('dataset')} step {info.get('step')}"
-    cv2.imwrite(args.out, label(sheet, title))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

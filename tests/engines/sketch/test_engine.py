@@ -11,8 +11,7 @@ import torch
 from engines.base import EngineError
 from engines.sketch.config import SketchRNNConfig
 from engines.sketch.engine import SketchEngine, sample_step, slerp
-from engines.sketch.model import SketchRNN
-from engines.sketch.train import export_weights, weights_payload
+from engines.sketch.model import SketchRNN, export_weights, weights_payload
 
 WEIGHTS = Path(__file__).resolve().parents[3] / "assets" / "weights"
 

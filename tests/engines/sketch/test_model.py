@@ -12,7 +12,7 @@ import torch
 from engines.sketch.config import SketchRNNConfig
 from engines.sketch.data import StrokeSet
 from engines.sketch.model import SketchRNN, kl_weight_at, reconstruction_loss, total_loss
-from engines.sketch.train import SketchTrainTask, make_batch
+from engines.sketch.task import SketchTrainTask, make_batch
 
 
 def _y(pi_hat, mu_x, mu_y, log_sx, log_sy, rho, q):
@@ -60,7 +60,7 @@ def _toy_set(n: int = 12) -> StrokeSet:
 
 
 @pytest.mark.parametrize("conditional", [True, False])
-def test_tiny_forward_shapes_and_gradients(conditional):
+def test_tiny_forward_shapes_and_loss_terms(conditional):
     torch.manual_seed(0)
     cfg = SketchRNNConfig.tiny().with_(conditional=conditional)
     model = SketchRNN(cfg)
@@ -71,9 +71,7 @@ def test_tiny_forward_shapes_and_gradients(conditional):
     assert all(torch.isfinite(v) and v.dim() == 0 for v in losses.values())
     y, _ = model.decode(torch.from_numpy(batch[:, :-1]), torch.zeros(4, cfg.z_size) if conditional else None)
     assert y.shape == (4, cfg.max_seq_len, 6 * cfg.num_mixture + 3)
-    total_loss(losses, cfg, step=1000).backward()
-    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.any(p.grad != 0)]
-    assert not missing, missing
+    # every parameter getting a gradient: tests/engines/test_paper_contracts.py (model.tiny_cases)
 
 
 def test_train_step_resume_is_exact():
@@ -115,7 +113,7 @@ def test_config_validation(bad):
 
 def test_train_iter_yields_steps_preview_and_loadable_weights(tmp_path):
     from engines.sketch.engine import SketchEngine
-    from engines.sketch.train import train_iter
+    from engines.sketch.task import train_iter
 
     steps = list(
         train_iter(

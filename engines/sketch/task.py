@@ -1,19 +1,12 @@
-"""Training sketch-rnn: a TrainTask for the shared loop, weight export, and a headless CLI.
+"""Training sketch-rnn: the TrainTask for the shared loop, train_iter (live, with previews) and RECIPE.
 
-    python -m engines.sketch.train --dataset kanji --minutes 25 --export assets/weights/sketch_kanji.pt
-    python -m engines.sketch.train --dataset kanji --minutes 10 --resume RUN_DIR/last.pt   # go on
-    python -m engines.sketch.train --export-from RUN_DIR/last.pt --export out.pt           # export only
-
+Headless: `python -m engines.sketch.cli train --dataset kanji --minutes 25 --export assets/weights/sketch_kanji.pt`.
 Resume is exact: the batch order is a seeded permutation per epoch plus a position, augmentation
 noise is seeded by (seed, step), and the torch RNG state travels in the checkpoint.
 """
 
 from __future__ import annotations
 
-import argparse
-import math
-import sys
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,13 +14,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from engines.base import EngineError, TrainStep
-from engines.sketch.config import SketchRNNConfig
+from engines.base import EngineError, StopFlag, TrainStep
+from engines.distributed import average_gradients, shard
+from engines.sketch.config import SketchRNNConfig, SketchTrainSettings
 from engines.sketch.data import BOX, StrokeSet, load_dataset
-from engines.sketch.model import SketchRNN, kl_weight_at, total_loss
+from engines.sketch.model import SketchRNN, export_weights, kl_weight_at, total_loss, weights_payload
 from engines.sketch.strokes import stroke3_to_stroke5
-
-WEIGHTS_FORMAT = "paperzoo-sketch-rnn-1"
+from engines.training import TrainingRecipe
 
 
 def make_batch(
@@ -56,12 +49,23 @@ def make_batch(
 
 
 class SketchTrainTask:
-    """One optimisation step per call on a StrokeSet; see engines.training.TrainTask."""
+    """One optimisation step per call on a StrokeSet; see engines.training.TrainTask.
+
+    With world > 1 every rank draws the same global batch order and trains on its shard of each
+    batch (engines.distributed.shard), averaging gradients before the optimiser step.
+    """
 
     def __init__(
-        self, config: SketchRNNConfig, data: StrokeSet, device: str = "cpu", scale_factor: float | None = None
+        self,
+        config: SketchRNNConfig,
+        data: StrokeSet,
+        device: str = "cpu",
+        scale_factor: float | None = None,
+        rank: int = 0,
+        world: int = 1,
     ):
         self.config = config
+        self.rank, self.world = rank, world
         self.data = data.filtered(config.max_seq_len)
         if not self.data.drawings["train"]:
             raise EngineError(f"no training drawings of at most {config.max_seq_len} points in {data.name}")
@@ -111,6 +115,8 @@ class SketchTrainTask:
         batch, lengths = make_batch(
             [train[i] for i in idx], self.scale, self.config.max_seq_len, rng, self.config.random_scale
         )
+        if self.world > 1:  # same augmentation draws on every rank, then this rank's rows
+            batch, lengths = shard(batch, self.rank, self.world), shard(lengths, self.rank, self.world)
         batch = batch[:, : min(self.config.max_seq_len, int(lengths.max()) + 1) + 1]  # keep one end row
         self.model.train()
         for g in self.opt.param_groups:
@@ -119,6 +125,7 @@ class SketchTrainTask:
         loss = total_loss(losses, self.config, step)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        average_gradients(self.model, self.world)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.opt.step()
         out = {k: float(v.detach()) for k, v in losses.items()}
@@ -167,73 +174,48 @@ class SketchTrainTask:
         )
 
 
-def weights_payload(
-    model: SketchRNN,
-    config: SketchRNNConfig,
-    scale: float,
-    dataset: str,
-    licence: str,
-    step: int,
-    metrics: Mapping[str, float],
-) -> dict[str, Any]:
-    """What SketchEngine.load reads: tensors and plain values only (weights_only-safe)."""
-    return {
-        "format": WEIGHTS_FORMAT,
-        "config": config.to_dict(),
-        "scale_factor": float(scale),
-        "canvas": {"size": BOX, "origin": [BOX / 2, BOX / 2]},
-        "dataset": dataset,
-        "licence": licence,
-        "step": int(step),
-        "metrics": {k: float(v) for k, v in metrics.items()},
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-    }
-
-
-def export_weights(payload: dict[str, Any], path: str | Path) -> Path:
-    from engines.training import save_checkpoint
-
-    save_checkpoint(Path(path), payload)  # atomic; adds the checkpoint format key, which load ignores
-    return Path(path)
-
-
 def train_iter(
     dataset: str | StrokeSet,
     config: SketchRNNConfig,
     stop: Callable[[], bool],
     total_steps: int,
+    *,
     eval_every: int = 250,
     checkpoint_every: int = 200,
     run_dir: Path | None = None,
     resume: str | Path | None = None,
     device: str = "cpu",
     preview_every: int = 0,
+    rank: int = 0,
+    world: int = 1,
 ) -> Iterator[TrainStep]:
     """Train live (for the tab): yields TrainStep with losses loss, L_R, L_KL, L_s, L_p, kl_weight.
 
     Evaluated steps carry valid_* metrics; with preview_every > 0, every preview_every-th step
     carries a BGR uint8 preview of four samples at tau 0.5. When the run ends (or `stop()`), the
     weights are exported to run_dir/sketch.pt, which SketchEngine.load reads; the last TrainStep's
-    `checkpoint` names that file.
+    `checkpoint` names that file (rank 0 only exports and previews).
     """
     from dataclasses import replace
 
     from engines.training import LoopSettings, new_run_dir, run_training
 
     data = load_dataset(dataset) if isinstance(dataset, str) else dataset
-    task = SketchTrainTask(config, data, device)
+    task = SketchTrainTask(config, data, device, rank=rank, world=world)
     run_dir = Path(resume).parent if resume else Path(run_dir) if run_dir else new_run_dir("sketch")
     settings = LoopSettings(total_steps, eval_every, checkpoint_every)
     last: TrainStep | None = None
     for ts in run_training(task, settings, run_dir, stop, config, resume):
-        if preview_every and ts.step % preview_every == 0:
+        if rank == 0 and preview_every and ts.step % preview_every == 0:
             ts = replace(ts, preview=_preview(task))
         if last is not None:
             yield last
         last = ts
-    if last is not None:
+    if last is not None and rank == 0:
         out = export_weights(task.weights_payload(last.metrics), run_dir / "sketch.pt")
         yield replace(last, checkpoint=str(out), message=(last.message + f" weights: {out}").strip())
+    elif last is not None:
+        yield last
 
 
 def _preview(task: SketchTrainTask) -> np.ndarray:
@@ -241,109 +223,39 @@ def _preview(task: SketchTrainTask) -> np.ndarray:
     from engines.sketch.engine import SketchEngine
     from engines.sketch.render import grid, render
 
-    eng = SketchEngine()
-    eng.model = SketchRNN(task.config)
-    eng.model.load_state_dict(task.model.state_dict())
-    eng.model.eval()
-    eng.scale_factor, eng.origin, eng.canvas_size = task.scale, (BOX / 2, BOX / 2), BOX
+    model = SketchRNN(task.config)
+    model.load_state_dict(task.model.state_dict())
+    eng = SketchEngine.from_model(model, task.scale, BOX)
     return grid([render(s.polylines(), 96, box=(0, 0, BOX, BOX)) for s in eng.sample(4, 0.5, 150, seed=0)], 4)
 
 
-def _bar(frac: float, width: int = 24) -> str:
-    n = int(max(0.0, min(1.0, frac)) * width)
-    return "[" + "#" * n + "." * (width - n) + "]"
+def run(
+    settings: SketchTrainSettings,
+    *,
+    device: str,
+    run_dir: Path,
+    stop: StopFlag,
+    resume: str | Path | None = None,
+    rank: int = 0,
+    world: int = 1,
+) -> Iterator[TrainStep]:
+    """Train sketch-rnn; the last step's `checkpoint` is RUN_DIR/sketch.pt, loadable by the tab."""
+    from engines.runtime import resolve_device
 
-
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m engines.sketch.train", description="Train sketch-rnn headless.")
-    p.add_argument("--dataset", default="kanji", help="kanji | icons | PATH.npz (QuickDraw)")
-    p.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget of this invocation")
-    p.add_argument("--steps", type=int, default=1_000_000, help="stop after this many steps in total")
-    p.add_argument("--enc", type=int, default=128)
-    p.add_argument("--dec", type=int, default=256)
-    p.add_argument("--nz", type=int, default=64)
-    p.add_argument("--max-len", type=int, default=None, help="N_max (default 80; 250 for a QuickDraw .npz)")
-    p.add_argument("--batch", type=int, default=100)
-    p.add_argument("--decoder-only", action="store_true", help="the unconditional model (no encoder, no z)")
-    p.add_argument("--kl-weight", type=float, default=0.5)
-    p.add_argument("--kl-decay", type=float, default=0.999)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these LSTMs on CPU)")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--run-dir", default=None, help="default: <data dir>/runs/sketch/<time>")
-    p.add_argument("--resume", default=None, help="a last.pt to continue from (its run dir is reused)")
-    p.add_argument("--export", default=None, help="write the final weights here (what SketchEngine loads)")
-    p.add_argument("--export-from", default=None, help="only export this checkpoint's weights, no training")
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from engines.training import LoopSettings, load_checkpoint, new_run_dir, run_training
-
-    args = _parse(argv)
-    torch.set_num_threads(args.threads)
-    ckpt = load_checkpoint(args.resume or args.export_from) if (args.resume or args.export_from) else None
-    if ckpt is not None:
-        config = SketchRNNConfig.from_dict(ckpt["task"]["config"])
-        dataset = str(ckpt["task"]["dataset"]) if args.dataset == "kanji" and args.export_from else args.dataset
-    else:
-        config = SketchRNNConfig(
-            enc_size=args.enc,
-            dec_size=args.dec,
-            z_size=args.nz,
-            max_seq_len=args.max_len or (250 if args.dataset.endswith(".npz") else 80),
-            batch_size=args.batch,
-            conditional=not args.decoder_only,
-            kl_weight=args.kl_weight,
-            kl_decay_rate=args.kl_decay,
-            seed=args.seed,
-        )
-        dataset = args.dataset
-    try:
-        data = load_dataset(dataset)
-    except EngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    task = SketchTrainTask(config, data, args.device)
-    if args.export_from:
-        task.load_state_dict(ckpt["task"])
-        metrics = task.evaluate()
-        export_weights(task.weights_payload(metrics), args.export)
-        print(f"exported {args.export}: " + " ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
-        return 0
-    run_dir = Path(args.resume).parent if args.resume else Path(args.run_dir) if args.run_dir else new_run_dir("sketch")
-    deadline = time.monotonic() + args.minutes * 60
-    settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
-    print(
-        f"sketch-rnn on {data.name}: {len(task.data.drawings['train'])} train drawings, "
-        f"scale {task.scale:.2f}, "
-        f"{sum(p.numel() for p in task.model.parameters()):,} params, run dir {run_dir}",
-        flush=True,
+    return train_iter(
+        settings.dataset,
+        settings.model_config(),
+        stop,
+        settings.steps,
+        eval_every=settings.eval_every,
+        checkpoint_every=settings.checkpoint_every,
+        run_dir=run_dir,
+        resume=resume,
+        device=resolve_device(device),
+        preview_every=settings.preview_every,
+        rank=rank,
+        world=world,
     )
-    t0, last, metrics = time.monotonic(), None, {}
-    for ts in run_training(task, settings, run_dir, lambda: time.monotonic() > deadline, config, args.resume):
-        last = ts
-        metrics = dict(ts.metrics) or metrics
-        if ts.step % 25 == 0 or ts.evaluated or ts.message:
-            elapsed = (time.monotonic() - t0) / 60
-            ev = " | " + " ".join(f"{k} {v:.3f}" for k, v in ts.metrics.items()) if ts.metrics else ""
-            print(
-                f"{_bar(elapsed / args.minutes)} step {ts.step} ep {ts.epoch:.1f} L_R {ts.losses['L_R']:.3f} "
-                f"L_KL {ts.losses['L_KL']:.3f} w_KL {ts.losses['kl_weight']:.3f} lr {ts.lr:.2e} "
-                f"{elapsed:.1f}/{args.minutes:g} min{ev} {ts.message}",
-                flush=True,
-            )
-    if last is None or (last.message and "NaN" in last.message):
-        return 1
-    metrics = {k: v for k, v in task.evaluate().items() if not math.isnan(v)}
-    print("final " + " ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
-    if args.export:
-        export_weights(task.weights_payload(metrics), args.export)
-        print(f"exported {args.export}", flush=True)
-    return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+RECIPE = TrainingRecipe(paper="sketch", title="sketch-rnn", config_type=SketchTrainSettings, run=run)

@@ -32,7 +32,6 @@ class PoseView:
 
 class PoseTab(LiveTab):
     asset_names = ("pose_landmark_full.tflite", "yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
-    recipe = "engines.pose.recipe:RECIPE"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)

@@ -12,8 +12,6 @@ when present, on CUDA.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 from collections.abc import Callable
 
@@ -95,8 +93,8 @@ def hourglass_records(threads: int, rounds: int) -> list[dict]:
     """2-stack Hourglass at 256x256 (paper width 256) and the student, fp32 NCHW vs channels_last."""
     import torch
 
-    from engines.pose.distill import student_config
-    from engines.pose.hourglass import HourglassConfig, StackedHourglassNet, count_parameters
+    from engines.pose.config import HourglassConfig, student_config
+    from engines.pose.model import StackedHourglassNet, count_parameters
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -169,24 +167,3 @@ def bench_records(threads: tuple[int, ...] = (1, 2), rounds: int = 20) -> list[d
     for t in threads:
         records += hourglass_records(t, rounds)
     return records
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m engines.pose.bench")
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--rounds", type=int, default=20)
-    p.add_argument("--only", choices=["blazepose", "hourglass"], default=None)
-    args = p.parse_args(argv)
-    records: list[dict] = []
-    for t in args.threads:
-        if args.only in (None, "blazepose"):
-            records += blazepose_records(t, args.rounds)
-        if args.only in (None, "hourglass"):
-            records += hourglass_records(t, args.rounds)
-    for r in records:
-        print(json.dumps(r), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,52 +10,15 @@ stack's decoded keypoints against the teacher's, on held-out frames.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
 
+from engines.pose.config import DistillConfig
 from engines.pose.data import DistillData, augment, torso_size
 from engines.pose.decode import decode_heatmaps, gaussian_heatmaps, pck, to_heatmap_px, to_input_px
-from engines.pose.hourglass import HourglassConfig, StackedHourglassNet, stack_losses
-
-
-def student_config() -> HourglassConfig:
-    """The shipped student: 2 stacks, 64 features, 128 px input (32x32 heatmaps) - trainable on a CPU."""
-    return HourglassConfig(joints=16, stacks=2, features=64, depth=3, blocks=1, input_size=128)
-
-
-@dataclass(frozen=True)
-class DistillConfig:
-    """model: the student; lr for RMSprop (paper: 2.5e-4); sigma: target Gaussian (heatmap px);
-    min_confidence: teacher confidence below which a joint's target is all zeros."""
-
-    model: HourglassConfig = field(default_factory=student_config)
-    batch_size: int = 16
-    lr: float = 2.5e-4
-    sigma: float = 1.0
-    min_confidence: float = 0.5
-    augment: bool = True
-    rotate_deg: float = 30.0
-    eval_samples: int = 400
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 1:
-            raise ValueError("batch_size must be >= 1")
-        if not self.lr > 0:
-            raise ValueError("lr must be > 0")
-        if not self.sigma > 0:
-            raise ValueError("sigma must be > 0")
-        if not 0 <= self.min_confidence <= 1:
-            raise ValueError("min_confidence must be in [0, 1]")
-        if self.model.joints != 16:
-            raise ValueError("the distilled student predicts the 16 MPII joints")
-
-    @staticmethod
-    def tiny() -> DistillConfig:
-        return DistillConfig(model=HourglassConfig.tiny(), batch_size=4, lr=1e-3, eval_samples=8)
+from engines.pose.model import StackedHourglassNet, stack_losses
 
 
 class DistillTask:

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from engines.base import EngineError
+from engines.pose.config import HourglassConfig
 from engines.pose.decode import decode_heatmaps, to_input_px
-from engines.pose.hourglass import HourglassConfig, StackedHourglassNet
+from engines.pose.model import StackedHourglassNet
 
 STUDENT_FORMAT = "paperzoo-hourglass-1"
 

@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from engines.base import EngineError
+from engines.pose.config import DistillConfig, HourglassConfig, student_config
 from engines.pose.data import DistillData, augment, torso_size
-from engines.pose.distill import DistillConfig, DistillTask, student_config
-from engines.pose.hourglass import HourglassConfig, Residual, StackedHourglassNet, stack_losses
+from engines.pose.distill import DistillTask
 from engines.pose.joints import MPII_NAMES
+from engines.pose.model import Residual, StackedHourglassNet, stack_losses
 from engines.pose.student import load_student, save_student
 from engines.training import LoopSettings, run_training
 

@@ -1,4 +1,7 @@
-"""Headless distillation: `python -m engines.pose.train [--minutes 60] [--export student.pt]`.
+"""Pose on the command line: `python -m engines.pose.cli train|distill|bench ...`.
+
+train: the panel's recipe headless (engines.training_cli). distill: the long run that made the shipped
+student, `python -m engines.pose.cli distill [--minutes 60] [--export student.pt]`:
 
 1. Label people in a video (default: vtest.avi, every `--frame-step`-th frame) and photos with the
    BlazePose teacher (cached as .npz in the data dir). 2. Hold out the video's last 20% by time.
@@ -14,14 +17,14 @@ import sys
 import time
 from pathlib import Path
 
+from engines.pose.config import DistillConfig, student_config
 from engines.pose.data import DistillData, concat, label_frames, photo_frames, video_frames
-from engines.pose.distill import DistillConfig, DistillTask, student_config
+from engines.pose.distill import DistillTask
+from engines.progress import text_bar
 
 
 def _bar(label: str, done: int, total: int, extra: str = "") -> None:
-    width = 28
-    frac = done / total if total else 0.0
-    print(f"\r{label:10s} [{'#' * int(frac * width):{width}s}] {done}/{total} {extra}", end="", flush=True)
+    text_bar(done, total, f"{label:10s}", extra, width=28, stream=sys.stdout)
 
 
 def build_dataset(
@@ -70,8 +73,19 @@ def build_dataset(
     return data
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m engines.pose.train", description=__doc__.splitlines()[0])
+def _parser() -> argparse.ArgumentParser:
+    from engines.pose.task import RECIPE
+    from engines.training_cli import add_train_parser
+
+    top = argparse.ArgumentParser(prog="python -m engines.pose.cli", description="Pose: BlazePose and the distilled "
+                                  "Stacked Hourglass.")
+    sub = top.add_subparsers(dest="cmd", required=True)
+    add_train_parser(sub, RECIPE)
+    b = sub.add_parser("bench", help="BlazePose runtimes and the Hourglass, alternated")
+    b.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    b.add_argument("--rounds", type=int, default=20)
+    b.add_argument("--only", choices=["blazepose", "hourglass"], default=None)
+    p = sub.add_parser("distill", help="the long headless distillation that made the shipped student")
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
     p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
     p.add_argument("--frame-step", type=int, default=2)
@@ -98,15 +112,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu")
     p.add_argument("--tiny", action="store_true", help="tiny model and few frames (smoke test)")
-    return p.parse_args(argv)
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmd == "train":
+        from engines.pose.task import RECIPE
+        from engines.training_cli import train_main
+
+        return train_main(RECIPE, args)[0]
+    if args.cmd == "bench":
+        return _bench(args)
+    return _distill(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from engines.pose.bench import blazepose_records, hourglass_records
+
+    records: list[dict] = []
+    for t in args.threads:
+        if args.only in (None, "blazepose"):
+            records += blazepose_records(t, args.rounds)
+        if args.only in (None, "hourglass"):
+            records += hourglass_records(t, args.rounds)
+    for r in records:
+        print(json.dumps(r), flush=True)
+    return 0
+
+
+def _distill(args: argparse.Namespace) -> int:
     from engines import assets
     from engines.runtime import set_cpu_threads
     from engines.training import LoopSettings, new_run_dir, run_training
 
-    args = parse_args(argv)
     set_cpu_threads(args.threads)
     model = student_config().with_(
         features=args.features, input_size=args.input, stacks=args.stacks, depth=3 if args.input < 256 else 4

@@ -9,38 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from engines.base import StopFlag, TrainStep
+from engines.pose.config import PoseDistillSettings
 from engines.training import TrainingRecipe
-
-
-@dataclass(frozen=True)
-class PoseDistillSettings:
-    """video: frames to learn from ("" = the street video asset); sizes in px; every N-th frame used."""
-
-    video: str = ""
-    frame_step: int = 4
-    max_frames: int = 200
-    steps: int = 600
-    stacks: int = 2
-    features: int = 64
-    input_size: int = 128
-    batch_size: int = 16
-    lr: float = 2.5e-4
-    eval_every: int = 50
-    checkpoint_every: int = 50
-    preview_every: int = 10
-
-    def __post_init__(self) -> None:
-        for name in ("frame_step", "max_frames", "steps", "stacks", "features", "batch_size", "eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be positive")
-        if self.input_size % 32 or self.input_size < 64:
-            raise ValueError("input_size must be a multiple of 32, at least 64")
-        if not 0 < self.lr < 1:
-            raise ValueError("lr must be in (0, 1)")
 
 
 def _frames(video: Path, step: int, limit: int) -> list:
@@ -66,7 +39,8 @@ def run(settings: PoseDistillSettings, *, device: str, run_dir: Path, stop: Stop
         resume: str | Path | None = None) -> Iterator[TrainStep]:
     """Label frames with the teacher, train the student, export RUN_DIR/student.pt at the end."""
     from engines import assets
-    from engines.pose.distill import DistillConfig, student_config, task_from_frames
+    from engines.pose.config import DistillConfig, student_config
+    from engines.pose.distill import task_from_frames
     from engines.pose.engine import PoseEngine
     from engines.pose.joints import MPII_NAMES
     from engines.pose.student import save_student

@@ -10,47 +10,11 @@ Shape walk-through for the paper's setting (input 256, features 256, 2 stacks, K
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-@dataclass(frozen=True)
-class HourglassConfig:
-    """joints K; stacks; features (channels through the hourglass, paper: 256); depth (max-pool
-    steps per hourglass, paper: 4); blocks (residual modules per branch/step); input_size (px, square)."""
-
-    joints: int = 16
-    stacks: int = 2
-    features: int = 256
-    depth: int = 4
-    blocks: int = 1
-    input_size: int = 256
-
-    def __post_init__(self) -> None:
-        if self.joints < 1 or self.stacks < 1 or self.blocks < 1 or self.depth < 1:
-            raise ValueError("joints, stacks, blocks and depth must be >= 1")
-        if self.features < 8 or self.features % 4:
-            raise ValueError("features must be a multiple of 4 and >= 8")
-        if self.input_size % (4 * 2**self.depth):
-            raise ValueError(
-                f"input_size must be divisible by {4 * 2**self.depth} (stem /4, then depth pools)"
-            )
-
-    @property
-    def heatmap_size(self) -> int:
-        """Output heatmap side in px: input / 4 (the stem's stride-2 conv and its max pool)."""
-        return self.input_size // 4
-
-    @staticmethod
-    def tiny() -> HourglassConfig:
-        """For tests: 2 stacks at 64 px input, 16 feature channels."""
-        return HourglassConfig(joints=16, stacks=2, features=16, depth=2, blocks=1, input_size=64)
-
-    def with_(self, **changes: int) -> HourglassConfig:
-        return replace(self, **changes)
+from engines.pose.config import HourglassConfig
 
 
 class Residual(nn.Module):
@@ -146,3 +110,24 @@ def stack_losses(pred: torch.Tensor, target: torch.Tensor) -> list[torch.Tensor]
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def tiny_cases() -> list:
+    """The contract tests' tiny Stacked Hourglass: HourglassConfig.tiny() on a (2, 3, 64, 64) batch."""
+    from engines.base import ModelCase
+
+    config = HourglassConfig.tiny()
+
+    def forward(model: StackedHourglassNet, inputs: tuple) -> dict[str, torch.Tensor]:
+        out = model(inputs[0])
+        stacked = torch.stack(list(out), 1) if isinstance(out, (list, tuple)) else out
+        return {"heatmaps": stacked}  # (B, stacks, K, H/4, W/4)
+
+    side = config.heatmap_size
+    return [ModelCase(
+        name="hourglass-tiny",
+        build=lambda: StackedHourglassNet(config),
+        example=lambda: (torch.rand(2, 3, config.input_size, config.input_size),),
+        forward=forward,
+        shapes={"heatmaps": (2, config.stacks, config.joints, side, side)},
+    )]

@@ -76,22 +76,10 @@ class DistillData:
 
 
 def video_frames(path: Path, step: int = 1, limit: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """(frame index, BGR frame) for every `step`-th frame of a video file."""
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise OSError(f"cannot open video {path}")
-    i = taken = 0
-    try:
-        while limit is None or taken < limit:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if i % step == 0:
-                yield i, frame
-                taken += 1
-            i += 1
-    finally:
-        cap.release()
+    """(frame index, BGR frame) for every `step`-th frame of a video file (engines.frames.video_frames)."""
+    from engines.frames import video_frames as read
+
+    return read(path, step, limit)
 
 
 def label_frames(

@@ -17,27 +17,22 @@ from engines.training import TrainingRecipe
 
 
 def _frames(video: Path, step: int, limit: int) -> list:
-    import cv2
-
     from engines.base import EngineError
+    from engines.frames import video_frames
 
-    cap, frames, i = cv2.VideoCapture(str(video)), [], 0
-    while len(frames) < limit:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if i % step == 0:
-            frames.append(frame)
-        i += 1
-    cap.release()
+    frames = [image for _, image in video_frames(video, step, limit)]
     if not frames:
         raise EngineError(f"{video.name} gave no frames to learn from")
     return frames
 
 
 def run(settings: PoseDistillSettings, *, device: str, run_dir: Path, stop: StopFlag,
-        resume: str | Path | None = None) -> Iterator[TrainStep]:
+        resume: str | Path | None = None, rank: int = 0, world: int = 1) -> Iterator[TrainStep]:
     """Label frames with the teacher, train the student, export RUN_DIR/student.pt at the end."""
+    if world > 1:
+        from engines.base import EngineError
+
+        raise EngineError("pose distillation runs in one process (torchrun with more than one is not supported yet)")
     from engines import assets
     from engines.pose.config import DistillConfig, student_config
     from engines.pose.distill import task_from_frames

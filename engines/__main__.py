@@ -4,4 +4,5 @@ import sys
 
 from engines.cli import paper_main
 
-raise SystemExit(paper_main(sys.argv[1:]))
+if __name__ == "__main__":
+    raise SystemExit(paper_main(sys.argv[1:]))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.assets import Archive, fetch_archive, open_archive
+from engines.assets import Archive, Asset, fetch_archive, open_archive
 
 IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp")
 _DEB = "https://deb.debian.org/debian/pool/main/"
@@ -315,3 +315,7 @@ def _picked(source: PhotoSource, name: str) -> bool:
         and re.search(source.exclude, name, re.I) is None
     )
 
+
+
+# The colour photos are whole archives read by data.py (SOURCES above); no single pretrained file is fetched.
+ASSETS: tuple[Asset, ...] = ()

@@ -21,10 +21,16 @@ from engines.training import TrainingRecipe
 
 PAPERS = default_registry().keys()
 ROOT = Path(__file__).resolve().parents[2]
+NOT_YET_ON_TEMPLATE = {"colorization"}  # issue 10: strict xfail, so moving it makes these tests fail until removed
 TEMPLATE = ("config.py", "model.py", "engine.py", "task.py", "sources.py", "bench.py", "cli.py")
 
 
-@pytest.mark.parametrize("key", PAPERS)
+def _template_papers():
+    return [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="not on the folder template yet"))
+            if k in NOT_YET_ON_TEMPLATE else k for k in PAPERS]
+
+
+@pytest.mark.parametrize("key", _template_papers())
 def test_folder_follows_the_template(key):
     folder = ROOT / "engines" / key
     assert [name for name in TEMPLATE if not (folder / name).is_file()] == []
@@ -34,7 +40,7 @@ def test_folder_follows_the_template(key):
     assert with_argparse == [], "argparse belongs in cli.py"
 
 
-@pytest.mark.parametrize("key", PAPERS)
+@pytest.mark.parametrize("key", _template_papers())
 def test_registry_entry_names_importable_modules(key):
     info = default_registry()[key]
     assert load_object(info.engine).__name__.endswith("Engine")

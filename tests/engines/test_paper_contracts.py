@@ -55,7 +55,7 @@ def test_registry_entry_names_importable_modules(key):
     assert done.value.code == 0
 
 
-@pytest.mark.parametrize("key", PAPERS)
+@pytest.mark.parametrize("key", _template_papers())
 def test_every_config_dataclass_is_frozen_and_has_a_valid_tiny(key):
     module = importlib.import_module(f"engines.{key}.config")
     configs = [c for c in vars(module).values() if isinstance(c, type) and dataclasses.is_dataclass(c)
@@ -67,7 +67,7 @@ def test_every_config_dataclass_is_frozen_and_has_a_valid_tiny(key):
     assert load_object(default_registry()[key].recipe).config_type in configs
 
 
-@pytest.mark.parametrize("key", PAPERS)
+@pytest.mark.parametrize("key", _template_papers())
 def test_tiny_models_shapes_gradients_and_determinism(key):
     cases = importlib.import_module(default_registry()[key].model).tiny_cases()
     assert cases

@@ -4,7 +4,6 @@ modules lazily; the asset manifest, the benchmark, the command line and the cont
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
 
 from engines.base import PaperInfo
 
@@ -22,14 +21,11 @@ _BUILTIN: tuple[PaperInfo, ...] = (
         summary="Per-joint heatmaps; the peak of each map is the joint.",
         uses=("detection",),  # the person box that the pose crop is cut around
     ),
-    replace(  # not yet moved to the folder template (issue 10): its recipe and commands keep their old homes
-        PaperInfo.from_folder(
-            "colorization", "Colorization (Let there be Color!)",
-            ("Let there be Color! (Iizuka, Simo-Serra, Ishikawa)",),
-            "ColorizationTab", "ColorizationEngine",
-            summary="Local features fused with a global scene feature predict a*b* chroma from L.",
-        ),
-        recipe="engines.colorization.recipe:RECIPE", cli="",
+    PaperInfo.from_folder(
+        "colorization", "Colorization (Let there be Color!)",
+        ("Let there be Color! (Iizuka, Simo-Serra, Ishikawa)",),
+        "ColorizationTab", "ColorizationEngine",
+        summary="Local features fused with a global scene feature predict a*b* chroma from L.",
     ),
     PaperInfo.from_folder(
         "sketch", "Sketch (sketch-rnn)",

@@ -46,7 +46,6 @@ def has_colour(image: np.ndarray) -> bool:
 
 
 class ColorizationTab(LiveTab):
-    recipe = "engines.colorization.recipe:RECIPE"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)

@@ -1,8 +1,10 @@
-"""ColorizationConfig: the network's size and the training recipe, frozen and validated."""
+"""ColorizationConfig (the network's size and optimiser) and ColorizationTrainSettings (the training
+form), frozen and validated."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,57 @@ class ColorizationConfig:
             cls(width=0.0625, num_classes=3, global_size=64, infer_size=48, local_size=32, batch_size=2),
             **overrides,
         )
+
+
+@dataclass(frozen=True)
+class ColorizationTrainSettings:
+    """The training panel's form (and `cli train`'s flags).
+
+    video: a colour video to fine-tune on, self-supervised ("" = the photo data set);
+    start_from_shipped: fine-tune the shipped weights (else train from scratch);
+    init: a weights file to start from instead (takes precedence over start_from_shipped);
+    width / use_global / global_size / local_size only apply from scratch (or with photo fine-tuning:
+    tensors whose shapes match are copied); data_root: the photo set's folder ("" = the user data dir).
+    """
+
+    video: str = ""
+    start_from_shipped: bool = True
+    init: str = ""
+    steps: int = 300
+    width: float = 0.25
+    use_global: bool = True
+    global_size: int = 224
+    local_size: int = 128
+    batch_size: int = 8
+    lr: float = 3e-4
+    seed: int = 0
+    eval_every: int = 50
+    checkpoint_every: int = 50
+    data_root: str = ""
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
+            raise ValueError("steps, batch_size and eval_every must be positive")
+        if self.checkpoint_every < 0:
+            raise ValueError("checkpoint_every must be >= 0")
+        if not 0 < self.lr < 1:
+            raise ValueError("lr must be in (0, 1)")
+        if self.video and not Path(self.video).is_file():
+            raise ValueError(f"no video at {self.video}")
+        if self.init and not Path(self.init).is_file():
+            raise ValueError(f"no weights file at {self.init}")
+        self.net_config()  # validates width / sizes
+
+    def net_config(self) -> ColorizationConfig:
+        """The network config these settings train (lr_final = lr / 10)."""
+        return ColorizationConfig(width=self.width, use_global=self.use_global, global_size=self.global_size,
+                                  local_size=self.local_size, batch_size=self.batch_size, lr=self.lr,
+                                  lr_final=self.lr / 10, seed=self.seed)
+
+    @classmethod
+    def tiny(cls, **overrides) -> ColorizationTrainSettings:
+        """A two-step run of the tiny net from scratch (pass data_root= a small photo set)."""
+        t = ColorizationConfig.tiny()
+        base = dict(start_from_shipped=False, steps=2, width=t.width, global_size=t.global_size,
+                    local_size=t.local_size, batch_size=t.batch_size, eval_every=2, checkpoint_every=0)
+        return cls(**{**base, **overrides})

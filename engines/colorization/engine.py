@@ -38,28 +38,6 @@ class ColorizationResult:
     ms: float
 
 
-def read_weights(path: str | Path) -> dict[str, Any]:
-    """Read a colorization weights file (exported, or a training run's last.pt) with weights_only.
-
-    Returns {"config": dict, "state_dict": {name: tensor}, "categories": [...], "meta": {...}}.
-    Raises EngineError for a missing, damaged or foreign file.
-    """
-    from engines.training import load_checkpoint
-
-    payload = load_checkpoint(Path(path))  # EngineError when missing / damaged / not ours
-    if "task" in payload:  # a training checkpoint: the task's state holds model + config
-        task = payload["task"]
-        payload = {
-            "config": task.get("config"),
-            "state_dict": task.get("model"),
-            "categories": task.get("categories", []),
-            "meta": {"step": payload.get("step")},
-        }
-    if not isinstance(payload.get("config"), dict) or not isinstance(payload.get("state_dict"), dict):
-        raise EngineError(f"{Path(path).name} is a PaperZoo file but not colorization weights")
-    return payload
-
-
 class ColorizationEngine:
     """Iizuka et al. colorizer. `load` once, then `infer` from one worker thread at a time."""
 
@@ -82,7 +60,7 @@ class ColorizationEngine:
         """Load weights (default: the shipped assets/weights/colorization.pt) onto `device`."""
         import torch
 
-        from engines.colorization.model import LetThereBeColorNet
+        from engines.colorization.model import LetThereBeColorNet, read_weights
 
         path = Path(weights) if weights is not None else SHIPPED_WEIGHTS
         payload = read_weights(path)

@@ -1,6 +1,6 @@
 """Validation figures for colorization weights, next to two baselines.
 
-    python -m engines.colorization.evaluate [WEIGHTS ...] [--size 256] [--samples out.png] [--json out.json]
+    python -m engines.colorization.cli evaluate [WEIGHTS ...] [--size 256] [--samples out.png] [--json out.json]
 
 Each validation photo's centred square (over mid grey for cut-outs), resized to size x size, is
 turned gray and colorized through `ColorizationEngine.infer`. Figures, averaged over photos:
@@ -14,9 +14,6 @@ training set's mean a*b*).
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from pathlib import Path
 
 import cv2
@@ -126,50 +123,9 @@ def save_samples(path: Path, rows: list[list[np.ndarray]], n: int, tile: int = 1
     cv2.imwrite(str(path), grid)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from engines.base import EngineError
-    from engines.colorization.engine import SHIPPED_WEIGHTS
-
-    p = argparse.ArgumentParser(
-        prog="python -m engines.colorization.evaluate", description=__doc__.split("\n")[0]
-    )
-    p.add_argument("weights", nargs="*", type=Path, help="weights files (default: the shipped model)")
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--samples", type=Path, help="write a picture: gray / each model / truth")
-    p.add_argument("--n-samples", type=int, default=8)
-    p.add_argument("--json", type=Path)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--stamp", action="store_true", help="store mean a*b* + figures in the first file's meta")
-    a = p.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(a.threads)
-    try:
-        res = evaluate(a.weights or [SHIPPED_WEIGHTS], a.size, samples=a.samples, n_samples=a.n_samples)
-    except EngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    base = res["mean chroma"]["chroma_mse"]
-    print(
-        f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}"
-    )
-    for name, r in res.items():
-        print(
-            f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% "
-            f"{r['psnr_db']:8.2f} "
-            f"{r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}"
-        )
-    print(f"({res['gray']['n']:.0f} validation photos at {a.size}x{a.size})")
-    if a.json:
-        a.json.write_text(json.dumps(res, indent=2))
-    if a.stamp:
-        stamp(a.weights[0] if a.weights else SHIPPED_WEIGHTS, res, a.size)
-    return 0
-
-
 def stamp(path: Path, res: dict[str, dict[str, float]], size: int) -> None:
     """Store the training set's mean a*b* and these validation figures in the weights file's meta."""
-    from engines.colorization.engine import read_weights
+    from engines.colorization.model import read_weights
     from engines.training import save_checkpoint
 
     payload = read_weights(path)
@@ -181,7 +137,3 @@ def stamp(path: Path, res: dict[str, dict[str, float]], size: int) -> None:
     }
     save_checkpoint(path, payload)
     print(f"stamped {path}")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -14,11 +14,20 @@ Every conv is followed by batch norm and ReLU (except the sigmoid output). The a
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engines.base import EngineError, ModelCase
 from engines.colorization.config import ColorizationConfig
+
+WEIGHTS_FORMAT = "paperzoo-colorization-1"
+"""The name of this weights layout. Files are written with engines.training.save_checkpoint (so their
+"format" field is the shared checkpoint format) holding {"config", "state_dict", "categories", "meta"}."""
 
 
 def conv_bn(cin: int, cout: int, stride: int = 1, k: int = 3) -> nn.Sequential:
@@ -182,3 +191,77 @@ def colorization_loss(
     else:
         ce = F.cross_entropy(logits, labels)
     return {"loss": mse + class_weight * ce, "mse": mse, "ce": ce}
+
+
+def write_weights(
+    path: str | Path,
+    model: nn.Module,
+    config: ColorizationConfig,
+    categories: list[str] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Path:
+    """Write the inference weights file that ColorizationEngine.load (read_weights) reads (weights_only)."""
+    from engines.training import save_checkpoint
+
+    payload = {
+        "config": asdict(config),
+        "categories": list(categories or []),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": meta or {},
+    }
+    save_checkpoint(Path(path), payload)
+    return Path(path)
+
+
+def read_weights(path: str | Path) -> dict[str, Any]:
+    """Read a colorization weights file (exported, or a training run's last.pt) with weights_only.
+
+    Returns {"config": dict, "state_dict": {name: tensor}, "categories": [...], "meta": {...}}.
+    Raises EngineError for a missing, damaged or foreign file.
+    """
+    from engines.training import load_checkpoint
+
+    payload = load_checkpoint(Path(path))  # EngineError when missing / damaged / not ours
+    if "task" in payload:  # a training checkpoint: the task's state holds model + config
+        task = payload["task"]
+        payload = {
+            "config": task.get("config"),
+            "state_dict": task.get("model"),
+            "categories": task.get("categories", []),
+            "meta": {"step": payload.get("step")},
+        }
+    if not isinstance(payload.get("config"), dict) or not isinstance(payload.get("state_dict"), dict):
+        raise EngineError(f"{Path(path).name} is a PaperZoo file but not colorization weights")
+    return payload
+
+
+def load_matching_weights(model: nn.Module, path: str | Path) -> None:
+    """Copy the tensors of a weights file whose names and shapes match `model` (fine-tuning start)."""
+    payload = read_weights(path)
+    own = model.state_dict()
+    model.load_state_dict(
+        {k: v for k, v in payload["state_dict"].items() if k in own and own[k].shape == v.shape}, strict=False
+    )
+
+
+def tiny_cases() -> list[ModelCase]:
+    """The tiny net with and without the global branch (the paper's ablation), for the contract tests."""
+    cases = []
+    for name, use_global in (("colorization", True), ("colorization_no_global", False)):
+        c = ColorizationConfig.tiny(use_global=use_global)
+
+        def build(c: ColorizationConfig = c) -> nn.Module:
+            return LetThereBeColorNet(c).eval()  # eval: batch norm uses its running statistics
+
+        def example(c: ColorizationConfig = c) -> tuple:
+            return (torch.rand(2, 1, c.local_size, c.local_size), torch.rand(2, 1, c.global_size, c.global_size))
+
+        def forward(m: nn.Module, x: tuple) -> dict[str, torch.Tensor]:
+            ab, logits = m(*x)
+            return {"ab": ab} if logits is None else {"ab": ab, "logits": logits}
+
+        shapes = {"ab": (2, 2, c.local_size, c.local_size)}
+        if use_global:
+            shapes["logits"] = (2, c.num_classes)
+        cases.append(ModelCase(name, build, example, forward, shapes))
+    return cases

@@ -60,7 +60,7 @@ def tiny_weights(tmp_path_factory, photo_root) -> Path:
     import torch
 
     from engines.colorization.config import ColorizationConfig
-    from engines.colorization.train import PhotoTrainTask
+    from engines.colorization.task import PhotoTrainTask
 
     torch.manual_seed(0)
     task = PhotoTrainTask(ColorizationConfig.tiny(), 2, data_root=photo_root)

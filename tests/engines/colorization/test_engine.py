@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from engines.base import EngineError
-from engines.colorization.engine import SHIPPED_WEIGHTS, ColorizationEngine, read_weights
+from engines.colorization.engine import SHIPPED_WEIGHTS, ColorizationEngine
 from engines.colorization.evaluate import figures, with_chroma
+from engines.colorization.model import read_weights
 
 from .conftest import synthetic_photo
 
@@ -57,7 +58,7 @@ def test_global_feature_transfer(tiny_weights) -> None:
 
 def test_ablation_weights_have_no_global_branch(tmp_path, photo_root) -> None:
     from engines.colorization.config import ColorizationConfig
-    from engines.colorization.train import PhotoTrainTask
+    from engines.colorization.task import PhotoTrainTask
 
     task = PhotoTrainTask(ColorizationConfig.tiny(use_global=False), 1, data_root=photo_root)
     path = task.export(tmp_path / "ablation.pt")
@@ -100,7 +101,7 @@ def test_bad_weights_files_give_engine_errors(tmp_path, tiny_weights) -> None:
 
 def test_training_checkpoint_loads_as_weights(tmp_path, photo_root) -> None:
     from engines.colorization.config import ColorizationConfig
-    from engines.colorization.train import PhotoTrainTask
+    from engines.colorization.task import PhotoTrainTask
     from engines.training import LoopSettings, run_training
 
     task = PhotoTrainTask(ColorizationConfig.tiny(), 1, data_root=photo_root)

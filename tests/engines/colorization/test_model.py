@@ -13,7 +13,7 @@ from engines.colorization.config import ColorizationConfig
 from engines.colorization.data import PhotoSet, is_colour_photo, split_of
 from engines.colorization.lab import ab_to_unit, bgr_to_lab, colourfulness, gray_of, lab_to_bgr, unit_to_ab
 from engines.colorization.model import FusionLayer, LetThereBeColorNet, colorization_loss
-from engines.colorization.train import PhotoTrainTask, VideoTrainTask
+from engines.colorization.task import PhotoTrainTask, VideoTrainTask
 from engines.training import LoopSettings, run_training
 
 from .conftest import synthetic_photo

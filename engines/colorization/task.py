@@ -1,22 +1,19 @@
-"""Training tasks for the colorization net, and the headless command.
+"""Training of the colorization net: the tasks and the training panel's recipe.
 
 PhotoTrainTask trains on the photo data set (data.py); VideoTrainTask fine-tunes a trained model
-on the frames of one video (self-supervised: the frames are their own targets). Both follow
-engines.training.TrainTask, so `run_training` checkpoints, resumes and guards them.
-
-    python -m engines.colorization.train --build-data
-    python -m engines.colorization.train --width 0.25 --steps 4000 --threads 1 --export out.pt
-    python -m engines.colorization.train --resume RUN/last.pt ...      (same flags as the first run)
-    python -m engines.colorization.train --video clip.avi --init colorization.pt --minutes 5
+on the frames of one video (self-supervised: the frames are their own targets; the last fifth of
+the video is held out for the validation figures). Both follow engines.training.TrainTask, so
+`run_training` checkpoints, resumes and guards them. Under DDP (world > 1) every rank draws the same
+global batch (same seed), trains on its share and averages gradients; evaluation and export run on rank 0.
+`run` / RECIPE: what the training panel and `python -m engines.colorization.cli train` run.
 """
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 import math
-import sys
-import time
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -24,11 +21,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from engines.colorization.config import ColorizationConfig
+from engines.base import EngineError, StopFlag, TrainStep
+from engines.colorization.config import ColorizationConfig, ColorizationTrainSettings
 from engines.colorization.data import Batch, PhotoSet, to_arrays
-from engines.colorization.model import LetThereBeColorNet, colorization_loss
-
-WEIGHTS_FORMAT = "paperzoo-colorization-1"
+from engines.colorization.engine import SHIPPED_WEIGHTS
+from engines.colorization.model import (
+    LetThereBeColorNet,
+    colorization_loss,
+    load_matching_weights,
+    read_weights,
+    write_weights,
+)
+from engines.distributed import average_gradients
+from engines.training import TrainingRecipe
 
 
 class _TaskBase:
@@ -40,8 +45,11 @@ class _TaskBase:
         total_steps: int,
         device: str = "cpu",
         categories: list[str] | None = None,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
         self.config = config
+        self.rank, self.world = rank, world
         self.total_steps = max(1, total_steps)
         self.device = torch.device(device)
         self.categories = categories or []
@@ -84,18 +92,22 @@ class _TaskBase:
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr
         self.model.train()
-        l_local, l_glob, ab_true, labels = self._tensors(self._batch())
+        batch = self._batch()  # the global batch: every rank draws the same one (same seed)
+        if self.world > 1:  # this rank's share
+            batch = Batch(*(a[self.rank :: self.world] for a in (batch.l_local, batch.l_global, batch.ab, batch.label)))
+        l_local, l_glob, ab_true, labels = self._tensors(batch)
         ab, logits = self.model(l_local, l_glob)
         losses = colorization_loss(ab, ab_true, logits, labels if self.categories else None, self.config.class_weight)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
+        average_gradients(self.model, self.world)
         self.optimizer.step()
         return {k: float(v.detach()) for k, v in losses.items()}
 
     @torch.inference_mode()
     def evaluate(self) -> dict[str, float]:
-        """Chroma MSE ([0, 1] units, as the loss) and class accuracy on the fixed validation crops."""
-        if not self.val_crops:
+        """Chroma MSE ([0, 1] units, as the loss) and class accuracy on the fixed validation crops (rank 0)."""
+        if not self.val_crops or self.rank != 0:
             return {}
         self.model.eval()
         c, mses, hits = self.config, [], []
@@ -130,16 +142,7 @@ class _TaskBase:
 
     def export(self, path: Path, meta: dict[str, Any] | None = None) -> Path:
         """Write the inference weights file that ColorizationEngine.load reads (weights_only)."""
-        from engines.training import save_checkpoint
-
-        payload = {
-            "config": asdict(self.config),
-            "categories": list(self.categories),
-            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "meta": meta or {},
-        }
-        save_checkpoint(path, payload)
-        return path
+        return write_weights(path, self.model, self.config, self.categories, meta)
 
 
 class PhotoTrainTask(_TaskBase):
@@ -152,13 +155,15 @@ class PhotoTrainTask(_TaskBase):
         data_root: Path | None = None,
         device: str = "cpu",
         init_weights: Path | None = None,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
         self.train_set = PhotoSet("train", data_root, config.max_crops)
         cats = self.train_set.categories
         config = replace(config, num_classes=len(cats))
-        super().__init__(config, total_steps, device, cats)
+        super().__init__(config, total_steps, device, cats, rank, world)
         if init_weights is not None:
-            _load_model_weights(self.model, init_weights)
+            load_matching_weights(self.model, init_weights)
         val = PhotoSet("val", data_root)
         self.val_crops = [val.center_crop(i) for i in range(len(val))]
         self.val_labels = list(val.labels)
@@ -186,15 +191,15 @@ class VideoTrainTask(_TaskBase):
         stride: int = 2,
         holdout: float = 0.2,
         max_frames: int = 600,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
         frames = read_frames(video, stride, max_frames)
         if len(frames) < 5:
-            from engines.base import EngineError
-
             raise EngineError(f"{video} gave only {len(frames)} frames; need at least 5")
         categories: list[str] = []
         if init_weights is not None:
-            payload = _weights_payload(init_weights)
+            payload = read_weights(init_weights)
             config = replace(
                 ColorizationConfig(**payload["config"]),
                 lr=config.lr,
@@ -203,7 +208,7 @@ class VideoTrainTask(_TaskBase):
                 seed=config.seed,
             )
             categories = list(payload.get("categories", []))
-        super().__init__(config, total_steps, device, None)
+        super().__init__(config, total_steps, device, None, rank, world)
         self.class_names = categories  # kept for export; no class labels exist for video frames
         if init_weights is not None:
             self.model.load_state_dict(payload["state_dict"])
@@ -253,128 +258,35 @@ def _center_square(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s])
 
 
-def _weights_payload(path: Path) -> dict[str, Any]:
-    from engines.colorization.engine import read_weights
+def run(settings: ColorizationTrainSettings, *, device: str, run_dir: Path, stop: StopFlag,
+        resume: str | Path | None = None, rank: int = 0, world: int = 1) -> Iterator[TrainStep]:
+    """Train, then export RUN_DIR/colorization.pt (what ColorizationEngine.load reads; rank 0 only)."""
+    from engines.runtime import resolve_device
+    from engines.training import LoopSettings, run_training
 
-    return read_weights(path)
-
-
-def _load_model_weights(model: torch.nn.Module, path: Path) -> None:
-    payload = _weights_payload(path)
-    own = model.state_dict()
-    model.load_state_dict(
-        {k: v for k, v in payload["state_dict"].items() if k in own and own[k].shape == v.shape}, strict=False
-    )
-
-
-def _progress(step: int, total: int, losses: dict[str, float], t0: float, start: int) -> None:
-    done = step - start
-    per = (time.perf_counter() - t0) / max(1, done)
-    bar = "#" * int(30 * step / total)
-    print(
-        f"step {step:6d}/{total} [{bar:30s}] loss {losses['loss']:.5f} mse {losses['mse']:.5f} "
-        f"ce {losses['ce']:.3f}  {per:.2f} s/step  eta {(total - step) * per / 60:5.1f} min",
-        flush=True,
-    )
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m engines.colorization.train", description=__doc__.split("\n")[0])
-    p.add_argument("--build-data", action="store_true", help="download the photo packages and build the set")
-    p.add_argument("--add-folder", type=Path, help="add a folder of your own colour photos to the set")
-    p.add_argument("--width", type=float, default=0.25)
-    p.add_argument("--no-global", action="store_true", help="the ablation: no global features")
-    p.add_argument("--global-size", type=int, default=128)
-    p.add_argument("--local-size", type=int, default=128)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--steps", type=int, default=4000)
-    p.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this long")
-    p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--run-dir", type=Path)
-    p.add_argument("--resume", type=Path, help="a last.pt from an earlier run with the same flags")
-    p.add_argument("--init", type=Path, help="start from these weights (fine-tuning)")
-    p.add_argument("--video", type=Path, help="fine-tune self-supervised on this video's frames")
-    p.add_argument("--export", type=Path, help="write the inference weights file here at the end")
-    return p
+    device = resolve_device(device)
+    init = Path(settings.init) if settings.init else (SHIPPED_WEIGHTS if settings.start_from_shipped else None)
+    if init is not None and not init.is_file():
+        raise EngineError("no shipped colorization weights to start from; untick start_from_shipped")
+    config = settings.net_config()
+    if settings.video:
+        task: _TaskBase = VideoTrainTask(config, settings.steps, Path(settings.video), init, device,
+                                         rank=rank, world=world)
+    else:
+        task = PhotoTrainTask(config, settings.steps, Path(settings.data_root) if settings.data_root else None,
+                              device, init, rank=rank, world=world)
+    loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)
+    last = None
+    for item in run_training(task, loop, Path(run_dir), stop, settings, resume):
+        if last is not None:
+            yield last
+        last = item  # held back one step: the final one carries the exported file
+    if last is not None and rank == 0 and not last.message.startswith("stopped:"):
+        out = task.export(Path(run_dir) / "colorization.pt", {"step": last.step, **last.metrics})
+        last = dataclasses.replace(last, message=f"exported {out.name}", checkpoint=str(out))
+    if last is not None:
+        yield last
 
 
-def _make_task(a: argparse.Namespace) -> _TaskBase:
-    config = ColorizationConfig(
-        width=a.width,
-        use_global=not a.no_global,
-        global_size=a.global_size,
-        local_size=a.local_size,
-        batch_size=a.batch,
-        lr=a.lr,
-        lr_final=a.lr / 10,
-        seed=a.seed,
-    )
-    if a.video:
-        return VideoTrainTask(config, a.steps, a.video, a.init)
-    return PhotoTrainTask(config, a.steps, init_weights=a.init)
-
-
-def _train(task: _TaskBase, a: argparse.Namespace) -> None:
-    """Run the loop with a text progress line every 20 steps; export at the end if asked."""
-    from engines.training import LoopSettings, new_run_dir, run_training
-
-    run_dir = a.run_dir or (a.resume.parent if a.resume else new_run_dir("colorization"))
-    params = sum(p.numel() for p in task.model.parameters()) / 1e6
-    print(
-        f"run dir {run_dir}; {params:.2f} M parameters; {task.steps_per_epoch} steps/epoch; "
-        f"{len(task.val_crops)} validation crops",
-        flush=True,
-    )
-    if a.init is not None and a.resume is None:
-        start = "  ".join(f"{k} {v:.5f}" for k, v in task.evaluate().items())
-        print(f"  eval before training (the --init weights): {start}", flush=True)
-    t0, deadline = time.perf_counter(), time.monotonic() + a.minutes * 60 if a.minutes else math.inf
-    settings = LoopSettings(a.steps, a.eval_every, a.checkpoint_every)
-    first, last = None, 0
-    for ts in run_training(task, settings, run_dir, lambda: time.monotonic() > deadline, task.config, a.resume):
-        first = ts.step - 1 if first is None else first
-        last = ts.step
-        if ts.message:
-            print(ts.message, flush=True)
-        if ts.step % 20 == 0 or ts.evaluated:
-            _progress(ts.step, ts.total_steps, dict(ts.losses), t0, first)
-        if ts.evaluated:
-            print("  eval " + "  ".join(f"{k} {v:.5f}" for k, v in ts.metrics.items()), flush=True)
-    if a.export:
-        meta = {
-            "steps": last,
-            "minutes_this_session": round((time.perf_counter() - t0) / 60, 1),
-            "command": " ".join(sys.argv),
-            "metrics": dict(task.evaluate()),
-        }
-        task.export(a.export, meta)
-        print(f"exported {a.export}", flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from engines.base import EngineError
-
-    a = _parser().parse_args(argv)
-    torch.set_num_threads(a.threads)
-    try:
-        if a.build_data or a.add_folder:
-            from engines.colorization.data import add_folder, build_dataset
-
-            if a.build_data:
-                print(f"index written: {build_dataset()}")
-            if a.add_folder:
-                print(f"added {add_folder(a.add_folder)} photos from {a.add_folder}")
-            return 0
-        _train(_make_task(a), a)
-    except EngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+RECIPE = TrainingRecipe(paper="colorization", title="Let there be Color!", config_type=ColorizationTrainSettings,
+                        run=run)

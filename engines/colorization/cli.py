@@ -1,0 +1,109 @@
+"""Colorization on the command line: `python -m engines.colorization.cli COMMAND ...`.
+
+    train       the panel's recipe headless (also under torchrun): the photo set, or --video V to fine-tune
+                self-supervised on a video; --init W starts from a weights file; --export FILE copies the
+                run's colorization.pt
+    build-data  download the photo packages and build the photo set (index.json)
+    add-folder  add a folder of your own colour photos to the set
+    evaluate    validation figures of weights files next to the gray / mean-chroma baselines
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from engines.base import EngineError
+
+
+def _parser() -> argparse.ArgumentParser:
+    from engines.colorization.task import RECIPE
+    from engines.training_cli import add_train_parser
+
+    p = argparse.ArgumentParser(prog="python -m engines.colorization.cli", description="Let there be Color!")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = add_train_parser(sub, RECIPE)
+    t.add_argument("--export", type=Path, help="also copy the run's exported weights (colorization.pt) here")
+    b = sub.add_parser("build-data", help="download the photo packages and build the set")
+    b.add_argument("--out", type=Path, help="the set's folder (default: the user data dir)")
+    a = sub.add_parser("add-folder", help="add a folder of your own colour photos to the set")
+    a.add_argument("folder", type=Path)
+    a.add_argument("--out", type=Path, help="the set's folder (default: the user data dir)")
+    ev = sub.add_parser("evaluate", help="validation figures next to two baselines")
+    ev.add_argument("weights", nargs="*", type=Path, help="weights files (default: the shipped model)")
+    ev.add_argument("--size", type=int, default=256)
+    ev.add_argument("--root", type=Path, help="the photo set's folder (default: the user data dir)")
+    ev.add_argument("--samples", type=Path, help="write a picture: gray / each model / truth")
+    ev.add_argument("--n-samples", type=int, default=8)
+    ev.add_argument("--json", type=Path)
+    ev.add_argument("--threads", type=int, default=1)
+    ev.add_argument("--stamp", action="store_true", help="store mean a*b* + figures in the first file's meta")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"train": _train, "build-data": _build_data, "add-folder": _add_folder,
+                "evaluate": _evaluate}[args.cmd](args)
+    except (EngineError, ValueError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    from engines.colorization.task import RECIPE
+    from engines.training_cli import train_main
+
+    code, run_dir = train_main(RECIPE, args)
+    if run_dir is not None and args.export:
+        src = run_dir / "colorization.pt"
+        if not src.is_file():
+            raise EngineError(f"the run exported no weights ({src} is missing)")
+        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, args.export)
+        print(f"exported {args.export}", file=sys.stderr)
+    return code
+
+
+def _build_data(args: argparse.Namespace) -> int:
+    from engines.colorization.data import build_dataset
+
+    print(f"index written: {build_dataset(args.out)}")
+    return 0
+
+
+def _add_folder(args: argparse.Namespace) -> int:
+    from engines.colorization.data import add_folder
+
+    print(f"added {add_folder(args.folder, args.out)} photos from {args.folder}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from engines.colorization.engine import SHIPPED_WEIGHTS
+    from engines.colorization.evaluate import evaluate, stamp
+
+    torch.set_num_threads(args.threads)
+    res = evaluate(args.weights or [SHIPPED_WEIGHTS], args.size, args.root, samples=args.samples,
+                   n_samples=args.n_samples)
+    base = res["mean chroma"]["chroma_mse"]
+    print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")
+    for name, r in res.items():
+        print(f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% "
+              f"{r['psnr_db']:8.2f} {r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}")
+    print(f"({res['gray']['n']:.0f} validation photos at {args.size}x{args.size})")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2))
+    if args.stamp:
+        stamp(args.weights[0] if args.weights else SHIPPED_WEIGHTS, res, args.size)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,7 +1,8 @@
 """Pose on the command line: `python -m engines.pose.cli train|distill|bench ...`.
 
-train: the panel's recipe headless (engines.training_cli). distill: the long run that made the shipped
-student, `python -m engines.pose.cli distill [--minutes 60] [--export student.pt]`:
+train: the panel's recipe headless (engines.training_cli; `--export FILE` copies the run's student.pt).
+distill: the long run that made the shipped student, `python -m engines.pose.cli distill [--minutes 60]
+[--export student.pt]`:
 
 1. Label people in a video (default: vtest.avi, every `--frame-step`-th frame) and photos with the
    BlazePose teacher (cached as .npz in the data dir). 2. Hold out the video's last 20% by time.
@@ -13,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
 
 from engines.pose.config import DistillConfig, student_config
 from engines.pose.data import DistillData, concat, label_frames, photo_frames, video_frames
-from engines.pose.distill import DistillTask
+from engines.pose.task import DistillTask
 from engines.progress import text_bar
-
-
-def _bar(label: str, done: int, total: int, extra: str = "") -> None:
-    text_bar(done, total, f"{label:10s}", extra, width=28, stream=sys.stdout)
 
 
 def build_dataset(
@@ -59,7 +57,7 @@ def build_dataset(
                 teacher,
                 size,
                 min_box_px=min_box_px,
-                progress=lambda d, t: _bar("labelling", d, t),
+                progress=lambda d, t: text_bar(d, t, f"{'labelling':10s}", width=28, stream=sys.stdout),
                 total=total,
             )
         )
@@ -80,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m engines.pose.cli", description="Pose: BlazePose and the distilled "
                                   "Stacked Hourglass.")
     sub = top.add_subparsers(dest="cmd", required=True)
-    add_train_parser(sub, RECIPE)
+    t = add_train_parser(sub, RECIPE)
+    t.add_argument("--export", type=Path, default=None, help="copy the run's student.pt here at the end")
     b = sub.add_parser("bench", help="BlazePose runtimes and the Hourglass, alternated")
     b.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     b.add_argument("--rounds", type=int, default=20)
@@ -121,7 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         from engines.pose.task import RECIPE
         from engines.training_cli import train_main
 
-        return train_main(RECIPE, args)[0]
+        code, run_dir = train_main(RECIPE, args)
+        if code == 0 and run_dir is not None and args.export:
+            student = run_dir / "student.pt"
+            if not student.is_file():
+                print(f"error: {student} was not written", file=sys.stderr)
+                return 1
+            args.export.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(student, args.export)
+            print(f"exported  {args.export}", file=sys.stderr)
+        return code
     if args.cmd == "bench":
         return _bench(args)
     return _distill(args)
@@ -198,12 +206,14 @@ def _distill(args: argparse.Namespace) -> int:
             return 1
         if item.evaluated:
             metrics = dict(item.metrics)
-        _bar(
-            "training",
+        text_bar(
             item.step,
             item.total_steps,
+            f"{'training':10s}",
             f"loss {item.losses['loss']:.5f} pck@0.2 {metrics.get('pck@0.2', float('nan')):.3f} "
             f"{(time.monotonic() - t0) / 60:.1f} min",
+            width=28,
+            stream=sys.stdout,
         )
     print()
     metrics = task.evaluate()
@@ -220,7 +230,7 @@ def _distill(args: argparse.Namespace) -> int:
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     if args.export:
         from engines.pose.joints import MPII_NAMES
-        from engines.pose.student import save_student
+        from engines.pose.model import save_student
 
         save_student(
             args.export,

@@ -10,10 +10,15 @@ Shape walk-through for the paper's setting (input 256, features 256, 2 stacks, K
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engines.base import EngineError
 from engines.pose.config import HourglassConfig
 
 
@@ -98,6 +103,47 @@ class StackedHourglassNet(nn.Module):
             if s < self.config.stacks - 1:
                 x = x + self.merge_features[s](y) + self.merge_heatmaps[s](heat)
         return torch.stack(outs, dim=1)  # (B, stacks, K, S/4, S/4)
+
+
+# ---------------------------------------------------------------- the weights format
+WEIGHTS_FORMAT = "paperzoo-hourglass-1"
+"""The `kind` of a student weights file: {kind, config (HourglassConfig fields), model (fp32 state dict),
+joint_names, meta}."""
+
+
+def save_student(
+    path: str | Path,
+    model: StackedHourglassNet,
+    joint_names: tuple[str, ...],
+    meta: dict[str, Any] | None = None,
+) -> Path:
+    """Write config + fp32 state dict + joint names (+ plain-value meta) atomically."""
+    from engines.training import save_checkpoint
+
+    state = {k: v.detach().float().cpu().clone() for k, v in model.state_dict().items()}
+    return save_checkpoint(
+        Path(path),
+        {
+            "kind": WEIGHTS_FORMAT,
+            "config": asdict(model.config),
+            "model": state,
+            "joint_names": list(joint_names),
+            "meta": meta or {},
+        },
+    )
+
+
+def load_student(path: str | Path) -> tuple[StackedHourglassNet, tuple[str, ...], dict[str, Any]]:
+    """Read a student file (or a training checkpoint's exported student) into an eval-mode CPU model."""
+    from engines.training import load_checkpoint
+
+    payload = load_checkpoint(path)
+    if payload.get("kind") != WEIGHTS_FORMAT:
+        raise EngineError(f"{Path(path).name} is not a Stacked Hourglass student file")
+    config = HourglassConfig(**payload["config"])
+    model = StackedHourglassNet(config)
+    model.load_state_dict(payload["model"])
+    return model.eval(), tuple(payload["joint_names"]), dict(payload.get("meta", {}))
 
 
 def stack_losses(pred: torch.Tensor, target: torch.Tensor) -> list[torch.Tensor]:

@@ -1,55 +1,14 @@
-"""Saving, loading and running a Stacked Hourglass student (`.pt`, weights_only-safe)."""
+"""Running a Stacked Hourglass student file (the format: engines.pose.model.save_student/load_student)."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from engines.base import EngineError
-from engines.pose.config import HourglassConfig
 from engines.pose.decode import decode_heatmaps, to_input_px
-from engines.pose.model import StackedHourglassNet
-
-STUDENT_FORMAT = "paperzoo-hourglass-1"
-
-
-def save_student(
-    path: str | Path,
-    model: StackedHourglassNet,
-    joint_names: tuple[str, ...],
-    meta: dict[str, Any] | None = None,
-) -> Path:
-    """Write config + fp32 state dict + joint names (+ plain-value meta) atomically."""
-    from engines.training import save_checkpoint
-
-    state = {k: v.detach().float().cpu().clone() for k, v in model.state_dict().items()}
-    return save_checkpoint(
-        Path(path),
-        {
-            "kind": STUDENT_FORMAT,
-            "config": asdict(model.config),
-            "model": state,
-            "joint_names": list(joint_names),
-            "meta": meta or {},
-        },
-    )
-
-
-def load_student(path: str | Path) -> tuple[StackedHourglassNet, tuple[str, ...], dict[str, Any]]:
-    """Read a student file (or a training checkpoint's exported student) into an eval-mode CPU model."""
-    from engines.training import load_checkpoint
-
-    payload = load_checkpoint(path)
-    if payload.get("kind") != STUDENT_FORMAT:
-        raise EngineError(f"{Path(path).name} is not a Stacked Hourglass student file")
-    config = HourglassConfig(**payload["config"])
-    model = StackedHourglassNet(config)
-    model.load_state_dict(payload["model"])
-    return model.eval(), tuple(payload["joint_names"]), dict(payload.get("meta", {}))
+from engines.pose.model import load_student
 
 
 class StudentRunner:

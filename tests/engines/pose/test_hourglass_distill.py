@@ -9,10 +9,9 @@ import torch
 from engines.base import EngineError
 from engines.pose.config import DistillConfig, HourglassConfig, student_config
 from engines.pose.data import DistillData, augment, torso_size
-from engines.pose.distill import DistillTask
 from engines.pose.joints import MPII_NAMES
-from engines.pose.model import Residual, StackedHourglassNet, stack_losses
-from engines.pose.student import load_student, save_student
+from engines.pose.model import Residual, StackedHourglassNet, load_student, save_student, stack_losses
+from engines.pose.task import DistillTask
 from engines.training import LoopSettings, run_training
 
 

@@ -11,10 +11,9 @@ from engines.pose.backends import BACKENDS, litert_available
 from engines.pose.config import HourglassConfig
 from engines.pose.engine import PoseEngine
 from engines.pose.joints import BLAZEPOSE_NAMES, MPII_NAMES
-from engines.pose.model import StackedHourglassNet
+from engines.pose.model import StackedHourglassNet, save_student
 from engines.pose.result import crop_square, crop_to_frame, frame_to_crop, square_box
 from engines.pose.sources import BLAZEPOSE_FULL
-from engines.pose.student import save_student
 from tests.conftest import require_assets
 
 DETECTOR = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
@@ -110,7 +109,7 @@ def test_torch_backend_on_cuda_matches_cpu(basketball: np.ndarray) -> None:
 
 def test_live_task_from_source_frames(engine: PoseEngine, basketball: np.ndarray) -> None:
     from engines.pose.config import DistillConfig
-    from engines.pose.distill import task_from_frames
+    from engines.pose.task import task_from_frames
 
     task = task_from_frames([basketball, basketball[:, ::-1].copy()], engine, DistillConfig.tiny())
     assert len(task.train_data) >= 1 and task.train_data.images.shape[1:] == (64, 64, 3)

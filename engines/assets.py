@@ -218,21 +218,6 @@ def fetch_assets(wanted: list[Asset], progress: Progress | None = None) -> list[
     return [asset_path(a.name) for a in wanted]
 
 
-def _text_bar(label: str, done: int, total: int) -> None:
-    width = 30
-    frac = done / total if total else 0.0
-    if not sys.stdout.isatty():  # a log file: one line per quarter, not a redrawn bar
-        step = max(1, total // 4) if total else 1 << 62
-        if done < total and (done // step) == ((done - (1 << 20)) // step):
-            return
-        print(f"{label}: {done / 1e6:.1f}/{total / 1e6:.1f} MB", flush=True)
-        return
-    bar = "#" * int(frac * width)
-    print(f"\r{label[:40]:40s} [{bar:{width}s}] {done / 1e6:6.1f}/{total / 1e6:.1f} MB", end="", flush=True)
-    if total and done >= total:
-        print()
-
-
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -251,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.quiet_if_present and not missing(args.names or [a.name for a in all_assets()]):
         return 0
     try:
-        paths = fetch(args.names or None, _text_bar)
+        from engines.progress import TextBar
+
+        bar = TextBar(width=30, scale=1e6, unit=" MB", stream=sys.stdout)
+        paths = fetch(args.names or None, lambda label, done, total: bar(done, total, label=label[:40]))
     except EngineError as exc:
         print(f"\nerror: {exc}")
         return 1

@@ -6,27 +6,33 @@ import sys
 from typing import TextIO
 
 
-def text_bar(done: float, total: float, label: str = "", extra: str = "", width: int = 24,
-             stream: TextIO | None = None) -> None:
-    """Redraw `label [####....] done/total extra` in place on a terminal; on a log file, print a line per quarter.
+class TextBar:
+    """`label [####....] done/total extra`, redrawn in place on a terminal; on a log file, one line per quarter.
 
-    done/total: any unit (steps, frames, MB); total 0 means unknown.
+    done/total are in any unit; `scale` divides both for display (1e6: bytes shown as MB). total 0 = unknown.
     """
-    out = stream or sys.stderr
-    frac = min(1.0, done / total) if total else 0.0
-    if not out.isatty():
-        quarter = int(frac * 4)
-        last = getattr(text_bar, "_quarters", {})
-        if done < total and last.get(label) == quarter:
+
+    def __init__(self, label: str = "", width: int = 24, scale: float = 1.0, unit: str = "",
+                 stream: TextIO | None = None) -> None:
+        self.label, self.width, self.scale, self.unit = label, width, scale, unit
+        self.stream = stream or sys.stderr
+        self._quarter: dict[str, int] = {}  # per label: the last quarter printed to a log file
+
+    def __call__(self, done: float, total: float, extra: str = "", label: str | None = None) -> None:
+        label = self.label if label is None else label
+        frac = min(1.0, done / total) if total else 0.0
+        amount = f"{self._num(done)}/{self._num(total)}{self.unit}"
+        if not self.stream.isatty():
+            quarter = int(frac * 4)
+            if done < total and self._quarter.get(label) == quarter:
+                return
+            self._quarter[label] = quarter
+            print(f"{label} {amount} {extra}".strip(), file=self.stream, flush=True)
             return
-        last[label] = quarter
-        text_bar._quarters = last  # type: ignore[attr-defined]
-        print(f"{label} {_num(done)}/{_num(total)} {extra}".strip(), file=out, flush=True)
-        return
-    n = int(width * frac)
-    print(f"\r{label} [{'#' * n}{'.' * (width - n)}] {_num(done)}/{_num(total)} {extra}".lstrip(),
-          end="\n" if total and done >= total else "", file=out, flush=True)
+        n = int(self.width * frac)
+        print(f"\r{label} [{'#' * n}{'.' * (self.width - n)}] {amount} {extra}".lstrip(),
+              end="\n" if total and done >= total else "", file=self.stream, flush=True)
 
-
-def _num(x: float) -> str:
-    return f"{x:.1f}" if isinstance(x, float) and not x.is_integer() else f"{int(x)}"
+    def _num(self, x: float) -> str:
+        x = x / self.scale
+        return f"{x:.1f}" if self.scale != 1 or not float(x).is_integer() else f"{int(x)}"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.base import EngineError, TrainStep
-from engines.progress import text_bar
+from engines.progress import TextBar
 from engines.training import TrainingRecipe, new_run_dir
 
 
@@ -86,12 +86,13 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
     else:  # other ranks write their (identical) checkpoints somewhere disposable
         run_dir = Path(scratch := tempfile.mkdtemp(prefix=f"{recipe.paper}-rank{rank}-"))
     last: TrainStep | None = None
+    bar = TextBar("train")
     try:
         for item in recipe.run(config, device=device, run_dir=run_dir, stop=stop, resume=args.resume,
                                rank=rank, world=world):
             last = item
             if rank == 0:
-                _report(item, t0)
+                _report(bar, item, t0)
     except EngineError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2, None
@@ -108,11 +109,11 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
     return (0 if ok else 1), (run_dir if rank == 0 else None)
 
 
-def _report(item: TrainStep, t0: float) -> None:
+def _report(bar: TextBar, item: TrainStep, t0: float) -> None:
     elapsed = time.perf_counter() - t0
     eta = elapsed / max(item.step, 1) * (item.total_steps - item.step)
     terms = " ".join(f"{k} {v:.3f}" for k, v in item.losses.items())
-    text_bar(item.step, item.total_steps, "train", f"ep {item.epoch:.1f} {terms} lr {item.lr:.2e} "
+    bar(item.step, item.total_steps, f"ep {item.epoch:.1f} {terms} lr {item.lr:.2e} "
              f"ETA {eta / 60:.1f} min")
     if item.evaluated or item.message:
         metrics = " ".join(f"{k} {v:.4f}" for k, v in item.metrics.items())

@@ -80,11 +80,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _pseudo_labels(args: argparse.Namespace) -> int:
     from engines.detection.pseudo_labels import build_pseudo_labels
-    from engines.progress import text_bar
+    from engines.progress import TextBar
 
     summary = build_pseudo_labels(args.source, [c.strip() for c in args.classes.split(",") if c.strip()],
                                   args.out, val_fraction=args.val_fraction, gap=args.gap, every=args.every,
-                                  conf=args.conf, progress=lambda done, total: text_bar(done, total, "frames"))
+                                  conf=args.conf, progress=TextBar("frames"))
     print(f"\n{json.dumps(summary['counts'])} images, {json.dumps(summary['boxes'])} boxes -> {args.out}")
     return 0
 

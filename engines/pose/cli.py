@@ -19,10 +19,11 @@ import sys
 import time
 from pathlib import Path
 
+from engines.frames import video_frames
 from engines.pose.config import DistillConfig, student_config
-from engines.pose.data import DistillData, concat, label_frames, photo_frames, video_frames
+from engines.pose.data import DistillData, concat, label_frames, photo_frames
 from engines.pose.task import DistillTask
-from engines.progress import text_bar
+from engines.progress import TextBar
 
 
 def build_dataset(
@@ -57,7 +58,7 @@ def build_dataset(
                 teacher,
                 size,
                 min_box_px=min_box_px,
-                progress=lambda d, t: text_bar(d, t, f"{'labelling':10s}", width=28, stream=sys.stdout),
+                progress=TextBar(f"{'labelling':10s}", width=28, stream=sys.stdout),
                 total=total,
             )
         )
@@ -199,6 +200,7 @@ def _distill(args: argparse.Namespace) -> int:
 
     metrics: dict[str, float] = {}
     step = 0
+    bar = TextBar(f"{'training':10s}", width=28, stream=sys.stdout)
     for item in run_training(task, settings, run_dir, stop, config=config, resume=args.resume):
         step = item.step
         if item.message:
@@ -206,14 +208,11 @@ def _distill(args: argparse.Namespace) -> int:
             return 1
         if item.evaluated:
             metrics = dict(item.metrics)
-        text_bar(
+        bar(
             item.step,
             item.total_steps,
-            f"{'training':10s}",
             f"loss {item.losses['loss']:.5f} pck@0.2 {metrics.get('pck@0.2', float('nan')):.3f} "
             f"{(time.monotonic() - t0) / 60:.1f} min",
-            width=28,
-            stream=sys.stdout,
         )
     print()
     metrics = task.evaluate()

@@ -75,12 +75,6 @@ class DistillData:
             return DistillData(z["images"], z["keypoints"], z["confidence"], z["frame"], str(z["source"]))
 
 
-def video_frames(path: Path, step: int = 1, limit: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """(frame index, BGR frame) for every `step`-th frame of a video file (engines.frames.video_frames)."""
-    from engines.frames import video_frames as read
-
-    return read(path, step, limit)
-
 
 def label_frames(
     frames: Iterable[tuple[int, np.ndarray]],

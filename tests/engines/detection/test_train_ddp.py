@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from tests.ddp_support import free_port, gloo_group
 from tests.engines.detection._train_data import make_yolo_set
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, world: int, port: int, data: str, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
+    with gloo_group(rank, world, port):
         from engines.detection.config import YoloV2TrainConfig
         from engines.detection.task import YoloV2TrainTask
         from engines.distributed import synced_stop
@@ -36,14 +25,12 @@ def _worker(rank: int, world: int, port: int, data: str, out: str) -> None:
         stop = synced_stop(lambda: rank == 1, world)  # one rank asking to stop stops both
         torch.save({"before": before, "after": after, "loss": losses["loss"], "stop": stop()},
                    Path(out) / f"rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
 
 
 @pytest.mark.slow  # two fresh interpreters import torch: 20-55 s on 2 busy cores
 def test_two_process_gloo_ddp_step(tmp_path: Path):
     data = make_yolo_set(tmp_path / "set", n_train=8, n_val=1)
-    mp.spawn(_worker, args=(2, _free_port(), str(data), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), str(data), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     torch.testing.assert_close(r0["before"], r1["before"])  # same seed, same start
     assert not torch.equal(r0["before"], r0["after"])  # the step changed the weights

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
 from pathlib import Path
 
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from engines.pose.cli import main
 from engines.pose.config import PoseDistillSettings
 from tests.conftest import require_assets
+from tests.ddp_support import free_port, gloo_group
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["distill", "--help"], ["bench", "--help"]])
@@ -55,17 +53,8 @@ def test_tiny_train_exports_the_student(tmp_path: Path) -> None:
     assert model.config.input_size == 64 and len(names) == 16 and meta["step"] == 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
+    with gloo_group(rank, world, port):
         from engines.pose.config import DistillConfig
         from engines.pose.task import DistillTask
         from tests.engines.pose.test_hourglass_distill import synthetic_data
@@ -77,13 +66,11 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         after = torch.cat([p.detach().flatten() for p in task.model.parameters()])
         torch.save({"before": before, "after": after, "loss": losses["loss"], "metrics": len(task.evaluate())},
                    Path(out) / f"rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
 
 
 # two fresh interpreters import torch: about 11 s on 2 cores
 def test_two_process_gloo_ddp_step(tmp_path: Path) -> None:
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     torch.testing.assert_close(r0["before"], r1["before"])  # same seed, same start
     assert not torch.equal(r0["before"], r0["after"])  # the step changed the weights

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pytest
 
 from engines.sketch.cli import main
 from engines.sketch.config import SketchTrainSettings
+from tests.ddp_support import free_port, gloo_group
 
 
 def _toy_npz(path: Path, n: int = 24) -> Path:
@@ -76,20 +75,10 @@ def test_bad_flag_value_is_an_error(tmp_path):
     assert main(["train", "--dataset", "nope.txt", "--run-dir", str(tmp_path / "r")]) == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, world: int, port: int, data: str, out: str) -> None:
     import torch
-    import torch.distributed as dist
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
+    with gloo_group(rank, world, port):
         from engines.sketch.config import SketchRNNConfig
         from engines.sketch.data import load_dataset
         from engines.sketch.task import SketchTrainTask
@@ -99,8 +88,6 @@ def _worker(rank: int, world: int, port: int, data: str, out: str) -> None:
         losses = task.train_step(1)
         after = torch.cat([p.detach().flatten() for p in task.model.parameters()])
         torch.save({"before": before, "after": after, "loss": losses["loss"]}, Path(out) / f"rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
 
 
 def test_two_process_gloo_ddp_step(tmp_path: Path):
@@ -108,7 +95,7 @@ def test_two_process_gloo_ddp_step(tmp_path: Path):
     import torch.multiprocessing as mp
 
     data = _toy_npz(tmp_path / "toy.npz")
-    mp.spawn(_worker, args=(2, _free_port(), str(data), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), str(data), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     torch.testing.assert_close(r0["before"], r1["before"])  # same seed, same start
     assert not torch.equal(r0["before"], r0["after"])  # the step changed the weights

@@ -46,9 +46,17 @@ def config_from_args(args: argparse.Namespace, config_type: type) -> Any:
     return config_type(**overrides)
 
 
-def add_train_parser(sub: Any, recipe: TrainingRecipe) -> argparse.ArgumentParser:
-    """Add the `train` subcommand for `recipe` to an argparse subparsers object."""
+def add_train_parser(sub: Any, recipe: TrainingRecipe, exports: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+    """Add the `train` subcommand for `recipe` to an argparse subparsers object.
+
+    exports: files the run writes in its folder (e.g. "sketch.pt"); --export DEST copies them at the end
+    (one file: to DEST; several: to DEST with each file's suffix, e.g. STEM.cfg/.weights/.names).
+    """
     ap = sub.add_parser("train", help=f"train {recipe.title} headless (the training panel's loop)")
+    if exports:
+        dest = "FILE" if len(exports) == 1 else "STEM"
+        ap.add_argument("--export", type=Path, metavar=dest, help=f"also copy the run's {', '.join(exports)} here")
+    ap.set_defaults(exports=exports)
     ap.add_argument("--resume", help="a checkpoint (last.pt) to continue from")
     ap.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this many minutes")
     ap.add_argument("--run-dir", help="output folder (default: a new one in the user data dir)")
@@ -102,11 +110,28 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
         distributed.teardown(world)
     if last is None:
         return 1, None
-    if rank == 0:
-        print(f"\nstopped at step {last.step}/{last.total_steps} after {(time.perf_counter() - t0) / 60:.1f} min; "
-              f"checkpoint {run_dir / 'last.pt'}", file=sys.stderr)
     ok = not last.message.startswith("stopped:")
-    return (0 if ok else 1), (run_dir if rank == 0 else None)
+    if rank != 0:
+        return (0 if ok else 1), None
+    print(f"\nstopped at step {last.step}/{last.total_steps} after {(time.perf_counter() - t0) / 60:.1f} min; "
+          f"checkpoint {run_dir / 'last.pt'}", file=sys.stderr)
+    if ok and getattr(args, "export", None) and not copy_exports(run_dir, args.exports, Path(args.export)):
+        ok = False
+    return (0 if ok else 1), run_dir
+
+
+def copy_exports(run_dir: Path, names: tuple[str, ...], dest: Path) -> bool:
+    """Copy RUN_DIR/<name> for each name to dest (see add_train_parser); False (and a message) if one is missing."""
+    missing = [n for n in names if not (run_dir / n).is_file()]
+    if missing:
+        print(f"error: the run wrote no {', '.join(missing)} in {run_dir}", file=sys.stderr)
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    targets = [dest] if len(names) == 1 else [dest.with_suffix(Path(n).suffix) for n in names]
+    for name, target in zip(names, targets):
+        shutil.copyfile(run_dir / name, target)
+    print(f"exported {', '.join(str(t) for t in targets)}", file=sys.stderr)
+    return True
 
 
 def _report(bar: TextBar, item: TrainStep, t0: float) -> None:

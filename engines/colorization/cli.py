@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -25,8 +24,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="python -m engines.colorization.cli", description="Let there be Color!")
     sub = p.add_subparsers(dest="cmd", required=True)
-    t = add_train_parser(sub, RECIPE)
-    t.add_argument("--export", type=Path, help="also copy the run's exported weights (colorization.pt) here")
+    add_train_parser(sub, RECIPE, exports=("colorization.pt",))
     b = sub.add_parser("build-data", help="download the photo packages and build the set")
     b.add_argument("--out", type=Path, help="the set's folder (default: the user data dir)")
     a = sub.add_parser("add-folder", help="add a folder of your own colour photos to the set")
@@ -58,15 +56,7 @@ def _train(args: argparse.Namespace) -> int:
     from engines.colorization.task import RECIPE
     from engines.training_cli import train_main
 
-    code, run_dir = train_main(RECIPE, args)
-    if run_dir is not None and args.export:
-        src = run_dir / "colorization.pt"
-        if not src.is_file():
-            raise EngineError(f"the run exported no weights ({src} is missing)")
-        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, args.export)
-        print(f"exported {args.export}", file=sys.stderr)
-    return code
+    return train_main(RECIPE, args)[0]
 
 
 def _build_data(args: argparse.Namespace) -> int:

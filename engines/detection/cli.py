@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,8 +23,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="python -m engines.detection.cli", description="YOLO detection.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    t = add_train_parser(sub, RECIPE)
-    t.add_argument("--export", help="also write the final model as Darknet files STEM.cfg/.weights/.names")
+    add_train_parser(sub, RECIPE, exports=("yolov2.cfg", "yolov2.weights", "yolov2.names"))
     pl = sub.add_parser("pseudo-labels", help="a labelled set from your own footage, the pretrained model as teacher")
     pl.add_argument("source", help="a video file, a folder of videos, or a folder of images (a sequence)")
     pl.add_argument("--classes", default="person,car", help="COCO class names to keep, comma separated")
@@ -68,14 +66,7 @@ def _train(args: argparse.Namespace) -> int:
     from engines.detection.task import RECIPE
     from engines.training_cli import train_main
 
-    code, run_dir = train_main(RECIPE, args)
-    if run_dir is not None and args.export:
-        src = run_dir / "yolov2"
-        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
-        for suffix in (".cfg", ".weights", ".names"):
-            shutil.copyfile(src.with_suffix(suffix), Path(args.export).with_suffix(suffix))
-        print(f"exported {args.export}.cfg/.weights/.names", file=sys.stderr)
-    return code
+    return train_main(RECIPE, args)[0]
 
 
 def _pseudo_labels(args: argparse.Namespace) -> int:

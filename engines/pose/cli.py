@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -79,8 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m engines.pose.cli", description="Pose: BlazePose and the distilled "
                                   "Stacked Hourglass.")
     sub = top.add_subparsers(dest="cmd", required=True)
-    t = add_train_parser(sub, RECIPE)
-    t.add_argument("--export", type=Path, default=None, help="copy the run's student.pt here at the end")
+    add_train_parser(sub, RECIPE, exports=("student.pt",))
     b = sub.add_parser("bench", help="BlazePose runtimes and the Hourglass, alternated")
     b.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     b.add_argument("--rounds", type=int, default=20)
@@ -121,16 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         from engines.pose.task import RECIPE
         from engines.training_cli import train_main
 
-        code, run_dir = train_main(RECIPE, args)
-        if code == 0 and run_dir is not None and args.export:
-            student = run_dir / "student.pt"
-            if not student.is_file():
-                print(f"error: {student} was not written", file=sys.stderr)
-                return 1
-            args.export.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(student, args.export)
-            print(f"exported  {args.export}", file=sys.stderr)
-        return code
+        return train_main(RECIPE, args)[0]
     if args.cmd == "bench":
         return _bench(args)
     return _distill(args)

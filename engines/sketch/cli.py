@@ -9,9 +9,7 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-from pathlib import Path
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -20,8 +18,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
     p = argparse.ArgumentParser(prog="python -m engines.sketch.cli", description="sketch-rnn (Ha & Eck).")
     sub = p.add_subparsers(dest="command", required=True)
-    train = add_train_parser(sub, RECIPE)
-    train.add_argument("--export", default=None, help="also copy the final weights (what SketchEngine loads) here")
+    add_train_parser(sub, RECIPE, exports=("sketch.pt",))
     ex = sub.add_parser("export", help="write a training checkpoint's weights (evaluated on the valid split)")
     ex.add_argument("checkpoint", help="a last.pt of a run")
     ex.add_argument("out", help="the weights file to write")
@@ -38,16 +35,7 @@ def _train(args: argparse.Namespace) -> int:
     from engines.sketch.task import RECIPE
     from engines.training_cli import train_main
 
-    code, run_dir = train_main(RECIPE, args)
-    if args.export and run_dir is not None:
-        weights = run_dir / "sketch.pt"
-        if not weights.is_file():
-            print(f"error: the run wrote no weights ({weights})", file=sys.stderr)
-            return code or 1
-        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(weights, args.export)
-        print(f"exported {args.export}", file=sys.stderr)
-    return code
+    return train_main(RECIPE, args)[0]
 
 
 def _export(args: argparse.Namespace) -> int:

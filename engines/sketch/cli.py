@@ -18,7 +18,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
     p = argparse.ArgumentParser(prog="python -m engines.sketch.cli", description="sketch-rnn (Ha & Eck).")
     sub = p.add_subparsers(dest="command", required=True)
-    add_train_parser(sub, RECIPE, exports=("sketch.pt",))
+    train = add_train_parser(sub, RECIPE, exports=("sketch.pt",))
     ex = sub.add_parser("export", help="write a training checkpoint's weights (evaluated on the valid split)")
     ex.add_argument("checkpoint", help="a last.pt of a run")
     ex.add_argument("out", help="the weights file to write")

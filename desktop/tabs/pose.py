@@ -20,6 +20,7 @@ from engines.pipeline import LiveResult
 PRETRAINED = "BlazePose full (pretrained)"
 STUDENT = "Stacked Hourglass (our student)"
 STUDENT_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "weights" / "pose_hourglass.pt"
+HOVER_HINT = "hover a joint"
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ class PoseTab(LiveTab):
         self.alpha = add_labeled(self.controls, "Heatmap opacity", QSlider(Qt.Orientation.Horizontal))
         self.alpha.setRange(0, 100)
         self.alpha.setValue(60)
-        self.skeleton_box = QCheckBox("Skeleton")
+        self.skeleton_box = QCheckBox("Skeleton (bones and joint dots)")
         self.skeleton_box.setChecked(True)
+        self.skeleton_box.toggled.connect(self.view.update)
         self.freeze_box = QCheckBox("Freeze this frame (keeps re-running it)")
         self.freeze_box.toggled.connect(self._on_freeze)
         for w in (self.skeleton_box, self.freeze_box):
@@ -57,8 +59,9 @@ class PoseTab(LiveTab):
         self.grid = HeatmapGrid(self, columns=4)
         self.grid.selected.connect(self._on_joint)
         self.controls.addWidget(QLabel("Heatmaps (click one to show it alone)"))
-        self.controls.addWidget(self.grid, 1)
-        self.hover = QLabel("hover a joint")
+        self.grid_scroll = self.grid.scrolling(min_height=200)
+        self.controls.addWidget(self.grid_scroll, 1)
+        self.hover = QLabel(HOVER_HINT)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.controls.addWidget(self.hover)
@@ -67,6 +70,8 @@ class PoseTab(LiveTab):
         self.training_opened.connect(self._learn_from_current_source)
         self._shown: PoseView = PoseView(None, ())
         self._before_freeze = None
+        self._hover_pos: QPointF | None = None  # last hover position, image pixels
+        self._stale: object = None  # the last result of the previous model: hover ignores it
 
     # engine hooks (worker thread) ------------------------------------------------
     def run_engine(self, engine, frame: Frame):
@@ -93,6 +98,8 @@ class PoseTab(LiveTab):
         self.grid.set_heatmaps(r.heatmaps[body], [names[i] for i in body], r.confidence[body])
         self.status.setText(f"{r.model} on {r.backend}/{live.device}: {r.elapsed_ms:.0f} ms per frame, "
                             f"presence {r.presence:.2f}")
+        if self._hover_pos is not None:
+            self._on_hover(self._hover_pos)  # the hovered joint's values follow the live result
 
     def paint_result(self, p: QPainter, to_view: QTransform, r) -> None:
         if not r.found:
@@ -104,12 +111,13 @@ class PoseTab(LiveTab):
             p.setOpacity(self.alpha.value() / 100)
             p.drawImage(to_view.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0)), self._shown.heat)
             p.setOpacity(1.0)
+        if not self.skeleton_box.isChecked():  # unticked hides the whole skeleton: bones and dots
+            return
         pts = [to_view.map(QPointF(float(x), float(y))) for x, y in r.keypoints]
-        if self.skeleton_box.isChecked():
-            p.setPen(QPen(QColor(120, 255, 170), 3))
-            for a, b in r.edges:
-                if min(r.confidence[a], r.confidence[b]) > 0.3:
-                    p.drawLine(pts[a], pts[b])
+        p.setPen(QPen(QColor(120, 255, 170), 3))
+        for a, b in r.edges:
+            if min(r.confidence[a], r.confidence[b]) > 0.3:
+                p.drawLine(pts[a], pts[b])
         for i, pt in enumerate(pts):
             if r.joint_names[i].startswith("auxiliary") or r.confidence[i] < 0.3:
                 continue
@@ -119,8 +127,10 @@ class PoseTab(LiveTab):
             p.drawEllipse(pt, 6 if selected else 4, 6 if selected else 4)
 
     def _on_hover(self, pos: QPointF) -> None:
+        self._hover_pos = QPointF(pos)
         live = self.latest
-        if live is None or not live.result.found:
+        if live is None or live is self._stale or not live.result.found:
+            self.hover.setText(HOVER_HINT)
             return
         r = live.result
         d = np.hypot(r.keypoints[:, 0] - pos.x(), r.keypoints[:, 1] - pos.y())
@@ -128,6 +138,16 @@ class PoseTab(LiveTab):
         scale = max(1.0, (r.crop_box[2] - r.crop_box[0]) / 40)
         if d[i] < scale:
             self.hover.setText(f"{self.names(r)[i]}: confidence {r.confidence[i]:.2f}")
+
+    def _forget_model(self) -> None:
+        """A model switch: hover text, joint choice and heatmap grid belonged to the old model."""
+        self._stale, self._hover_pos = self.latest, None
+        self.hover.setText(HOVER_HINT)
+        self.joint = self.grid.current = -1
+        self.grid.set_heatmaps(np.zeros((0, 1, 1), np.float32), [], np.zeros(0))
+
+    def on_engine_loaded(self, facts: dict[str, Any]) -> None:
+        self._forget_model()
 
     def _on_joint(self, index: int) -> None:
         live = self.latest
@@ -183,6 +203,7 @@ class PoseTab(LiveTab):
             if not chosen:
                 return
             path = Path(chosen)
+        self._forget_model()
         self.switch_weights(path, f"Loaded {path.name if path else PRETRAINED}.")
 
 

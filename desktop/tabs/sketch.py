@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -40,6 +41,7 @@ class SketchRequest:
     other: tuple[np.ndarray, ...] = ()  # second drawing (interpolate)
     path: str = ""
     serial: int = 0
+    min_strokes: int = 0  # complete: each continuation adds at least this many strokes
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ def run_request(engine, req: SketchRequest) -> SketchReply:
         drawings = engine.sample(N_PANELS, req.tau, seed=0)
         info = f"loaded {Path(req.path).name} ({engine.info.get('dataset')})"
     elif req.kind == "complete" and req.strokes:
-        drawings = engine.complete(engine.strokes_from_polylines(list(req.strokes)), N_PANELS, req.tau)
+        drawings = engine.complete(engine.strokes_from_polylines(list(req.strokes)), N_PANELS, req.tau,
+                                   min_strokes=req.min_strokes)
     elif req.kind == "reconstruct" and req.strokes:
         z = engine.encode(engine.strokes_from_polylines(list(req.strokes)))
         drawings = engine.decode(np.repeat(z[None], N_PANELS, 0), tau=req.tau)
@@ -108,20 +111,29 @@ class SketchTab(PaperTab):
         self.tau.setValue(40)
         self.tau_label = QLabel()
         self.tau.valueChanged.connect(self._on_tau)
+        self.min_strokes = QSpinBox()
+        self.min_strokes.setRange(0, 10)
+        self.min_strokes.setValue(2)
+        self.min_strokes.setPrefix("min extra strokes ")
+        self.min_strokes.setToolTip("Completions keep drawing until they added at least this many strokes")
+        self.min_strokes.valueChanged.connect(self._on_min_strokes)
         buttons = {"Generate": self.generate, "Clear": self.clear, "Encode + decode": self.reconstruct,
                    "Set as A": self.set_a, "Interpolate A -> drawing": self.interpolate,
-                   "Export SVG ...": self._ask_svg, "Export PNG ...": self._ask_png}
+                   "Export drawing SVG ...": self._ask_svg, "Export tile PNG ...": self._ask_png}
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model:"))
         bar.addWidget(self.model_combo)
         bar.addWidget(self.tau_label)
         bar.addWidget(self.tau)
+        bar.addWidget(self.min_strokes)
+        bar.addStretch(1)
+        bar.addWidget(self.training_button)
+        actions = QHBoxLayout()  # a second row: one row of everything needed 1400 px
         for text, fn in buttons.items():
             b = QPushButton(text)
             b.clicked.connect(fn)
-            bar.addWidget(b)
-        bar.addStretch(1)
-        bar.addWidget(self.training_button)
+            actions.addWidget(b)
+        actions.addStretch(1)
         self.status = QLabel("Draw in the left square: the model finishes your drawing six ways.")
         body = QWidget(self)
         row = QHBoxLayout(body)
@@ -134,6 +146,7 @@ class SketchTab(PaperTab):
         split.addWidget(self.training_area)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addLayout(actions)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
         self._on_tau()
@@ -141,6 +154,13 @@ class SketchTab(PaperTab):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(150)
         self._debounce.timeout.connect(self.complete)
+        self._last_kind = "sample"  # what the tiles show; a new temperature re-samples it
+        self._floor = 0  # replies to requests up to this serial are stale (another model)
+        self._ghost_floor = 0  # completions up to this serial were cleared: no ghost from them
+        self._retau = QTimer(self)
+        self._retau.setSingleShot(True)
+        self._retau.setInterval(200)
+        self._retau.timeout.connect(self.resample)
 
     # lifecycle ---------------------------------------------------------------------
     def activate(self) -> None:
@@ -181,6 +201,8 @@ class SketchTab(PaperTab):
     # requests ----------------------------------------------------------------------
     def request(self, kind: str, **kw) -> None:
         self.serial += 1
+        if kind != "load":
+            self._last_kind = kind
         self.slot.put(SketchRequest(kind, self.tau.value() / 100, serial=self.serial, **kw))
 
     def generate(self) -> None:
@@ -188,7 +210,17 @@ class SketchTab(PaperTab):
 
     def complete(self) -> None:
         if self.canvas.strokes:
-            self.request("complete", strokes=tuple(self.canvas.strokes))
+            self.request("complete", strokes=tuple(self.canvas.strokes), min_strokes=self.min_strokes.value())
+
+    def resample(self) -> None:
+        """Redo what the tiles show (after a new temperature or stroke minimum)."""
+        kind = self._last_kind
+        if kind == "interpolate" and self.drawing_a and self.canvas.strokes:
+            self.interpolate()
+        elif kind in ("complete", "reconstruct") and self.canvas.strokes:
+            (self.complete if kind == "complete" else self.reconstruct)()
+        else:
+            self.generate()
 
     def reconstruct(self) -> None:
         if self.canvas.strokes:
@@ -203,7 +235,18 @@ class SketchTab(PaperTab):
             self.request("interpolate", strokes=self.drawing_a, other=tuple(self.canvas.strokes))
 
     def clear(self) -> None:
+        self._debounce.stop()
+        self._ghost_floor = self.serial  # a completion still on its way must not bring the ghost back
         self.canvas.clear()
+
+    def clear_all(self) -> None:
+        """Empty the canvas, drawing A and the tiles (a new model draws differently)."""
+        self.clear()
+        self._floor = self.serial
+        self.drawing_a = ()
+        self.last_reply = None
+        for pv in self.previews:
+            pv.set_drawing([], animate=False)
 
     def _on_stroke(self, strokes) -> None:
         self._debounce.start()
@@ -216,16 +259,17 @@ class SketchTab(PaperTab):
         assert isinstance(item, LiveResult)
         reply = item.result
         assert isinstance(reply, SketchReply)
+        if reply.request.serial <= self._floor:
+            return
         self.last_reply = reply
         box = (0.0, 0.0)  # the model's canvas is [0, size]^2; drawings start at the pen origin inside it
         for pv in self.previews:
             pv.set_canvas(box, reply.size)
         self.canvas.set_canvas(box, reply.size)
-        for pv, d in zip(self.previews, reply.drawings):
-            lines = d.polylines()
-            prefix_points = _prefix_points(d)
-            pv.set_drawing(lines, f"tau {d.tau:.2f}", prefix_points)
-        self.canvas.ghost = reply.drawings[self.selected].polylines() if reply.request.kind == "complete" else []
+        for i, (pv, d) in enumerate(zip(self.previews, reply.drawings)):
+            pv.set_drawing(d.polylines(), _caption(reply.request.kind, d, i, len(reply.drawings)), _prefix_points(d))
+        fresh = reply.request.kind == "complete" and reply.request.serial > self._ghost_floor
+        self.canvas.ghost = reply.drawings[self.selected].polylines() if fresh else []
         self.canvas.update()
         what = {"complete": "completions", "sample": "samples", "reconstruct": "reconstructions",
                 "interpolate": "steps from A to your drawing", "load": "samples"}[reply.request.kind]
@@ -244,12 +288,19 @@ class SketchTab(PaperTab):
 
     def _on_tau(self) -> None:
         self.tau_label.setText(f"temperature {self.tau.value() / 100:.2f}")
+        if self.worker is not None:
+            self._retau.start()  # re-sample once the slider rests
+
+    def _on_min_strokes(self) -> None:
+        if self.worker is not None and self._last_kind == "complete":
+            self._retau.start()
 
     def _on_model(self) -> None:
         path = self.model_combo.currentData()
         if not path:
             path, _ = QFileDialog.getOpenFileName(self, "sketch-rnn weights", "", "PaperZoo sketch weights (*.pt)")
         if path:
+            self.clear_all()
             self.request("load", path=path)
 
     def on_training_ended(self, why: str) -> None:
@@ -269,10 +320,12 @@ class SketchTab(PaperTab):
 
     # export ------------------------------------------------------------------------
     def export_svg(self, path: Path) -> Path:
-        lines = self.previews[self.selected].lines or self.canvas.strokes
-        return polylines_to_svg(lines, self.canvas.origin, self.canvas.size_units, path)
+        """What the canvas shows: the user's strokes over the faint completion, in model canvas units."""
+        return polylines_to_svg(self.canvas.strokes, self.canvas.origin, self.canvas.size_units, path,
+                                under=self.canvas.ghost)
 
     def export_png(self, path: Path) -> Path:
+        """The selected tile as it is on screen."""
         self.previews[self.selected].grab().save(str(path))
         return path
 
@@ -285,6 +338,14 @@ class SketchTab(PaperTab):
         path, _ = QFileDialog.getSaveFileName(self, "Export PNG", "sketch.png", "PNG (*.png)")
         if path:
             self.status.setText(f"Saved {self.export_png(Path(path))}")
+
+
+def _caption(kind: str, d, i: int, n: int) -> str:
+    """A tile's label: the interpolation fraction for A -> drawing steps, else the temperature."""
+    if kind == "interpolate":
+        t = i / max(n - 1, 1)
+        return "A (0%)" if i == 0 else "drawing (100%)" if i == n - 1 else f"{t:.0%} A -> drawing"
+    return f"temperature {d.tau:.2f}"
 
 
 def _prefix_points(d) -> int:

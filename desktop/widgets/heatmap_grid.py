@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
 
 def colorize(heat: np.ndarray, normalize: bool = True) -> np.ndarray:
@@ -35,8 +35,9 @@ class HeatmapGrid(QWidget):
     def __init__(self, parent: QWidget | None = None, columns: int = 4) -> None:
         super().__init__(parent)
         self.columns = columns
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(200)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)  # square cells: as tall as the rows need (scroll it, see scrolling())
+        self.setSizePolicy(policy)
         self._images: list[QImage] = []
         self._names: list[str] = []
         self._conf: np.ndarray = np.zeros(0)
@@ -46,7 +47,18 @@ class HeatmapGrid(QWidget):
         """heatmaps: float32 (K, h, w) in [0, 1]; names: K labels; confidence: (K,)."""
         self._images = [bgra_qimage(colorize(h)) for h in heatmaps]
         self._names, self._conf = names, np.asarray(confidence)
+        self._fit_height()
         self.update()
+
+    def _fit_height(self) -> None:
+        """Grow to the height all rows need at the current width (a scroll area then scrolls it)."""
+        need = self.heightForWidth(self.width())
+        if self.minimumHeight() != need:
+            self.setMinimumHeight(need)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_height()
 
     def cell_rect(self, i: int) -> QRectF:
         cols = self.columns
@@ -84,6 +96,19 @@ class HeatmapGrid(QWidget):
                        f"{self._names[i]}{conf}")
         p.end()
 
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
     def heightForWidth(self, w: int) -> int:  # noqa: N802
         rows = max(1, -(-len(self._images) // self.columns))
-        return int(rows * w / self.columns)
+        return int(np.ceil(rows * w / self.columns))
+
+    def scrolling(self, min_height: int = 200) -> QScrollArea:
+        """This grid in a vertical scroll area (every joint reachable however short the window)."""
+        area = QScrollArea(self.parentWidget())
+        area.setWidget(self)
+        area.setWidgetResizable(True)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setMinimumHeight(min_height)
+        return area

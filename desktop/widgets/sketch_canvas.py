@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 Polylines = list[np.ndarray]  # each float32 (n, 2) in model canvas units
+GHOST_RGBA = (120, 160, 230, 140)  # the completion drawn faintly behind the user's strokes
 
 
 class _SquareCanvas(QWidget):
@@ -40,11 +41,15 @@ class _SquareCanvas(QWidget):
         s, ox, oy = self._scale()
         return (p.x() - ox) / s + self.origin[0], (p.y() - oy) / s + self.origin[1]
 
+    def frame_rect(self) -> QRectF:
+        """The dashed square drawn around the model canvas, widget pixels."""
+        s, ox, oy = self._scale()
+        return QRectF(ox, oy, self.size_units * s, self.size_units * s)
+
     def _frame(self, p: QPainter) -> None:
         p.fillRect(self.rect(), QColor(250, 250, 246))
-        s, ox, oy = self._scale()
         p.setPen(QPen(QColor(215, 215, 205), 1, Qt.PenStyle.DashLine))
-        p.drawRect(QRectF(ox, oy, self.size_units * s, self.size_units * s))
+        p.drawRect(self.frame_rect())
 
     def _path(self, lines: Polylines, upto: int | None = None) -> QPainterPath:
         path, left = QPainterPath(), upto if upto is not None else 1 << 30
@@ -101,9 +106,12 @@ class SketchCanvas(_SquareCanvas):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._frame(p)
-        if self.ghost:
-            p.setPen(QPen(QColor(120, 160, 230, 140), 2.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        if self.ghost:  # the completion stays inside the model canvas square
+            p.save()
+            p.setClipRect(self.frame_rect())
+            p.setPen(QPen(QColor(*GHOST_RGBA), 2.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             p.drawPath(self._path(self.ghost))
+            p.restore()
         p.setPen(QPen(QColor(20, 20, 20), 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                       Qt.PenJoinStyle.RoundJoin))
         lines = self.strokes + ([np.asarray(self._current, np.float32)] if self._current else [])
@@ -115,6 +123,13 @@ class SketchPreview(_SquareCanvas):
     """Shows one drawing, revealed point by point as the pen moved (about a second). Click to select."""
 
     view_box: tuple[float, float, float] | None = None  # (x0, y0, side) in model units
+
+    def frame_rect(self) -> QRectF:
+        """The dashed square: the model canvas, grown to the whole fitted view when a drawing leaves it."""
+        if self.view_box is None:
+            return super().frame_rect()
+        side = min(self.width(), self.height()) * 0.9
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
 
     def _scale(self) -> tuple[float, float, float]:
         if self.view_box is None:
@@ -194,15 +209,24 @@ class SketchPreview(_SquareCanvas):
         p.end()
 
 
-def polylines_to_svg(lines: Polylines, origin: tuple[float, float], size: float, path: Path) -> Path:
-    """Write drawings as an SVG: one <path> per pen-down stroke, in model canvas units."""
+def _svg_group(lines: Polylines, colour: str, width: float, opacity: float = 1.0) -> str:
     parts = []
     for line in lines:
         d = " ".join(f"{'M' if i == 0 else 'L'}{x:.2f},{y:.2f}" for i, (x, y) in enumerate(line))
         parts.append(f'  <path d="{d}"/>')
+    return (f'<g fill="none" stroke="{colour}" stroke-width="{width:.2f}" stroke-opacity="{opacity:.2f}" '
+            f'stroke-linecap="round" stroke-linejoin="round">\n' + "\n".join(parts) + "\n</g>\n")
+
+
+def polylines_to_svg(lines: Polylines, origin: tuple[float, float], size: float, path: Path,
+                     under: Polylines = ()) -> Path:
+    """Write drawings as an SVG: one <path> per pen-down stroke, in model canvas units (viewBox = the canvas).
+
+    under: strokes drawn faintly first (the canvas's completion ghost), clipped by the viewBox.
+    """
     stroke = max(size / 60, 0.2)
+    ghost = _svg_group(under, "#78a0e6", stroke * 0.8, GHOST_RGBA[3] / 255) if len(under) else ""
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{origin[0]} {origin[1]} {size} {size}" '
-           f'width="512" height="512">\n<g fill="none" stroke="black" stroke-width="{stroke:.2f}" '
-           f'stroke-linecap="round" stroke-linejoin="round">\n' + "\n".join(parts) + "\n</g>\n</svg>\n")
+           f'width="512" height="512">\n' + ghost + _svg_group(lines, "black", stroke) + "</svg>\n")
     path.write_text(svg)
     return path

@@ -145,16 +145,21 @@ class SketchEngine:
         tau: float,
         rng: np.random.Generator,
         until_end: bool = True,
+        min_strokes: int = 0,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run B decoders over [S_0, prefix...] then sample `steps` points in one batch.
 
         prefix: (B, T, 5) normalised; z: (B, Nz) or None. Returns rows (B, steps, 5) and lengths (B,).
         until_end=False keeps stepping after every drawing ended (benchmarks time all `steps`).
+        min_strokes: end-of-drawing is excluded from the pen softmax (the pen state is drawn from
+        p1/p2 alone) until a row has drawn that many new strokes (>= 2 points each); `steps` caps it.
         """
         import torch
 
         if not 0.0 < tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1], got {tau}")
+        if min_strokes < 0:
+            raise ValueError(f"min_strokes must be >= 0, got {min_strokes}")
         model, b = self.model, prefix.shape[0]
         m = model.config.num_mixture
         start = np.zeros((b, 1, 5), dtype=np.float32)
@@ -164,6 +169,8 @@ class SketchEngine:
         rows = np.tile(END, (b, steps, 1))
         lengths = np.full(b, steps)
         finished = np.zeros(b, dtype=bool)
+        drawn = np.zeros(b, dtype=int)  # new strokes finished per row
+        pen_down = np.zeros(b, dtype=bool)  # the previous point was pen-down (a stroke is open)
         with torch.inference_mode():
             y, state = model.decode(inputs, zt)
             y_last = y[:, -1].cpu().numpy()
@@ -171,7 +178,13 @@ class SketchEngine:
                 y_last[:, -1] = -np.inf
             fast = NumpyDecoder(model, z, state) if self.device == "cpu" else None
             for t in range(steps):
+                short = drawn < min_strokes
+                if short.any():  # resample the pen state without "end" for rows still short of strokes
+                    y_last = np.array(y_last, copy=True)
+                    y_last[short, -1] = -np.inf
                 point = sample_step(y_last, m, tau, rng)
+                drawn += (point[:, 3] > 0.5) & pen_down
+                pen_down = point[:, 2] > 0.5
                 done = (point[:, 4] > 0.5) & ~finished
                 lengths[done] = t
                 finished |= done
@@ -228,13 +241,15 @@ class SketchEngine:
         steps: int = 250,
         seed: int | None = None,
         latent: str = "prefix",
+        min_strokes: int = 0,
     ) -> tuple[Sketch, ...]:
         """Finish a started drawing n ways in ONE batched decoder call.
 
         prefix_strokes: float[T, 5] (or stroke-3 [T, 3]) in canvas units. For a VAE, latent="prefix"
         encodes the prefix and draws one z per completion from N(mu, sigma); latent="prior" draws
         z ~ N(0, I) (more varied). A decoder-only model just continues. Each Sketch holds
-        prefix + continuation; prefix_len = T.
+        prefix + continuation; prefix_len = T. min_strokes: each continuation keeps drawing until it
+        added at least that many strokes (end-of-drawing is resampled away), at most `steps` points.
         """
         self._require()
         if latent not in ("prefix", "prior"):
@@ -252,7 +267,7 @@ class SketchEngine:
             )
             zs = (mu + sigma * rng.standard_normal((n_completions, len(mu)))).astype(np.float32)
         batch = np.repeat(prefix[None], n_completions, axis=0)
-        rows, lengths = self._generate(batch, zs, steps, tau, rng)
+        rows, lengths = self._generate(batch, zs, steps, tau, rng, min_strokes=min_strokes)
         return tuple(
             self._sketch(
                 np.concatenate([prefix, rows[i, : lengths[i]]]),

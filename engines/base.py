@@ -92,6 +92,18 @@ class TrainStep:
     preview: np.ndarray | None = None  # (H, W, 3) uint8 BGR, optional
 
 
+@dataclass(frozen=True)
+class Preparing:
+    """What a training generator yields before its first step (building a data set, labelling frames).
+
+    done of total units of `what` (total 0: unknown); the panel shows it with a progress bar.
+    """
+
+    what: str
+    done: int = 0
+    total: int = 0
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A paper's inference engine. `infer` must be called from one worker thread at a time."""

@@ -201,3 +201,44 @@ class TrainingRecipe:
 
     def defaults(self) -> Any:
         return self.default_config if self.default_config is not None else self.config_type()
+
+
+def prepare(what: str, work: Any, stop: StopFlag, poll_s: float = 0.2) -> Iterator[Any]:
+    """Run `work(progress)` (progress(done, total)) on a helper thread, yielding Preparing notes meanwhile.
+
+    Use as `result = yield from prepare(...)`. Returns work's result, or None when `stop()` turned true first
+    (the thread is left to finish on its own; it is a daemon). Re-raises what work raised.
+    """
+    import queue
+    import threading
+
+    from engines.base import Preparing
+
+    notes: queue.Queue = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(lambda done, total: notes.put((int(done), int(total))))
+        except BaseException as exc:  # handed to the generator's thread
+            outcome["error"] = exc
+        notes.put(None)
+
+    threading.Thread(target=target, name=f"prepare-{what[:20]}", daemon=True).start()
+    yield Preparing(what)
+    last = time.perf_counter()
+    while True:
+        try:
+            note = notes.get(timeout=poll_s)
+        except queue.Empty:
+            note = ()
+        if note is None:
+            break
+        if stop():
+            return None
+        if note and time.perf_counter() - last > 0.1:  # at most ~10 notes a second
+            last = time.perf_counter()
+            yield Preparing(what, *note)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

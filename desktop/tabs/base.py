@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QLabel,
     QPushButton,
     QSplitter,
@@ -30,6 +32,8 @@ class PaperTab(QWidget):
     training_opened = Signal(object)  # the TrainingPanel, once built
     result_shown = Signal(object)  # the result just shown (GUI thread)
     recipe: str | None = None
+    trained_export = ""  # the file a finished/stopped run leaves in its folder that this tab can run
+    trained_insert_at = 0  # where trained runs go in the model list: after the shipped models, before "Open ..."
 
     def __init__(self, info: PaperInfo, options: dict[str, Any] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -119,6 +123,8 @@ class PaperTab(QWidget):
             total = sum(split.sizes())
             split.setSizes([total * 2 // 5, total - total * 2 // 5])  # the curves get the larger share
         self.training_panel.run_started.connect(self.on_training_started)
+        self.training_panel.run_ended.connect(self._offer_run)
+        self.training_panel.use_requested.connect(self.use_run)
         self.training_panel.run_ended.connect(self.on_training_ended)
         self.training_panel.run_ended.connect(self.after_training)
         self.training_opened.emit(self.training_panel)
@@ -131,6 +137,96 @@ class PaperTab(QWidget):
 
     def on_training_ended(self, why: str) -> None:
         """A training run ended (GUI thread); tabs may offer its weights."""
+
+    # trained runs in the model list ------------------------------------------------
+    def weights_of_run(self, run_dir: Path) -> Any:
+        """What the model list holds for a run (default: the exported file's path as a string)."""
+        return str(run_dir / self.trained_export)
+
+    def fill_trained_runs(self, combo: QComboBox) -> None:
+        """List every run the user made (newest first) in `combo`, the tab's model list; call once it is built.
+
+        Adds a "Delete trained model" button after the combo, enabled while a trained run is selected.
+        """
+        from engines.runs import trained_runs
+
+        self.model_list = combo
+        self.trained_insert_at = max(0, combo.count() - 1)  # every tab's list ends with its "Open ..." item
+        for run in reversed(trained_runs(self.info.key, self.trained_export, self.options.get("runs_root"))):
+            self._insert_run(run)
+        self.delete_run_button = QPushButton("Delete trained model", self)
+        self.delete_run_button.setToolTip("Delete the selected trained run's folder (weights, curves, checkpoint)")
+        self.delete_run_button.clicked.connect(self._ask_delete_run)
+        _insert_after(combo, self.delete_run_button)
+        combo.currentIndexChanged.connect(self._update_delete_button)
+        self._update_delete_button()
+
+    def _insert_run(self, run: Any) -> int:
+        combo = self.model_list
+        combo.insertItem(self.trained_insert_at, run.label(), self.weights_of_run(run.run_dir))
+        combo.setItemData(self.trained_insert_at, str(run.run_dir), RUN_ROLE)
+        combo.setItemData(self.trained_insert_at, str(run.run_dir), Qt.ItemDataRole.ToolTipRole)
+        return self.trained_insert_at
+
+    def _run_index(self, run_dir: Path) -> int:
+        combo = self.model_list
+        return next((i for i in range(combo.count()) if combo.itemData(i, RUN_ROLE) == str(run_dir)), -1)
+
+    def _offer_run(self, why: str) -> None:
+        """A run ended: list it and offer it in the panel; the live model stays what the user was watching."""
+        from engines.runs import describe
+
+        panel = self.training_panel
+        run_dir = panel.run_dir if panel is not None else None
+        if run_dir is None or getattr(self, "model_list", None) is None or why.startswith("stopped:"):
+            return
+        run = describe(run_dir, self.trained_export)
+        if run is None:
+            return
+        if self._run_index(run_dir) < 0:
+            current = self.model_list.currentIndex()
+            self._insert_run(run)
+            if current >= self.trained_insert_at:  # keep the same model selected
+                self.model_list.setCurrentIndex(current + 1)
+        panel.offer(run.label())
+
+    def use_run(self, run_dir: Path) -> None:
+        """Switch the live view to a listed run's weights (the user's choice, e.g. "Use these weights")."""
+        i = self._run_index(Path(run_dir))
+        if i >= 0:
+            self.model_list.setCurrentIndex(i)
+            self.model_list.activated.emit(i)
+
+    def _update_delete_button(self) -> None:
+        combo = self.model_list
+        self.delete_run_button.setEnabled(bool(combo.itemData(combo.currentIndex(), RUN_ROLE)))
+
+    def _ask_delete_run(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        combo = self.model_list
+        run_dir = combo.itemData(combo.currentIndex(), RUN_ROLE)
+        if not run_dir:
+            return
+        answer = QMessageBox.question(self, "Delete trained model",
+                                      f"Delete {combo.currentText()}?\n{run_dir} and everything in it is removed.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_run(Path(run_dir))
+
+    def delete_run(self, run_dir: Path) -> None:
+        """Remove a listed run (its folder too) and go back to the tab's first model."""
+        from engines.runs import delete_run, describe
+
+        i = self._run_index(run_dir)
+        run = describe(run_dir, self.trained_export)
+        if run is not None:
+            delete_run(run, self.options.get("runs_root"))
+        if i >= 0:
+            was_current = i == self.model_list.currentIndex()
+            self.model_list.removeItem(i)
+            if was_current:
+                self.model_list.setCurrentIndex(0)
+                self.model_list.activated.emit(0)
 
     def trained_file(self, name: str):
         """RUN_DIR/name of the last training run when that run wrote it, else None."""
@@ -148,6 +244,23 @@ class PaperTab(QWidget):
         """Stop every worker and wait for it (window closing). True if all ended."""
         self.deactivate()
         return self.workers.stop_all()
+
+
+RUN_ROLE = Qt.ItemDataRole.UserRole + 1  # a model list item's run folder (trained runs only)
+
+
+def _insert_after(anchor: QWidget, widget: QWidget) -> None:
+    """Put `widget` right after `anchor` in whatever layout holds `anchor`."""
+    parent = anchor.parentWidget()
+    layouts = [parent.layout()] if parent is not None and parent.layout() is not None else []
+    while layouts:
+        layout = layouts.pop()
+        i = layout.indexOf(anchor)
+        if i >= 0:
+            layout.insertWidget(i + 1, widget) if hasattr(layout, "insertWidget") else layout.addWidget(widget)
+            return
+        layouts.extend(c.layout() for c in (layout.itemAt(k) for k in range(layout.count())) if c.layout())
+    raise ValueError("the model list is in no layout")
 
 
 class ProgressRelay(QObject):

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFont, QPainter, QTransform
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QPushButton
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QPushButton
 
 from desktop.tabs.live import LiveTab
 from engines.base import frozen_array
@@ -45,11 +45,23 @@ def has_colour(image: np.ndarray) -> bool:
     return float(np.abs(small[..., 0] - small[..., 1]).mean() + np.abs(small[..., 1] - small[..., 2]).mean()) > 2.0
 
 
+SHIPPED = "Shipped weights (assets/weights/colorization.pt)"
+OPEN = "Open .pt ..."
+
+
 class ColorizationTab(LiveTab):
+    trained_export = "colorization.pt"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
         self.settings = ColorizationSettings()
+        self.model_combo = QComboBox()
+        self.model_combo.addItem(SHIPPED, "")
+        self.model_combo.addItem(OPEN, OPEN)
+        self.model_combo.activated.connect(self._on_model)
+        self.controls.addWidget(QLabel("Model"))
+        self.controls.addWidget(self.model_combo)
+        self.fill_trained_runs(self.model_combo)
         self.show_truth = QCheckBox("Show the true colours beside (when the source has them)")
         self.show_truth.setChecked(True)
         self.show_truth.toggled.connect(lambda on: self._set(show_truth=on))
@@ -146,17 +158,16 @@ class ColorizationTab(LiveTab):
             self.training_panel.set_field("video", self._pending_video)
             self._pending_video = ""
 
-    def on_training_ended(self, why: str) -> None:
-        """Colorize with the weights the run just exported (RUN_DIR/colorization.pt)."""
-        found = self.trained_file("colorization.pt")
-        if found is None:
-            return
-        run_dir = found.parent
-        path = run_dir / "colorization.pt"
-        message = f"Training {why}; now colorizing with {run_dir.name}/{path.name}."
-        if self._engine is None:  # paused for training: the resumed view loads the new weights
-            self.show_notice(message)
-        self.switch_weights(path, message)
+    def _on_model(self) -> None:
+        """Colorize with the chosen weights (the shipped file, a trained run, or a .pt the user opens)."""
+        path = self.model_combo.currentData()
+        if path == OPEN:
+            path, _ = QFileDialog.getOpenFileName(self, "Colorization weights", "", "PaperZoo colorization (*.pt)")
+            if not path:
+                return
+        chosen = Path(path) if path else None
+        name = chosen.parent.name + "/" + chosen.name if chosen else "the shipped weights"
+        self.switch_weights(chosen, f"Colorizing with {name} on {{device}}.")
 
     def _ask_photo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "A photo to colorize", "", file_filter("Images", IMAGE_SUFFIXES))

@@ -32,6 +32,7 @@ class PoseView:
 
 
 class PoseTab(LiveTab):
+    trained_export = "student.pt"
     asset_names = ("pose_landmark_full.tflite", "yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
@@ -43,6 +44,7 @@ class PoseTab(LiveTab):
             self.model_combo.addItem(STUDENT)
         self.model_combo.addItem("Open .tflite or .pt ...")
         self.model_combo.activated.connect(self._on_model)
+        self.fill_trained_runs(self.model_combo)
         self.device_combo = add_labeled(self.controls, "Device", QComboBox())
         self.device_combo.addItems(["cpu", "cuda", "mps"])
         self.device_combo.activated.connect(self._on_device)
@@ -174,18 +176,6 @@ class PoseTab(LiveTab):
         path = getattr(self.choice, "path", None)
         if path is not None and Path(path).suffix.lower() in VIDEO_SUFFIXES:
             panel.set_field("video", str(path))
-
-    def on_training_ended(self, why: str) -> None:
-        """Run the student the panel just trained (RUN_DIR/student.pt) live, beside the teacher in the list."""
-        found = self.trained_file("student.pt")
-        if found is None:
-            return
-        run_dir = found.parent
-        label = f"Hourglass trained ({run_dir.name})"
-        self.model_combo.insertItem(1, label, str(run_dir / "student.pt"))
-        self.model_combo.setCurrentIndex(1)
-        self._on_model()
-        self.show_notice(f"Training {why}; the live view now runs {label} (switch back in Model).")
 
     def _on_device(self) -> None:
         self.switch_device(self.device_combo.currentText())

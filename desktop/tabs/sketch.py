@@ -81,6 +81,7 @@ def run_request(engine, req: SketchRequest) -> SketchReply:
 
 
 class SketchTab(PaperTab):
+    trained_export = "sketch.pt"
     reply_shown = Signal(object)  # SketchReply, after the previews were updated (GUI thread)
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
@@ -157,6 +158,7 @@ class SketchTab(PaperTab):
         self._last_kind = "sample"  # what the tiles show; a new temperature re-samples it
         self._floor = 0  # replies to requests up to this serial are stale (another model)
         self._ghost_floor = 0  # completions up to this serial were cleared: no ghost from them
+        self.fill_trained_runs(self.model_combo)  # needs the toolbar in the tab's layout
         self._retau = QTimer(self)
         self._retau.setSingleShot(True)
         self._retau.setInterval(200)
@@ -170,7 +172,7 @@ class SketchTab(PaperTab):
             self.status.setText("No sketch-rnn weights are shipped in assets/weights; open a .pt or train one.")
             return
         self.slot = LatestSlot()
-        slot, first = self.slot, str(next(iter(self.models.values())))
+        slot, first = self.slot, self.model_combo.currentData() or str(next(iter(self.models.values())))
 
         def serve(stop):
             from engines.base import EngineError
@@ -200,6 +202,8 @@ class SketchTab(PaperTab):
 
     # requests ----------------------------------------------------------------------
     def request(self, kind: str, **kw) -> None:
+        if self.slot is None:  # not serving (tab hidden): activate() loads the selected model
+            return
         self.serial += 1
         if kind != "load":
             self._last_kind = kind
@@ -301,21 +305,6 @@ class SketchTab(PaperTab):
             path, _ = QFileDialog.getOpenFileName(self, "sketch-rnn weights", "", "PaperZoo sketch weights (*.pt)")
         if path:
             self.clear_all()
-            self.request("load", path=path)
-
-    def on_training_ended(self, why: str) -> None:
-        """Draw with the weights the run just exported (RUN_DIR/sketch.pt)."""
-        found = self.trained_file("sketch.pt")
-        if found is None:
-            return
-        run_dir = found.parent
-        path = str(run_dir / "sketch.pt")
-        self.model_combo.insertItem(0, f"trained ({run_dir.name})", path)
-        self.model_combo.setCurrentIndex(0)
-        if self.worker is None:
-            self.models = {"trained": Path(path), **self.models}
-            self.activate()
-        else:
             self.request("load", path=path)
 
     # export ------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from desktop.widgets.curves import LiveCurves
 from desktop.widgets.scroll_column import scroll_column
 from desktop.workers import Worker, WorkerSet
-from engines.base import TrainStep
+from engines.base import Preparing, TrainStep
 from engines.training import TrainingRecipe
 
 
@@ -102,6 +102,7 @@ class TrainingPanel(QWidget):
     step_received = Signal(object)  # TrainStep
     run_ended = Signal(str)  # why: "finished", "stopped", "failed: ...", or the NaN message
     run_started = Signal()
+    use_requested = Signal(object)  # the run's folder (Path): the user asked to use its weights
 
     def __init__(self, recipe: TrainingRecipe, workers: WorkerSet, runs_root: Path | None = None,
                  parent: QWidget | None = None, recipe_path: str | None = None) -> None:
@@ -114,6 +115,8 @@ class TrainingPanel(QWidget):
         self.last_checkpoint: str | None = None
         self._t0 = 0.0
         self._first_step = 0
+        self._paused_at: float | None = None  # perf_counter when paused (steps/s and ETA leave paused time out)
+        self._paused_total = 0.0
         self.fields: dict[str, QWidget] = {}
         form = QFormLayout()
         for f in dataclasses.fields(recipe.config_type):
@@ -130,6 +133,10 @@ class TrainingPanel(QWidget):
         self.stop_button = QPushButton("Stop")
         self.resume_button = QPushButton("Resume from checkpoint ...")
         self.export_button = QPushButton("Export curves ...")
+        self.use_button = QPushButton("Use these weights")  # offered after a run; never swapped in silently
+        self.use_button.setToolTip("Run the live view with the weights this run exported")
+        self.use_button.clicked.connect(self._use)
+        self.use_button.hide()
         self.overlay_box = QCheckBox("overlay previous runs")
         self.overlay_box.setChecked(True)
         for b, fn in ((self.start_button, self.start), (self.pause_button, self.toggle_pause),
@@ -154,6 +161,7 @@ class TrainingPanel(QWidget):
         controls.addWidget(self.resume_button, 1, 0, 1, 3)
         controls.addWidget(self.export_button, 2, 0, 1, 2)
         controls.addWidget(self.overlay_box, 3, 0, 1, 3)
+        controls.addWidget(self.use_button, 4, 0, 1, 3)
         side = QVBoxLayout()  # paper tools (add_tool) and the settings form, in a scroll area
         self.side = side
         side.addLayout(form)
@@ -218,6 +226,7 @@ class TrainingPanel(QWidget):
         from engines.training import new_run_dir
 
         self.run_dir = new_run_dir(self.recipe.paper, self.runs_root)
+        self.use_button.hide()
         self.curves.clear()
         if self.overlay_box.isChecked():
             self._overlay_previous()
@@ -226,7 +235,9 @@ class TrainingPanel(QWidget):
 
         def train(stop):
             if path is None:
-                return recipe.run(config, device=device, run_dir=run_dir, stop=stop, resume=resume)
+                from engines.runtime import resolve_device
+
+                return recipe.run(config, device=resolve_device(device), run_dir=run_dir, stop=stop, resume=resume)
             from engines.training_process import run_in_subprocess
 
             return run_in_subprocess(path, config, device=device, run_dir=run_dir, stop=stop, resume=resume)
@@ -236,6 +247,7 @@ class TrainingPanel(QWidget):
         self.worker.failed.connect(self._on_failed)
         self.worker.finished.connect(self._on_finished)
         self._t0, self._first_step, self.last, self._ended = time.perf_counter(), 0, None, ""
+        self._paused_at, self._paused_total = None, 0.0
         self._say(f"Starting ({'resuming ' + Path(resume).name if resume else 'new run'}) ...")
         self._set_running(True)
         self.run_started.emit()
@@ -247,17 +259,28 @@ class TrainingPanel(QWidget):
             return
         if self.worker.paused:
             self.worker.resume()
+            if self._paused_at is not None:
+                self._paused_total += time.perf_counter() - self._paused_at
+            self._paused_at = None
             self.pause_button.setText("Pause")
             self._say("Resumed.")
         else:
             self.worker.pause()
+            self._paused_at = time.perf_counter()
             self.pause_button.setText("Resume")
-            self._say("Paused (the model keeps its state; press Resume).")
+            self._say(self.PAUSED)
 
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
             self._say("Stopping after this step (a checkpoint is written) ...")
+
+    PAUSED = "Paused (the model keeps its state; press Resume)."
+
+    def _active_seconds(self) -> float:
+        """Seconds since the first step, paused time left out."""
+        paused = self._paused_total + (time.perf_counter() - self._paused_at if self._paused_at is not None else 0.0)
+        return max(time.perf_counter() - self._t0 - paused, 1e-6)
 
     @property
     def running(self) -> bool:
@@ -275,10 +298,15 @@ class TrainingPanel(QWidget):
 
     # worker items (GUI thread) -------------------------------------------------------
     def _on_step(self, item: object) -> None:
+        if isinstance(item, Preparing):
+            self._show_preparing(item)
+            return
         if not isinstance(item, TrainStep):
             return
         if self.last is None:
             self._first_step, self._t0 = item.step - 1, time.perf_counter()
+            self._paused_total = 0.0
+            self._paused_at = time.perf_counter() if self._paused_at is not None else None
         self.last = item
         for k, v in item.losses.items():
             self.curves.add_point(k, item.step, v)
@@ -291,23 +319,37 @@ class TrainingPanel(QWidget):
         self.progress.setMaximum(item.total_steps)
         self.progress.setValue(item.step)
         done = item.step - self._first_step
-        rate = done / max(time.perf_counter() - self._t0, 1e-6)
+        rate = done / self._active_seconds()
         eta = (item.total_steps - item.step) / rate if rate > 0 else 0
         loss = item.losses.get("loss", next(iter(item.losses.values()), float("nan")))
         if item.message.startswith("stopped:"):  # the loop's run-ending note (NaN/inf)
             self._ended = item.message
             self._say(item.message)
         else:
-            self._say(f"step {item.step}/{item.total_steps}  epoch {item.epoch:.2f}  loss {loss:.4g}\n"
+            paused = self.PAUSED + "\n" if self._paused_at is not None else ""  # a step that was already queued
+            self._say(f"{paused}step {item.step}/{item.total_steps}  epoch {item.epoch:.2f}  loss {loss:.4g}\n"
                       f"{rate:.2f} steps/s  ETA {eta / 60:.1f} min")
         self.step_received.emit(item)
+
+    def _show_preparing(self, note: Preparing) -> None:
+        """Before the first step: what the recipe is doing, with a bar (busy when the total is unknown)."""
+        self.progress.setMaximum(note.total if note.total > 0 else 0)
+        if note.total > 0:
+            self.progress.setValue(note.done)
+        count = f" {note.done}/{note.total}" if note.total > 0 else ""
+        self._say(f"Preparing: {note.what}{count} ...")
 
     def _on_failed(self, message: str) -> None:
         self._ended = f"failed: {message}"
         self._say(f"Training stopped with an error: {message}")
 
     def _on_finished(self) -> None:
+        from engines.runs import discard_if_empty
+
         self._set_running(False)
+        self.progress.setMaximum(max(self.progress.maximum(), 1))
+        if discard_if_empty(self.run_dir):  # a run that never made a step leaves no folder behind
+            self.run_dir = None
         why = self._ended or ("stopped" if self.last and self.last.step < self.last.total_steps else "finished")
         if self.run_dir is not None and (self.run_dir / "last.pt").is_file() and not self._ended:
             self.last_checkpoint = str(self.run_dir / "last.pt")
@@ -316,6 +358,17 @@ class TrainingPanel(QWidget):
                       f"checkpoint {self.last_checkpoint}")
         self.curves.refresh()
         self.run_ended.emit(why)
+
+    def offer(self, label: str) -> None:
+        """Offer the run's exported weights (the tab calls this when the run wrote a usable file)."""
+        self.use_button.setText(f"Use these weights: {label}")
+        self.use_button.setToolTip(label)
+        self.use_button.show()
+
+    def _use(self) -> None:
+        if self.run_dir is not None:
+            self.use_button.hide()
+            self.use_requested.emit(self.run_dir)
 
     def _show_preview(self, image) -> None:
         from PySide6.QtCore import Qt

@@ -74,7 +74,7 @@ class ColorizationConfig:
 class ColorizationTrainSettings:
     """The training panel's form (and `cli train`'s flags).
 
-    video: a colour video to fine-tune on, self-supervised ("" = the photo data set);
+    video: a colour video to fine-tune on, self-supervised ("" = the photo set; the demo clip if none is built);
     start_from_shipped: fine-tune the shipped weights (else train from scratch);
     init: a weights file to start from instead (takes precedence over start_from_shipped);
     width / use_global / global_size / local_size only apply from scratch (or with photo fine-tuning:

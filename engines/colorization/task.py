@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from engines.base import EngineError, StopFlag, TrainStep
+from engines.base import EngineError, Preparing, StopFlag, TrainStep
 from engines.colorization.config import ColorizationConfig, ColorizationTrainSettings
-from engines.colorization.data import Batch, PhotoSet, to_arrays
+from engines.colorization.data import Batch, PhotoSet, photos_dir, to_arrays
 from engines.colorization.engine import SHIPPED_WEIGHTS
 from engines.colorization.model import (
     LetThereBeColorNet,
@@ -269,12 +269,19 @@ def run(settings: ColorizationTrainSettings, *, device: str, run_dir: Path, stop
     if init is not None and not init.is_file():
         raise EngineError("no shipped colorization weights to start from; untick start_from_shipped")
     config = settings.net_config()
-    if settings.video:
-        task: _TaskBase = VideoTrainTask(config, settings.steps, Path(settings.video), init, device,
+    video = settings.video
+    root = Path(settings.data_root) if settings.data_root else None
+    if not video and not (Path(root or photos_dir()) / "index.json").is_file():
+        # the default needs no download: fine-tune on the demo clip (the photo set stays an option)
+        from engines import assets
+
+        video = str(assets.require("vtest.avi"))
+        yield Preparing(f"no photo set built: fine-tuning on the demo clip {Path(video).name}")
+    if video:
+        task: _TaskBase = VideoTrainTask(config, settings.steps, Path(video), init, device,
                                          rank=rank, world=world)
     else:
-        task = PhotoTrainTask(config, settings.steps, Path(settings.data_root) if settings.data_root else None,
-                              device, init, rank=rank, world=world)
+        task = PhotoTrainTask(config, settings.steps, root, device, init, rank=rank, world=world)
     loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)
     last = None
     for item in run_training(task, loop, Path(run_dir), stop, settings, resume):

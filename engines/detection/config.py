@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, fields
 class YoloV2TrainConfig:
     """Sizes in input pixels; input_size / crop sizes must be multiples of 32 (the net's stride).
 
-    data: a YOLO-format or VOC folder (engines.detection.data). variant: "tiny" (2 CPU cores) or
+    data: a YOLO-format or VOC folder (engines.detection.data); "" = the demo clip labelled by the teacher.
+    variant: "tiny" (2 CPU cores) or
     "darknet19" (the paper's). init_weights: "yolov3-tiny" seeds the first convs from the COCO
     YOLOv3-tiny (width 1.0 tiny only), "none" starts from scratch. freeze_stages: how many of the
     first backbone stages keep their seeded weights fixed. Training runs on random crop x crop

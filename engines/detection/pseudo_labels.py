@@ -135,3 +135,27 @@ def build_pseudo_labels(source: str | Path, classes: list[str], out: str | Path,
                 progress(min(done, total), total)
     (out / "pseudo_labels.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
+
+
+DEMO_CLASSES = ("person", "car")
+
+
+def demo_set(progress: Callable[[int, int], None] | None = None, every: int = 4) -> Path:
+    """The default training set: the demo street clip labelled by the teacher (built once, then reused).
+
+    Lives in <data dir>/datasets/detection-demo; built in a temp folder and renamed, so a build that was
+    interrupted is never taken for a finished one.
+    """
+    import shutil
+
+    from engines import assets
+
+    out = assets.data_dir() / "datasets" / "detection-demo"
+    if (out / "pseudo_labels.json").is_file():
+        return out
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    build_pseudo_labels(assets.require("vtest.avi"), list(DEMO_CLASSES), tmp, every=every, progress=progress)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out

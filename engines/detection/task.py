@@ -217,9 +217,21 @@ def export_task(task: YoloV2TrainTask, stem: Path) -> tuple[Path, Path, Path]:
 def run(config: YoloV2TrainConfig, *, device: str = "cpu", run_dir: str | Path | None = None,
         stop: StopFlag = lambda: False, resume: str | Path | None = None, rank: int = 0,
         world: int = 1) -> Iterator[TrainStep]:
-    """The panel's entry point: train with engines.training.run_training, exporting RUN_DIR/yolov2.cfg/.weights/
+    """The panel's entry point (data "": the demo clip, pseudo-labelled): train with run_training, exporting
+    RUN_DIR/yolov2.cfg/.weights/
     .names at every checkpoint. Evaluation (mAP@0.5, held-out split) every eval_every_epochs epochs and at the end.
     """
+    from engines.runtime import resolve_device
+    from engines.training import prepare
+
+    device = resolve_device(device)
+    if not config.data:  # the default: the demo clip, labelled by the pretrained teacher (built once)
+        from engines.detection.pseudo_labels import demo_set
+
+        data = yield from prepare("labelling the demo clip with YOLOv3-tiny (once)", demo_set, stop)
+        if data is None:
+            return
+        config = dataclasses.replace(config, data=str(data))
     task = YoloV2TrainTask(config, device, rank=rank, world=world)
     settings = LoopSettings(total_steps=config.steps, eval_every=task.steps_per_epoch * config.eval_every_epochs,
                             checkpoint_every=config.checkpoint_every)

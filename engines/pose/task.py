@@ -184,17 +184,17 @@ class DistillTask:
 
 def task_from_frames(
     frames: list[np.ndarray], teacher: object, config: DistillConfig | None = None, device: str = "cpu",
-    rank: int = 0, world: int = 1,
+    rank: int = 0, world: int = 1, progress=None,
 ) -> DistillTask:
     """A live-training task from frames the user's source produced (BGR uint8, in capture order).
 
     teacher: a loaded BlazePose PoseEngine with a detector. The last 20% of the frames are held out.
-    Raises ValueError when the teacher finds nobody to learn from.
+    Raises ValueError when the teacher finds nobody to learn from. progress(done, total): frames labelled.
     """
     from engines.pose.data import label_frames
 
     config = config or DistillConfig()
-    data = label_frames(enumerate(frames), teacher, config.model.input_size)
+    data = label_frames(enumerate(frames), teacher, config.model.input_size, progress=progress, total=len(frames))
     if len(data) == 0:
         raise ValueError("the teacher found no person in these frames")
     if len(set(data.frame.tolist())) < 5:
@@ -231,8 +231,14 @@ def run(settings: PoseDistillSettings, *, device: str, run_dir: Path, stop: Stop
     model = student_config().with_(stacks=settings.stacks, features=settings.features,
                                    input_size=settings.input_size, depth=3 if settings.input_size < 256 else 4)
     config = DistillConfig(model=model, batch_size=settings.batch_size, lr=settings.lr)
-    task = task_from_frames(_frames(video, settings.frame_step, settings.max_frames), teacher, config, device,
-                            rank, world)
+    from engines.training import prepare
+
+    frames = _frames(video, settings.frame_step, settings.max_frames)
+    task = yield from prepare(f"the teacher (BlazePose) labels {len(frames)} frames of {video.name}",
+                              lambda progress: task_from_frames(frames, teacher, config, device, rank, world,
+                                                                progress), stop)
+    if task is None:
+        return
     loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)
     last = None
     for item in run_training(task, loop, Path(run_dir), stop, settings, resume):

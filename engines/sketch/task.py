@@ -198,9 +198,15 @@ def train_iter(
     """
     from dataclasses import replace
 
-    from engines.training import LoopSettings, new_run_dir, run_training
+    from engines.training import LoopSettings, new_run_dir, prepare, run_training
 
-    data = load_dataset(dataset) if isinstance(dataset, str) else dataset
+    if isinstance(dataset, str):  # a built-in set is fetched and converted once (kanji: ~1 min), then cached
+        data = yield from prepare(f"loading the {Path(dataset).name} data set (the first time: fetch + convert)",
+                                  lambda p: load_dataset(dataset, lambda _label, done, total: p(done, total)), stop)
+        if data is None:
+            return
+    else:
+        data = dataset
     task = SketchTrainTask(config, data, device, rank=rank, world=world)
     run_dir = Path(resume).parent if resume else Path(run_dir) if run_dir else new_run_dir("sketch")
     settings = LoopSettings(total_steps, eval_every, checkpoint_every)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop.sources import DEMO_CLIP
 from tests.conftest import require_assets
@@ -33,6 +34,10 @@ def test_build_set_train_and_use_the_weights(qtbot, make_window, tmp_path):
     assert ended.args == ["finished"], panel.status.text()
     assert "loss" in panel.curves.series and panel.last.step == 6
     assert any(k.startswith("mAP") for k in panel.curves.series), list(panel.curves.series)
-    qtbot.waitUntil(lambda: tab.model_combo.currentText().startswith("YOLOv2 trained"), timeout=10_000)
+    # the live model stays the one the user watched; the run is listed and offered, not swapped in
+    assert tab.model_combo.currentIndex() == 0
+    assert panel.use_button.isVisibleTo(panel) and tab.model_combo.itemText(tab.trained_insert_at).startswith("trained")
+    qtbot.mouseClick(panel.use_button, Qt.MouseButton.LeftButton)
+    assert tab.model_combo.currentText().startswith("trained")
     qtbot.waitUntil(lambda: tab.weights is not None and tab.names == ["person", "car"], timeout=60_000)
 

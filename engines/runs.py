@@ -1,0 +1,92 @@
+"""The runs a user made: list them (for the tabs' model lists), describe them, drop empty ones.
+
+A run folder (engines.training.new_run_dir) holds config.json, metrics.jsonl, last.pt and the
+paper's exported weights; a run that exported nothing usable is not a model.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A finished or stopped run with its exported weights. step/total_steps from its log; when: export mtime (s)."""
+
+    run_dir: Path
+    export: Path
+    step: int
+    total_steps: int
+    when: float
+
+    @property
+    def finished(self) -> bool:
+        return self.total_steps > 0 and self.step >= self.total_steps
+
+    def label(self) -> str:
+        """e.g. "trained 2026-12-02 19:40 (300 steps)" or "... (stopped at 84/650)"."""
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.when))
+        done = f"{self.step} steps" if self.finished else f"stopped at {self.step}/{self.total_steps or '?'}"
+        return f"trained {stamp} ({done})"
+
+
+def runs_root(root: Path | None = None) -> Path:
+    from engines.assets import data_dir
+
+    return root or data_dir() / "runs"
+
+
+def _last_step(run_dir: Path) -> int:
+    try:
+        lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        return int(json.loads(next(line for line in reversed(lines) if line.strip()))["step"])
+    except (OSError, ValueError, StopIteration, KeyError, TypeError):
+        return 0
+
+
+def _total_steps(run_dir: Path) -> int:
+    try:
+        return int(json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("steps", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
+
+
+def describe(run_dir: Path, export_name: str) -> TrainedRun | None:
+    """The run in `run_dir` if it exported `export_name`, else None."""
+    export = Path(run_dir) / export_name
+    if not export.is_file():
+        return None
+    return TrainedRun(Path(run_dir), export, _last_step(run_dir), _total_steps(run_dir), export.stat().st_mtime)
+
+
+def trained_runs(paper: str, export_name: str, root: Path | None = None) -> list[TrainedRun]:
+    """Every run of `paper` that exported `export_name`, newest first."""
+    base = runs_root(root) / paper
+    found = [describe(d, export_name) for d in base.iterdir() if d.is_dir()] if base.is_dir() else []
+    return sorted((r for r in found if r is not None), key=lambda r: r.when, reverse=True)
+
+
+def discard_if_empty(run_dir: Path | None) -> bool:
+    """Remove a run folder that holds no checkpoint and no step (a run that failed to start). True if removed."""
+    if run_dir is None or not Path(run_dir).is_dir():
+        return False
+    run_dir = Path(run_dir)
+    if (run_dir / "last.pt").exists() or _last_step(run_dir) > 0:
+        return False
+    if any(p.name not in ("config.json", "metrics.jsonl") for p in run_dir.iterdir()):
+        return False
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return True
+
+
+def delete_run(run: TrainedRun, root: Path | None = None) -> None:
+    """Delete a run folder (only one inside the runs root: never an arbitrary path)."""
+    base = runs_root(root).resolve()
+    target = run.run_dir.resolve()
+    if base not in target.parents:
+        raise ValueError(f"{target} is not a run folder")
+    shutil.rmtree(target)

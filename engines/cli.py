@@ -2,6 +2,7 @@
 
     python -m engines detection infer INPUT.jpg --out ANNOTATED.png     # = paperzoo infer detection ...
     python -m engines sketch train --dataset icons --minutes 5
+    python -m engines train sketch --steps 20 --json out.json          # = paperzoo train sketch ...
 Each paper's cli module (PaperInfo.cli) has main(argv) -> exit code with its own subcommands.
 """
 
@@ -15,6 +16,8 @@ from engines.registry import default_registry
 
 def paper_main(argv: list[str]) -> int:
     """argv: [PAPER, COMMAND, ...]; `--help` or no paper lists the papers."""
+    if len(argv) >= 2 and argv[0] == "train":  # `train PAPER ...` reads as the paper's `train ...`
+        argv = [argv[1], "train", *argv[2:]]
     registry = default_registry()
     with_cli = [info.key for info in registry if info.cli]
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in with_cli:

@@ -116,18 +116,53 @@ class RateMeter:
         return (len(self._times) - 1) / span if span > 0 else 0.0
 
 
+IDLE = object()
+"""What `_read` returns when there is nothing new to send (a still image already sent, a paused video)."""
+
+
 class FrameSource:
-    """A capture thread. Subclasses implement `_open()` and `_read() -> np.ndarray | None`."""
+    """A capture thread. Subclasses implement `_open()` and `_read() -> np.ndarray | None | IDLE`.
+
+    Playback controls (thread-safe, no-ops unless the matching `can_*` is True): pause(), resume(),
+    step(+1/-1), seek(fraction); position() is a fraction in [0, 1], position_text() says where we are.
+    """
 
     name = "source"
+    can_pause = can_step = can_seek = False
 
     def __init__(self, fps: float | None = None, mirror: bool = False) -> None:
         self.fps = fps
         self.mirror = mirror
         self.meter = RateMeter()
         self.captured = 0
+        self.paused = False
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by a control so an idle source acts at once
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._last: np.ndarray | None = None  # the last image read (before mirroring)
+        self._sent_mirror = mirror
+
+    def pause(self) -> None:
+        if self.can_pause:
+            self.paused = True
+            self.meter = RateMeter()  # a paused source shows 0 fps, not its old rate
+            self._wake.set()
+
+    def resume(self) -> None:
+        if self.can_pause and self.paused:
+            self.paused = False
+            self._wake.set()
+
+    def step(self, delta: int) -> None: ...
+
+    def seek(self, fraction: float) -> None: ...
+
+    def position(self) -> float:
+        return 0.0
+
+    def position_text(self) -> str:
+        return ""
 
     def start(self, slot: LatestSlot, on_event: SourceEvent | None = None) -> None:
         self._stop.clear()
@@ -137,6 +172,7 @@ class FrameSource:
 
     def stop(self, timeout: float = 3.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -165,8 +201,16 @@ class FrameSource:
                 image = self._read()
                 if image is None:
                     return
+                if image is IDLE:
+                    if self._last is None or self.mirror == self._sent_mirror:
+                        self._wake.wait(0.1)
+                        self._wake.clear()
+                        continue
+                    image = self._last  # re-send what is shown, mirrored the new way
+                mirror = self.mirror
+                self._last, self._sent_mirror = image, mirror
                 now = time.perf_counter()
-                if self.mirror:
+                if mirror:
                     image = cv2.flip(image, 1)
                 self.captured += 1
                 self.meter.tick(now)
@@ -187,13 +231,38 @@ class SourceLost(RuntimeError):
 
 
 class VideoFileSource(FrameSource):
-    """A video file played at its own frame rate (or `fps`), looping by default."""
+    """A video file played at its own frame rate (or `fps`), looping by default; can pause and seek."""
+
+    can_pause = True
 
     def __init__(self, path: str | Path, fps: float | None = None, loop: bool = True, mirror: bool = False) -> None:
         super().__init__(fps, mirror)
         self.path, self.loop = Path(path), loop
         self.name = self.path.name
         self._cap: cv2.VideoCapture | None = None
+        self.frame_count = 0  # known once opened (0: unknown, no seeking)
+        self._pos = 0  # index of the next frame to read
+        self._seek_to: int | None = None
+
+    @property
+    def can_seek(self) -> bool:  # type: ignore[override]
+        return self.frame_count > 1
+
+    def seek(self, fraction: float) -> None:
+        """Jump to `fraction` of the video (applied on the capture thread; shown even while paused)."""
+        if self.frame_count > 1:
+            with self._lock:
+                self._seek_to = round(min(1.0, max(0.0, fraction)) * (self.frame_count - 1))
+            self._wake.set()
+
+    def position(self) -> float:
+        with self._lock:
+            pos = self._seek_to if self._seek_to is not None else max(0, self._pos - 1)
+        return pos / (self.frame_count - 1) if self.frame_count > 1 else 0.0
+
+    def position_text(self) -> str:
+        fps = self.fps or 25.0
+        return f"{self.position() * max(0, self.frame_count - 1) / fps:.1f} / {self.frame_count / fps:.1f} s"
 
     def _open(self) -> None:
         cap = cv2.VideoCapture(str(self.path))
@@ -203,19 +272,31 @@ class VideoFileSource(FrameSource):
             raise SourceLost(f"{self.path.name} is not a video PaperZoo can decode")
         cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
         self._cap = cap
+        count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.frame_count = int(count) if 1 <= count < 10**9 else 0
         if self.fps is None:
             file_fps = cap.get(cv2.CAP_PROP_FPS)
             self.fps = file_fps if 1 <= file_fps <= 240 else 25.0
 
     def _read(self) -> np.ndarray | None:
         assert self._cap is not None
+        with self._lock:
+            seek_to, self._seek_to = self._seek_to, None
+        if seek_to is not None:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, seek_to)
+            self._pos = seek_to
+        elif self.paused:
+            return IDLE
         ok, image = self._cap.read()
         if ok:
+            self._pos += 1
             return image
         if self.loop and self.captured > 0:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._pos = 0
             ok, image = self._cap.read()
             if ok:
+                self._pos = 1
                 return image
             raise SourceLost(f"{self.path.name} could not be read again from the start")
         if self.captured == 0:
@@ -228,7 +309,8 @@ class VideoFileSource(FrameSource):
 
 
 class StillSource(FrameSource):
-    """Still images re-sent at `fps` so live settings keep re-running; a folder is a slideshow."""
+    """Still images, each sent once (the model runs once, then idles); a folder is a slideshow that
+    advances every `seconds_per_image` unless paused, and steps back and forth."""
 
     def __init__(self, paths: list[Path], fps: float = 10.0, seconds_per_image: float = 3.0,
                  mirror: bool = False) -> None:
@@ -237,8 +319,25 @@ class StillSource(FrameSource):
             raise ValueError("no images given")
         self.paths, self.seconds_per_image = paths, seconds_per_image
         self.name = paths[0].name if len(paths) == 1 else paths[0].parent.name
+        self.can_pause = self.can_step = len(paths) > 1
         self._images: dict[Path, np.ndarray] = {}
-        self._t0 = 0.0
+        self.index = 0  # the image shown
+        self._sent = -1  # the index last sent
+        self._t_next = 0.0  # when the slideshow moves on
+
+    def step(self, delta: int) -> None:
+        """Show the next (+1) or previous (-1) image; the slideshow timer starts again."""
+        if self.can_step:
+            with self._lock:
+                self.index = (self.index + delta) % len(self.paths)
+                self._t_next = time.perf_counter() + self.seconds_per_image
+            self._wake.set()
+
+    def position(self) -> float:
+        return self.index / (len(self.paths) - 1) if len(self.paths) > 1 else 0.0
+
+    def position_text(self) -> str:
+        return f"{self.index + 1} / {len(self.paths)}: {self.paths[self.index].name}" if self.can_step else ""
 
     @staticmethod
     def from_path(path: str | Path, **kw) -> StillSource:
@@ -259,11 +358,20 @@ class StillSource(FrameSource):
         return self._images[path]
 
     def _open(self) -> None:
-        self._t0 = time.perf_counter()
-        self._load(self.paths[0])
+        self._t_next = time.perf_counter() + self.seconds_per_image
+        self._load(self.paths[self.index])
 
     def _read(self) -> np.ndarray | None:
-        i = int((time.perf_counter() - self._t0) / self.seconds_per_image) % len(self.paths)
+        with self._lock:
+            now = time.perf_counter()
+            if self.paused:
+                self._t_next = now + self.seconds_per_image  # a full interval once resumed
+            elif self.can_step and now >= self._t_next:
+                self.index = (self.index + 1) % len(self.paths)
+                self._t_next = now + self.seconds_per_image
+            if self.index == self._sent:
+                return IDLE
+            self._sent = i = self.index
         return self._load(self.paths[i])
 
 

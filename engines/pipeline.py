@@ -48,6 +48,7 @@ class Commands:
 
     def __init__(self) -> None:
         self._q: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
+        self.ran = 0  # commands run so far (live_loop re-runs the last frame after one when no new frame comes)
 
     def submit(self, fn: Callable[[], Any]) -> None:
         self._q.put(fn)
@@ -58,6 +59,7 @@ class Commands:
                 fn = self._q.get_nowait()
             except queue.Empty:
                 return
+            self.ran += 1
             try:
                 text = fn()
             except EngineError as exc:
@@ -82,15 +84,25 @@ def live_loop(
     """Run `infer` on the newest frame until `stop()`; yields results and notices.
 
     An EngineError from one frame becomes a notice and the loop goes on with the next frame.
+    A source with nothing new (a still image, a paused video) sends no frames, so the loop idles;
+    after a command (a setting or model change) with no new frame within `poll_s`, the last frame
+    is inferred again.
     """
     meter = RateMeter(20)
     last_error = ""
+    last: Frame | None = None
+    rerun = False
     while not stop():
         if commands is not None:
+            ran = commands.ran
             yield from commands.drain()
+            rerun = rerun or commands.ran != ran
         frame = slot.take(timeout=poll_s)
         if frame is None:
-            continue
+            if not (rerun and last is not None):
+                continue
+            frame = last
+        last, rerun = frame, False
         t0 = time.perf_counter()
         try:
             result = infer(frame)

@@ -1,7 +1,8 @@
 """The `train` command every paper's cli.py offers: the panel's recipe, headless, also under torchrun.
 
     python -m engines.<paper>.cli train [--minutes M] [--resume RUN/last.pt] [--run-dir D] [--device cpu]
-                                        [--<config-field> VALUE ...]
+                                        [--json OUT] [--<config-field> VALUE ...]
+    paperzoo train PAPER --steps N      (the panel's defaults, N steps)
     torchrun --nproc_per_node=2 -m engines.<paper>.cli train ...
 
 Every field of the recipe's config dataclass is a flag (`batch_size` -> `--batch-size`).
@@ -19,8 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engines.base import EngineError, TrainStep
+from engines.base import EngineError, Preparing, TrainStep
 from engines.progress import TextBar
+from engines.runs import discard_if_empty
 from engines.training import TrainingRecipe, new_run_dir
 
 
@@ -62,6 +64,7 @@ def add_train_parser(sub: Any, recipe: TrainingRecipe, exports: tuple[str, ...] 
     ap.add_argument("--run-dir", help="output folder (default: a new one in the user data dir)")
     ap.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: the runtime's default)")
+    ap.add_argument("--json", type=Path, metavar="OUT", help="write a summary: steps, losses, metrics, run folder")
     add_config_flags(ap, recipe.config_type)
     return ap
 
@@ -94,21 +97,29 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
     else:  # other ranks write their (identical) checkpoints somewhere disposable
         run_dir = Path(scratch := tempfile.mkdtemp(prefix=f"{recipe.paper}-rank{rank}-"))
     last: TrainStep | None = None
-    bar = TextBar("train")
+    bar, prep = TextBar("train"), TextBar("prepare")
     try:
         for item in recipe.run(config, device=device, run_dir=run_dir, stop=stop, resume=args.resume,
                                rank=rank, world=world):
+            if isinstance(item, Preparing):
+                if rank == 0:
+                    prep(item.done, item.total, item.what)
+                continue
             last = item
             if rank == 0:
                 _report(bar, item, t0)
-    except EngineError as exc:
+    except (EngineError, ValueError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
+        if rank == 0:
+            discard_if_empty(run_dir)
         return 2, None
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         distributed.teardown(world)
     if last is None:
+        if rank == 0:
+            discard_if_empty(run_dir)
         return 1, None
     ok = not last.message.startswith("stopped:")
     if rank != 0:
@@ -117,7 +128,23 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
           f"checkpoint {run_dir / 'last.pt'}", file=sys.stderr)
     if ok and getattr(args, "export", None) and not copy_exports(run_dir, args.exports, Path(args.export)):
         ok = False
+    if getattr(args, "json", None):
+        _write_summary(Path(args.json), recipe, last, run_dir, time.perf_counter() - t0, ok)
     return (0 if ok else 1), run_dir
+
+
+def _write_summary(path: Path, recipe: TrainingRecipe, last: TrainStep, run_dir: Path, seconds: float,
+                   ok: bool) -> None:
+    import json
+    import math
+
+    finite = all(math.isfinite(v) for v in last.losses.values())
+    summary = {"paper": recipe.paper, "ok": ok, "step": last.step, "total_steps": last.total_steps,
+               "finite": finite, "losses": dict(last.losses), "metrics": dict(last.metrics),
+               "message": last.message, "run_dir": str(run_dir), "seconds": round(seconds, 2),
+               "exported": sorted(p.name for p in run_dir.iterdir() if p.suffix in (".pt", ".weights", ".cfg"))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
 
 
 def copy_exports(run_dir: Path, names: tuple[str, ...], dest: Path) -> bool:

@@ -204,6 +204,7 @@ class ColorizationTab(LiveTab):
     def _set(self, **changes) -> None:
         """Replace the worker's settings snapshot (GUI thread)."""
         self.settings = replace(self.settings, **changes)
+        self.rerun()  # a still photo is sent once: show it again with the new settings
 
     def snapshot(self, path: Path) -> Path:
         if self.latest is None:

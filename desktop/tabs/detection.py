@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,6 +50,7 @@ def _slider(value: float) -> QSlider:
 class DetectionTab(LiveTab):
     asset_names = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
     default_device = "auto"
+    trained_export = "yolov2.weights"
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
@@ -66,6 +67,7 @@ class DetectionTab(LiveTab):
                 SHIPPED_YOLOV2.with_suffix(".names")))
         self.model_combo.addItem("Open Darknet cfg + weights ...")
         self.model_combo.activated.connect(self._on_model)
+        self.fill_trained_runs(self.model_combo)
         self.device_combo = add_labeled(self.controls, "Device", QComboBox())
         self.device_combo.addItem(self.options.get("device") or "auto")
         self.device_combo.activated.connect(self._on_device)
@@ -76,6 +78,12 @@ class DetectionTab(LiveTab):
         self.controls.addWidget(self.nms_label)
         self.class_edit = add_labeled(self.controls, "Only these classes (comma separated)", QLineEdit())
         self.class_edit.setPlaceholderText("all classes, e.g. person, car")
+        self._class_error = False  # the banner shows our unknown-class message
+        self._class_timer = QTimer(self)  # applies the filter as the user types, once they pause
+        self._class_timer.setSingleShot(True)
+        self._class_timer.setInterval(300)
+        self._class_timer.timeout.connect(self._on_classes)
+        self.class_edit.textChanged.connect(self._class_timer.start)
         self.class_edit.editingFinished.connect(self._on_classes)
         self.snapshot_button = QPushButton("Snapshot to PNG ...")
         self.snapshot_button.clicked.connect(self._ask_snapshot)
@@ -143,14 +151,21 @@ class DetectionTab(LiveTab):
                                           self.settings.classes)
         self.conf_label.setText(f"confidence > {self.settings.conf:.2f}")
         self.nms_label.setText(f"NMS IoU {self.settings.nms:.2f}")
+        self.rerun()
 
     def _on_classes(self) -> None:
+        self._class_timer.stop()
         wanted = frozenset(n.strip() for n in self.class_edit.text().split(",") if n.strip())
         unknown = sorted(n for n in wanted if self.names and n not in self.names)
         if unknown:
             self.show_notice(f"Unknown class name(s): {', '.join(unknown)}. Known: {', '.join(self.names[:12])} ...",
                              error=True)
-        self.settings = DetectionSettings(self.settings.conf, self.settings.nms, wanted or None)
+        elif self._class_error:
+            self.show_notice("")  # the names are fine now (or the field is empty): the error goes
+        self._class_error = bool(unknown)
+        if (wanted or None) != self.settings.classes:
+            self.settings = DetectionSettings(self.settings.conf, self.settings.nms, wanted or None)
+            self.rerun()
 
     def _on_device(self) -> None:
         self.switch_device(self.device_combo.currentText())
@@ -168,8 +183,13 @@ class DetectionTab(LiveTab):
         if cfg and weights:
             from engines.detection.engine import DarknetWeights
 
-            names = Path(weights).with_suffix(".names")
-            self.load_weights(DarknetWeights(Path(cfg), Path(weights), names if names.is_file() else None))
+            # names None: the engine looks beside the files (<stem>.names, obj.names, coco.names ...)
+            self.load_weights(DarknetWeights(Path(cfg), Path(weights)))
+
+    def weights_of_run(self, run_dir: Path):
+        from engines.detection.engine import DarknetWeights
+
+        return DarknetWeights(run_dir / "yolov2.cfg", run_dir / "yolov2.weights", run_dir / "yolov2.names")
 
     def load_weights(self, weights) -> None:
         """Switch models while running; a bad file keeps the current model and says why."""
@@ -182,32 +202,27 @@ class DetectionTab(LiveTab):
         self.dataset_builder.built.connect(lambda out: panel.set_field("data", out))
         panel.add_tool(self.dataset_builder)
 
-    def on_training_ended(self, why: str) -> None:
-        """Offer the freshly trained YOLOv2 (exported as Darknet files in its run folder) and switch to it."""
-        from engines.detection.engine import DarknetWeights
-
-        found = self.trained_file("yolov2.weights")
-        if found is None:
-            return
-        run_dir = found.parent
-        weights = DarknetWeights(run_dir / "yolov2.cfg", run_dir / "yolov2.weights", run_dir / "yolov2.names")
-        label = f"YOLOv2 trained ({run_dir.name})"
-        self.model_combo.insertItem(1, label, weights)
-        self.model_combo.setCurrentIndex(1)
-        self.load_weights(weights)
-        self.show_notice(f"Training {why}; the live view now uses {label} (switch back in Model).")
-
-    def snapshot(self, path: Path) -> Path:
-        """Write the frame on screen with its boxes drawn, at the source's resolution."""
-        if self.latest is None:
+    def snapshot(self, path: Path, live: LiveResult | None = None) -> Path:
+        """Write `live` (default: the frame on screen) with its boxes drawn, at the source's resolution."""
+        live = live or self.latest
+        if live is None:
             raise RuntimeError("nothing on screen yet")
-        cv2.imwrite(str(path), draw_detections(self.latest.frame.image, self.latest.result))
+        if not cv2.imwrite(str(path), draw_detections(live.frame.image, live.result)):
+            raise OSError(f"could not write {path}")
         return path
 
     def _ask_snapshot(self) -> None:
+        live = self.latest  # the frame shown at the click, not the one shown when the dialog closes
+        if live is None:
+            self.show_notice("Nothing on screen yet to snapshot.", error=True)
+            return
         path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "detections.png", "PNG (*.png)")
-        if path and self.latest is not None:
-            self.show_notice(f"Saved {self.snapshot(Path(path))}")
+        if path:
+            out = Path(path) if Path(path).suffix else Path(path).with_suffix(".png")
+            try:
+                self.show_notice(f"Saved {self.snapshot(out, live)}")
+            except (OSError, cv2.error) as exc:
+                self.show_notice(str(exc), error=True)
 
 
 class DatasetBuilder(QGroupBox):

@@ -204,9 +204,11 @@ class LiveTab(PaperTab):
         the error becomes a notice. With no engine running, the next engine loads them.
         message: the notice on success; "{device}" is filled in."""
         engine = self._engine
-        if engine is None:
+        if engine is None:  # none running, or one still loading: it gets these once it is up
             self.weights = weights
+            self._pending_switch = (weights, message)
             return
+        self._pending_switch = None
         facts = self.engine_facts
 
         def swap() -> LiveNotice:
@@ -225,6 +227,11 @@ class LiveTab(PaperTab):
                 return f"{title} now runs on {device}."
             self.commands.submit(move)
 
+    def rerun(self) -> None:
+        """Infer the frame on screen again once a setting changed (a still image or a paused video sends no
+        new frames)."""
+        self.commands.submit(lambda: None)
+
     def set_source(self, choice: SourceChoice) -> None:
         """Switch what the tab watches (keeps the engine running)."""
         self.choice = choice
@@ -242,12 +249,14 @@ class LiveTab(PaperTab):
             self.show_notice(str(exc), error=True)
             return
         self.source.start(self.slot, self._events.event.emit)
+        self.source_bar.attach(self.source)
         self.view.set_placeholder(f"Waiting for {self.choice.describe()} ...")
 
     def _stop_source(self) -> None:
         if self.source is not None:
             self.source.stop()
             self.source = None
+            self.source_bar.attach(None)
 
     def _start_worker(self) -> None:
         if self._worker is not None and self._worker.is_running():
@@ -312,8 +321,13 @@ class LiveTab(PaperTab):
         if loaded.engine is not None:
             self._engine = loaded.engine
             self.engine_device = getattr(loaded.engine, "device", "cpu")
+        pending = getattr(self, "_pending_switch", None)
+        if pending is not None and pending[0] is loaded.weights:
+            pending = self._pending_switch = None
         self.weights = loaded.weights
         self.on_engine_loaded(dict(loaded.facts))
+        if pending is not None and loaded.engine is not None:  # chosen while this engine was loading
+            self.switch_weights(*pending)
 
     def on_applied(self, applied: Any) -> None:
         """A command run on the worker handed back a value to apply (GUI thread)."""

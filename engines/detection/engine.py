@@ -36,6 +36,24 @@ class DarknetWeights:
                               assets.require("coco.names"))
 
 
+def find_names(cfg: Path, weights: Path | None = None, classes: int | None = None) -> Path | None:
+    """The class-names file beside a Darknet model: <weights stem>.names, <cfg stem>.names, obj.names,
+    coco.names, voc.names, then any other *.names there; one with `classes` names wins over that order."""
+    dirs = list(dict.fromkeys(Path(p).parent for p in (weights, cfg) if p is not None))
+    stems = [Path(p).stem for p in (weights, cfg) if p is not None]
+    found = [d / f"{n}.names" for d in dirs for n in (*stems, "obj", "coco", "voc")]
+    found += [n for d in dirs for n in sorted(d.glob("*.names"))]
+    found = [p for p in dict.fromkeys(found) if p.is_file()]
+    if classes is not None:
+        fitting = [p for p in found if _count_names(p) == classes]
+        found = fitting or found
+    return found[0] if found else None
+
+
+def _count_names(path: Path) -> int:
+    return sum(1 for n in path.read_text(encoding="utf-8", errors="replace").splitlines() if n.strip())
+
+
 def read_names(path: Path | None, classes: int) -> list[str]:
     if path is None or not Path(path).is_file():
         return [f"class {i}" for i in range(classes)]
@@ -71,7 +89,8 @@ class DetectionEngine:
         net = load_darknet(weights.cfg, weights.weights).fuse()
         with self._lock:
             self._master, self.weights = net, weights
-            self.names = read_names(weights.names, net.classes)
+            self.names = read_names(weights.names or find_names(weights.cfg, weights.weights, net.classes),
+                                    net.classes)
             if self.input_size is None:
                 self.input_size = net.input_hw[0]
         self.set_device(resolve_device(device))

@@ -67,6 +67,7 @@ class DetectionTab(LiveTab):
                 SHIPPED_YOLOV2.with_suffix(".names")))
         self.model_combo.addItem("Open Darknet cfg + weights ...")
         self.model_combo.activated.connect(self._on_model)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.fill_trained_runs(self.model_combo)
         self.device_combo = add_labeled(self.controls, "Device", QComboBox())
         self.device_combo.addItem(self.options.get("device") or "auto")

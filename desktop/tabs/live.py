@@ -113,9 +113,13 @@ class LiveTab(PaperTab):
         self.source_bar.chosen.connect(self.set_source)
         self.source_bar.mirror_changed.connect(self._on_mirror)
         self.view = FrameView(self)
-        self.banner = QLabel(self)
+        # the banner floats over the top of the view: showing it never moves a control (a click stays on target)
+        self.banner = QLabel(self.view)
         self.banner.setWordWrap(True)
+        self.banner.setToolTip("Click to dismiss")
+        self.banner.mousePressEvent = lambda _event: self.banner.hide()
         self.banner.hide()
+        self.view.installEventFilter(self)
         self.controls = QVBoxLayout()
         self.controls.setAlignment(Qt.AlignmentFlag.AlignTop)
         self._build_download_panel()
@@ -132,14 +136,13 @@ class LiveTab(PaperTab):
         split.addWidget(self.training_area)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        self.pause_live_box = QCheckBox("Pause the live view while training", self)
+        self.pause_live_box = QCheckBox("Pause view while training", self)
         self.pause_live_box.setChecked(True)
         self.pause_live_box.setToolTip("Frees the CPU for training and keeps the window responsive on small machines")
         self.source_bar.layout().addWidget(self.pause_live_box)
         self.source_bar.layout().addWidget(self.training_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.source_bar)
-        layout.addWidget(self.banner)
         layout.addWidget(self.download_panel)
         layout.addWidget(split, 1)
         self._hud_timer = QTimer(self)
@@ -167,7 +170,18 @@ class LiveTab(PaperTab):
         self.banner.setStyleSheet(f"background:{'#5a1e1e' if error else '#1e2e4a'}; color:{color}; padding:6px;")
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
+        self._place_banner()
         self.notice.emit(text, error)
+
+    def _place_banner(self) -> None:
+        width = self.view.width()
+        self.banner.setGeometry(0, 0, width, self.banner.heightForWidth(width))
+        self.banner.raise_()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
+        if watched is self.view and event.type() == event.Type.Resize and self.banner.isVisible():
+            self._place_banner()
+        return super().eventFilter(watched, event)
 
     # lifecycle ------------------------------------------------------------------
     def activate(self) -> None:

@@ -54,7 +54,8 @@ class PoseTab(LiveTab):
         self.skeleton_box = QCheckBox("Skeleton (bones and joint dots)")
         self.skeleton_box.setChecked(True)
         self.skeleton_box.toggled.connect(self.view.update)
-        self.freeze_box = QCheckBox("Freeze this frame (keeps re-running it)")
+        self.freeze_box = QCheckBox("Freeze this frame")
+        self.freeze_box.setToolTip("Keep re-running the model on the frame on screen")
         self.freeze_box.toggled.connect(self._on_freeze)
         for w in (self.skeleton_box, self.freeze_box):
             self.controls.addWidget(w)

@@ -11,10 +11,13 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -136,12 +139,20 @@ class SketchTab(PaperTab):
             actions.addWidget(b)
         actions.addStretch(1)
         self.status = QLabel("Draw in the left square: the model finishes your drawing six ways.")
+        # two lines, whatever the text: a long message must neither widen the window nor move the canvas
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing())
         body = QWidget(self)
         row = QHBoxLayout(body)
         row.addWidget(self.canvas, 1)
-        right = QWidget(body)
+        right = QWidget()
         right.setLayout(grid)
-        row.addWidget(right, 1)
+        tiles = QScrollArea(body)  # the six tiles scroll in a short window instead of setting its height
+        tiles.setWidgetResizable(True)
+        tiles.setFrameShape(QFrame.Shape.NoFrame)
+        tiles.setWidget(right)
+        row.addWidget(tiles, 1)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(body)
         split.addWidget(self.training_area)

@@ -103,8 +103,8 @@ class LiveCurves(QWidget):
             plot.hideButtons()  # "follow latest" is the auto-range switch
             plot.vb.sigRangeChangedManually.connect(self._on_user_range)
         self.metric_plot.setXLink(self.loss_plot)
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)  # loss terms get more height than the sparse metrics
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        self.side_by_side = False
+        self._arrange(False)
         self.legend = QLabel()
         # one line, whatever its text: a label that grows would resize the plots mid-run (a 50 ms repaint)
         self.legend.setFixedHeight(self.legend.fontMetrics().lineSpacing() + 4)
@@ -118,6 +118,7 @@ class LiveCurves(QWidget):
         self.tau_spin.setPrefix("smoothing: ")
         self.tau_spin.setSuffix(" steps")
         self.readout = QLabel("hover a curve for step and value")
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the panel
         bar = QHBoxLayout()
         for w in (self.log_box, self.follow_box, self.tau_spin, self.readout):
             bar.addWidget(w)
@@ -127,7 +128,7 @@ class LiveCurves(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.legend)
         layout.addWidget(self.graphics, 1)
-        self.graphics.setMinimumHeight(220)
+        self.graphics.setMinimumHeight(self.PLOT_MIN_HEIGHT + 16)  # side by side below 2 plots' height
         self.log_box.toggled.connect(self._set_log)
         self.follow_box.toggled.connect(self._follow)
         self.tau_spin.valueChanged.connect(self._retau)
@@ -136,6 +137,29 @@ class LiveCurves(QWidget):
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
+
+    PLOT_MIN_HEIGHT = 150  # px of one plot (title, axes and data); below two of them the plots sit side by side
+
+    def _arrange(self, side_by_side: bool) -> None:
+        """Stack the two plots (loss terms taller) or put them side by side (short, wide panels)."""
+        ci = self.graphics.ci
+        if self.metric_plot in ci.items:
+            ci.removeItem(self.metric_plot)
+        ci.addItem(self.metric_plot, row=0 if side_by_side else 1, col=1 if side_by_side else 0)
+        ci.layout.setRowStretchFactor(0, 3)
+        ci.layout.setRowStretchFactor(1, 0 if side_by_side else 2)
+        self.side_by_side = side_by_side
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        short = self.graphics.height() < 2 * self.PLOT_MIN_HEIGHT + 20
+        wanted = short and self.graphics.width() >= 2 * 260
+        if wanted != self.side_by_side:
+            self._arrange(wanted)
+
+    def plot_heights(self) -> tuple[int, int]:
+        """Heights in px of the loss and metric plots as laid out now."""
+        return int(self.loss_plot.geometry().height()), int(self.metric_plot.geometry().height())
 
     # data in ------------------------------------------------------------------
     def add_point(self, name: str, step: float, value: float, metric: bool = False) -> None:

@@ -49,7 +49,7 @@ class FrameView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(240, 135)  # small enough that the training panel fits a 900x600 window
         self.setMouseTracking(True)
         self._image: np.ndarray | None = None
         self._qimage: QImage | None = None

@@ -73,7 +73,7 @@ class SketchCanvas(_SquareCanvas):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(280, 280)
+        self.setMinimumSize(130, 130)
         self.strokes: Polylines = []
         self._current: list[tuple[float, float]] = []
         self.ghost: Polylines = []  # a completion shown faintly behind the user's strokes
@@ -144,7 +144,7 @@ class SketchPreview(_SquareCanvas):
 
     def __init__(self, parent: QWidget | None = None, caption: str = "") -> None:
         super().__init__(parent)
-        self.setMinimumSize(120, 120)
+        self.setMinimumSize(70, 70)
         self.lines: Polylines = []
         self.prefix_points = 0
         self.caption = caption

@@ -148,7 +148,7 @@ class TrainingPanel(QWidget):
         self.status.setWordWrap(True)
         # a fixed four lines: a status that grows would resize the plots mid-run (each resize is a 50 ms
         # full repaint); the whole text is also the tooltip
-        self.status.setFixedHeight(4 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
         self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.curves = LiveCurves(self)
         self.preview = QLabel()  # the latest TrainStep.preview (samples, teacher vs student ...)
@@ -158,10 +158,13 @@ class TrainingPanel(QWidget):
         controls.addWidget(self.start_button, 0, 0)
         controls.addWidget(self.pause_button, 0, 1)
         controls.addWidget(self.stop_button, 0, 2)
-        controls.addWidget(self.resume_button, 1, 0, 1, 3)
-        controls.addWidget(self.export_button, 2, 0, 1, 2)
-        controls.addWidget(self.overlay_box, 3, 0, 1, 3)
-        controls.addWidget(self.use_button, 4, 0, 1, 3)
+        self.resume_button.setText("Resume ...")
+        self.resume_button.setToolTip("Resume a run from its checkpoint (last.pt)")
+        self.export_button.setText("Export curves ...")
+        controls.addWidget(self.resume_button, 1, 0)
+        controls.addWidget(self.export_button, 1, 1, 1, 2)
+        controls.addWidget(self.overlay_box, 2, 0, 1, 3)
+        controls.addWidget(self.use_button, 3, 0, 1, 3)
         side = QVBoxLayout()  # paper tools (add_tool) and the settings form, in a scroll area
         self.side = side
         side.addLayout(form)

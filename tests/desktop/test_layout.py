@@ -1,0 +1,65 @@
+"""Every tab, with its training panel open, at the smallest and a large window size.
+
+The window keeps the size it was given, no visible control is squeezed below its minimum size hint,
+no two visible buttons overlap, and both training plots are at least 120 px tall.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QCheckBox, QComboBox, QLabel, QPushButton, QWidget
+
+from engines.registry import default_registry
+
+PAPERS = default_registry().keys()
+SIZES = [(900, 600), (1920, 1080)]
+
+
+def _shown(w: QWidget) -> bool:
+    return w.isVisible() and w.width() > 0 and not w.visibleRegion().isEmpty()
+
+
+def _rect_in(window: QWidget, w: QWidget):
+    return w.rect().translated(w.mapTo(window, w.rect().topLeft()))
+
+
+def overlapping_buttons(window: QWidget) -> list[tuple[str, str]]:
+    buttons = [b for b in window.findChildren(QAbstractButton) if _shown(b)]
+    found = []
+    for i, a in enumerate(buttons):
+        for b in buttons[i + 1:]:
+            if _rect_in(window, a).intersects(_rect_in(window, b)) and not (a.isAncestorOf(b) or b.isAncestorOf(a)):
+                found.append((a.text(), b.text()))
+    return found
+
+
+def squeezed(window: QWidget) -> list[str]:
+    """Visible labels/buttons/boxes narrower or lower than their minimum size hint (text cut off)."""
+    out = []
+    for w in window.findChildren(QWidget):
+        if isinstance(w, (QPushButton, QCheckBox, QLabel, QComboBox)) and _shown(w) and w.maximumWidth() > 100:
+            if isinstance(w, QLabel) and (w.wordWrap() or not w.text()):
+                continue
+            hint = w.minimumSizeHint()
+            if w.width() < hint.width() - 2 or w.height() < hint.height() - 2:
+                out.append(f"{type(w).__name__} {getattr(w, 'text', lambda: '')()[:40]!r} {w.width()}x{w.height()}")
+    return out
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("key", PAPERS)
+def test_layout_holds_with_the_training_panel_open(qtbot, make_window, key, size):
+    window = make_window(key)
+    window.resize(*size)
+    tab = window.tab_widget(key)
+    tab.show_training(True)
+    qtbot.waitUntil(lambda: tab.training_panel is not None, timeout=60_000)
+    qtbot.wait(300)  # let the layouts settle
+    assert (window.width(), window.height()) == size, "the window resized itself"
+    assert min(tab.training_panel.curves.plot_heights()) >= 120
+    assert overlapping_buttons(window) == []
+    assert squeezed(window) == []
+    say = getattr(tab, "show_notice", None) or tab.status.setText  # live tabs' banner, the sketch tab's status
+    say("A message long enough to wrap onto a second line at this width, or a third " * 3)
+    qtbot.wait(100)
+    assert (window.width(), window.height()) == size, "a banner resized the window"

@@ -1,7 +1,8 @@
 """`paperzoo`: the desktop app, plus `paperzoo infer ...` for headless inference.
 
-    paperzoo [--tab NAME] [--source camera|camera:NAME|demo|PATH] [--device cpu|cuda]
-             [--screenshot PNG --quit-after-ms N]
+    paperzoo [--tab NAME] [--source camera|camera:NAME|demo|PATH] [--device cpu|cuda] [--window-size WxH]
+             [--screenshot PNG --quit-after-ms N] [--reset-settings]
+    paperzoo train TAB [--steps N] [--json OUT]
     paperzoo infer detection INPUT --out ANNOTATED.png --json RESULT.json
 """
 
@@ -22,6 +23,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--source", default=None, help="camera | camera:NAME | demo | PATH (image, video, folder)")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--screenshot", default=None, help="save a PNG of the main window, then exit")
+    p.add_argument("--window-size", default=None, metavar="WxH", help="e.g. 900x600 (instead of the last size)")
+    p.add_argument("--reset-settings", action="store_true", help="forget what earlier launches remembered")
     p.add_argument("--quit-after-ms", type=int, default=None, help="exit after N ms (with --screenshot: shoot first)")
     p.add_argument("--wait-for-result", action="store_true",
                    help="with --screenshot: shoot only once the live tab has shown a result (up to 60 s more)")
@@ -55,8 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(Path(__file__).resolve().parent.parent / "assets" / "icons" / "paperzoo.png")))
     cameras = CameraList(app)
     choice, notice = parse_source_arg(args.source, cameras)
-    options = {"cameras": cameras, "source_choice": choice, "device": args.device}
+    from desktop.persistence import settings_store
+
+    store = settings_store()
+    if args.reset_settings:
+        store.clear()
+    options = {"cameras": cameras, "source_choice": choice, "device": args.device, "settings": store,
+               "restore_source": args.source is None}
     window = MainWindow(options=options, first_tab=args.tab)
+    if args.window_size:
+        w, _, h = args.window_size.lower().partition("x")
+        window.resize(int(w), int(h))
     window.show()
     logging.getLogger("paperzoo").info("window shown %.2f s after start", time.perf_counter() - T_START)
     window.start()

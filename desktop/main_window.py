@@ -38,6 +38,17 @@ class MainWindow(QMainWindow):
                 self.paper_tabs[info.key] = tab
                 tab.notice.connect(self._on_notice)
         self._active: PaperTab | None = None
+        self.store = (options or {}).get("settings")  # a QSettings: remember state between launches
+        if self.store is not None:
+            from desktop.persistence import restore_state
+
+            restore_state(self, self.store, restore_source=(options or {}).get("restore_source", True),
+                          restore_tab=first_tab is None)
+        from PySide6.QtWidgets import QApplication
+
+        from desktop.persistence import install_wheel_guard
+
+        install_wheel_guard(QApplication.instance())
         if first_tab:
             self.show_tab(first_tab)
         self.tabs.currentChanged.connect(self._on_tab_changed)
@@ -73,6 +84,13 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        view_menu = self.menuBar().addMenu("&View")
+        for i, key in enumerate(self.paper_tabs):
+            act = QAction(self.registry[key].title, self)
+            if i < 9:
+                act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            act.triggered.connect(lambda _checked=False, k=key: self.show_tab(k))
+            view_menu.addAction(act)
         open_act = QAction("&Open image or video...", self, shortcut=QKeySequence.StandardKey.Open)
         open_act.triggered.connect(self._open)
         file_menu.addAction(open_act)
@@ -80,6 +98,9 @@ class MainWindow(QMainWindow):
         quit_act.triggered.connect(self.close)
         file_menu.addAction(quit_act)
         help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.triggered.connect(self._shortcuts)
+        help_menu.addAction(keys)
         about = QAction("&About PaperZoo", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -96,7 +117,24 @@ class MainWindow(QMainWindow):
         text = "PaperZoo runs deep-learning papers live.<br><br>" + "<br>".join(lines)
         QMessageBox.about(self, "About PaperZoo", text)
 
+    def shortcut_lines(self) -> list[str]:
+        """Every menu action that has a shortcut, as "KEYS  what"."""
+        lines = []
+        for menu_action in self.menuBar().actions():
+            for act in menu_action.menu().actions():
+                if not act.shortcut().isEmpty():
+                    text = act.text().replace("&", "")
+                    lines.append(f"{act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}  {text}")
+        return lines
+
+    def _shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(self.shortcut_lines()))
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.store is not None:
+            from desktop.persistence import save_state
+
+            save_state(self, self.store)
         self.shutdown()
         super().closeEvent(event)
 

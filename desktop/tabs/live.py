@@ -174,8 +174,9 @@ class LiveTab(PaperTab):
         self.notice.emit(text, error)
 
     def _place_banner(self) -> None:
-        width = self.view.width()
-        self.banner.setGeometry(0, 0, width, self.banner.heightForWidth(width))
+        width = self.view.width()  # along the bottom of the view: the HUD stays readable at the top
+        height = self.banner.heightForWidth(width)
+        self.banner.setGeometry(0, max(0, self.view.height() - height), width, height)
         self.banner.raise_()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)

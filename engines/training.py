@@ -224,8 +224,8 @@ def prepare(what: str, work: Any, stop: StopFlag, poll_s: float = 0.2) -> Iterat
             outcome["error"] = exc
         notes.put(None)
 
+    yield Preparing(what)  # before the work starts: a consumer that stops here starts nothing
     threading.Thread(target=target, name=f"prepare-{what[:20]}", daemon=True).start()
-    yield Preparing(what)
     last = time.perf_counter()
     while True:
         try:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from engines.base import EngineError
+from engines.base import EngineError, Preparing
 from engines.detection.config import YoloV2TrainConfig
 from engines.detection.data import read_detection_folder, read_voc_folder, read_yolo_folder
 from engines.detection.task import RECIPE, YoloV2TrainTask, run
@@ -33,8 +33,13 @@ def test_recipe_and_config_validation():
     for bad in (dict(input_size=100), dict(variant="v9"), dict(crop_min=256, crop_max=128), dict(batch_size=0)):
         with pytest.raises(ValueError):
             YoloV2TrainConfig(**bad)
-    with pytest.raises(EngineError, match="data folder"):
-        next(run(YoloV2TrainConfig.tiny(), run_dir=Path("/nonexistent-never-made")))
+    with pytest.raises(EngineError):
+        next(run(dataclasses.replace(YoloV2TrainConfig.tiny(), data="/nonexistent-never-made"),
+                 run_dir=Path("/nonexistent-never-made")))
+    default = run(YoloV2TrainConfig.tiny(), run_dir=Path("/nonexistent-never-made"))
+    first = next(default)
+    default.close()  # nothing was built: prepare() yields its note before it starts the work
+    assert isinstance(first, Preparing) and "demo clip" in first.what  # no data chosen: the demo clip, labelled
 
 
 def test_resume_gives_the_same_next_step(data_dir: Path, tmp_path: Path):

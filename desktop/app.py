@@ -17,13 +17,22 @@ import time
 T_START = time.perf_counter()
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """"900x600" -> (900, 600); anything else is a usage error."""
+    w, sep, h = text.lower().partition("x")
+    if not (sep and w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 900x600, not {text!r}")
+    return int(w), int(h)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="paperzoo", description="Deep-learning papers, live on your camera.")
     p.add_argument("--tab", default=None, help="tab to open first (detection, pose, colorization, sketch)")
     p.add_argument("--source", default=None, help="camera | camera:NAME | demo | PATH (image, video, folder)")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--screenshot", default=None, help="save a PNG of the main window, then exit")
-    p.add_argument("--window-size", default=None, metavar="WxH", help="e.g. 900x600 (instead of the last size)")
+    p.add_argument("--window-size", default=None, type=_window_size, metavar="WxH",
+                   help="e.g. 900x600 (instead of the last size)")
     p.add_argument("--reset-settings", action="store_true", help="forget what earlier launches remembered")
     p.add_argument("--quit-after-ms", type=int, default=None, help="exit after N ms (with --screenshot: shoot first)")
     p.add_argument("--wait-for-result", action="store_true",
@@ -66,10 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     options = {"cameras": cameras, "source_choice": choice, "device": args.device, "settings": store,
                "restore_source": args.source is None}
     window = MainWindow(options=options, first_tab=args.tab)
-    if args.window_size:
-        w, _, h = args.window_size.lower().partition("x")
-        window.resize(int(w), int(h))
+    if args.window_size:  # wins over the size the last launch left
+        window.resize(*args.window_size)
     window.show()
+    if args.window_size and (window.width(), window.height()) != args.window_size:
+        logging.getLogger("paperzoo").warning("--window-size %dx%d: the window needs %dx%d",
+                                              *args.window_size, window.width(), window.height())
     logging.getLogger("paperzoo").info("window shown %.2f s after start", time.perf_counter() - T_START)
     window.start()
     tab = window.current_tab()

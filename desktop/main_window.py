@@ -44,11 +44,9 @@ class MainWindow(QMainWindow):
 
             restore_state(self, self.store, restore_source=(options or {}).get("restore_source", True),
                           restore_tab=first_tab is None)
-        from PySide6.QtWidgets import QApplication
+        from desktop.wheel_guard import install_wheel_guard
 
-        from desktop.persistence import install_wheel_guard
-
-        install_wheel_guard(QApplication.instance())
+        install_wheel_guard()  # once per QApplication
         if first_tab:
             self.show_tab(first_tab)
         self.tabs.currentChanged.connect(self._on_tab_changed)

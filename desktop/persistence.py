@@ -1,5 +1,5 @@
 """What the app remembers between launches (QSettings): window geometry, the last tab, and per tab
-its source, model and control values. Also the wheel guard for form controls.
+its source, model and control values.
 
 PAPERZOO_SETTINGS=/path/file.ini keeps the settings in that file (tests, a portable install).
 Controls are found by attribute name on the tab (`self.tau`, `self.skeleton_box` ...), so a new
@@ -12,11 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
-    QAbstractScrollArea,
-    QAbstractSpinBox,
-    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -26,6 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 CONTROL_TYPES = (QSlider, QCheckBox, QSpinBox, QDoubleSpinBox, QComboBox)
+# momentary state, not a preference: a restored "freeze" would show ticked over a live view, and a restored
+# device would name one the engine does not run on (--device picks it per launch). A tab may add its own
+# attribute names in `not_remembered`.
+NOT_REMEMBERED = frozenset({"freeze_box", "device_combo"})
 
 
 def settings_store() -> QSettings:
@@ -39,7 +40,10 @@ def _controls(tab: QWidget) -> dict[str, QWidget]:
     from desktop.widgets.training_panel import TrainingPanel
 
     found = {}
+    skip = NOT_REMEMBERED | set(getattr(tab, "not_remembered", ()))
     for name, value in vars(tab).items():
+        if name in skip:
+            continue
         if isinstance(value, CONTROL_TYPES) and not name.startswith("_") and value not in found.values():
             parent = value.parentWidget()
             while parent is not None and not isinstance(parent, TrainingPanel):
@@ -137,28 +141,3 @@ def _restore_source(tab: Any, text: str) -> None:
     if not notice:
         tab.choice = choice
         tab.source_bar.show_choice(choice)
-
-
-class WheelGuard(QObject):
-    """Spin boxes and combo boxes ignore the mouse wheel unless they have focus (the wheel scrolls the form)."""
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
-        if event.type() == QEvent.Type.Wheel and isinstance(obj, (QAbstractSpinBox, QComboBox)):
-            if not obj.hasFocus():
-                obj.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a wheel over it must not focus it either
-                area = obj.parentWidget()  # hand the wheel to the scroll area around the form
-                while area is not None and not isinstance(area, QAbstractScrollArea):
-                    area = area.parentWidget()
-                if area is not None:
-                    QApplication.sendEvent(area.viewport(), event)
-                return True
-        return False
-
-
-def install_wheel_guard(app: QApplication) -> WheelGuard:
-    guard = getattr(app, "_paperzoo_wheel_guard", None)
-    if guard is None:
-        guard = WheelGuard(app)
-        app.installEventFilter(guard)
-        app._paperzoo_wheel_guard = guard
-    return guard

@@ -40,17 +40,29 @@ def runs_root(root: Path | None = None) -> Path:
     return root or data_dir() / "runs"
 
 
-def _last_step(run_dir: Path) -> int:
+def _last_record(run_dir: Path) -> dict:
     try:
         lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
-        return int(json.loads(next(line for line in reversed(lines) if line.strip()))["step"])
-    except (OSError, ValueError, StopIteration, KeyError, TypeError):
+        record = json.loads(next(line for line in reversed(lines) if line.strip()))
+        return record if isinstance(record, dict) else {}
+    except (OSError, ValueError, StopIteration):
+        return {}
+
+
+def _last_step(run_dir: Path) -> int:
+    try:
+        return int(_last_record(run_dir).get("step", 0))
+    except (TypeError, ValueError):
         return 0
 
 
 def _total_steps(run_dir: Path) -> int:
+    """From the log (every record names the run's length), else the run's config.json "steps"."""
     try:
-        return int(json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("steps", 0))
+        total = _last_record(run_dir).get("total_steps")
+        if total is None:
+            total = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("steps", 0)
+        return int(total)
     except (OSError, ValueError, TypeError, AttributeError):
         return 0
 

@@ -142,7 +142,8 @@ def run_training(
             saved = None
             if last or stop() or (settings.checkpoint_every and step % settings.checkpoint_every == 0):
                 saved = last_good = checkpoint(step)
-            record = {"step": step, "epoch": step / task.steps_per_epoch, "lr": task.lr(),
+            record = {"step": step, "total_steps": settings.total_steps, "epoch": step / task.steps_per_epoch,
+                      "lr": task.lr(),
                       "losses": losses, "metrics": metrics, "seconds": round(time.perf_counter() - t0, 3)}
             log.write(json.dumps(record) + "\n")
             log.flush()

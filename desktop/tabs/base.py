@@ -188,7 +188,7 @@ class PaperTab(QWidget):
             self._insert_run(run)
             if current >= self.trained_insert_at:  # keep the same model selected
                 self.model_list.setCurrentIndex(current + 1)
-        panel.offer(run.label())
+        panel.offer(run)
 
     def use_run(self, run_dir: Path) -> None:
         """Switch the live view to a listed run's weights (the user's choice, e.g. "Use these weights")."""

@@ -362,11 +362,14 @@ class TrainingPanel(QWidget):
         self.curves.refresh()
         self.run_ended.emit(why)
 
-    def offer(self, label: str) -> None:
-        """Offer the run's exported weights (the tab calls this when the run wrote a usable file)."""
-        self.use_button.setText(f"Use these weights: {label}")
-        self.use_button.setToolTip(label)
+    def offer(self, run) -> None:
+        """Offer a run's exported weights (an engines.runs.TrainedRun; the tab calls this when the run wrote one)."""
+        self.use_button.setText(f"Use these weights (step {run.step})")
+        self.use_button.setToolTip(f"{run.label()}\n{run.export}")
         self.use_button.show()
+        ended = "Finished" if run.finished else f"Stopped at step {run.step} of {run.total_steps}"
+        self._say(f"{ended}. The live view keeps its model; the run is in the model list as "
+                  f"\"{run.label()}\" (or press Use these weights).")
 
     def _use(self) -> None:
         if self.run_dir is not None:

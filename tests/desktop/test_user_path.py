@@ -43,5 +43,5 @@ def test_start_on_the_defaults_then_stop_keeps_the_live_model(qtbot, make_window
     assert ended.args == ["stopped"], panel.status.text()
     assert _live_model(tab)[:2] == before[:2], "Stop changed the model the user was watching"
     assert tab.model_list.count() == listed_before + 1, "the stopped run is not listed"
-    assert panel.use_button.isVisibleTo(panel) and "stopped at" in panel.use_button.text()
+    assert panel.use_button.isVisibleTo(panel) and "Stopped at step" in panel.status.text()
     assert (panel.run_dir / tab.trained_export).is_file()

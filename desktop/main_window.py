@@ -92,7 +92,8 @@ class MainWindow(QMainWindow):
         open_act = QAction("&Open image or video...", self, shortcut=QKeySequence.StandardKey.Open)
         open_act.triggered.connect(self._open)
         file_menu.addAction(open_act)
-        quit_act = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_act = QAction("&Quit", self)  # StandardKey.Quit is empty on Windows and bare X11: Ctrl+Q there
+        quit_act.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")])
         quit_act.triggered.connect(self.close)
         file_menu.addAction(quit_act)
         help_menu = self.menuBar().addMenu("&Help")

@@ -106,10 +106,12 @@ def live_loop(
         t0 = time.perf_counter()
         try:
             result = infer(frame)
-        except EngineError as exc:
-            if str(exc) != last_error:  # say it once, not every frame
-                last_error = str(exc)
-                yield LiveNotice(last_error, error=True)
+        except Exception as exc:  # an engine that fails on a frame must not end the live loop
+            text = str(exc) if isinstance(exc, EngineError) else (
+                f"the model failed on this frame ({type(exc).__name__}: {exc})")
+            if text != last_error:  # say it once, not every frame
+                last_error = text
+                yield LiveNotice(text, error=True)
             continue
         t1 = time.perf_counter()
         meter.tick(t1)

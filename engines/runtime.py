@@ -96,3 +96,14 @@ def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return True
     return "out of memory" in str(exc).lower()
+
+
+def require_finite(state: dict, what: str) -> None:
+    """Raise EngineError naming the first tensor of a state dict that holds NaN or inf (a diverged run)."""
+    import torch
+
+    from engines.base import EngineError
+
+    for name, value in state.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise EngineError(f"{what} holds NaN/inf values (in {name}): the run that wrote it diverged")

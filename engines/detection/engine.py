@@ -70,6 +70,7 @@ class DetectionEngine:
 
     def __init__(self, input_size: int | None = None) -> None:
         self.input_size = input_size
+        self._fixed_size = input_size  # asked for at construction: every model runs at it
         self.device = "cpu"
         self.names: list[str] = []
         self.weights: DarknetWeights | None = None
@@ -87,12 +88,12 @@ class DetectionEngine:
         weights = weights or DarknetWeights.default()
         set_cpu_threads()
         net = load_darknet(weights.cfg, weights.weights).fuse()
+        names = read_names(weights.names or find_names(weights.cfg, weights.weights, net.classes), net.classes)
+        _test_forward(net, weights.cfg.name)  # a model that loads but cannot run never replaces the current one
         with self._lock:
-            self._master, self.weights = net, weights
-            self.names = read_names(weights.names or find_names(weights.cfg, weights.weights, net.classes),
-                                    net.classes)
-            if self.input_size is None:
-                self.input_size = net.input_hw[0]
+            self._master, self.weights, self.names = net, weights, names
+            # each model runs at its own size (not the previous model's), unless one was fixed at construction
+            self.input_size = self._fixed_size or net.input_hw[0]
         self.set_device(resolve_device(device))
 
     def set_device(self, device: str) -> None:
@@ -144,3 +145,15 @@ class DetectionEngine:
         det = decode_rows(rows, image.shape[:2], self.names, conf, nms, classes)
         return Detections(det.boxes, det.scores, det.class_ids, det.labels, det.image_hw,
                           (time.perf_counter() - t0) * 1000)
+
+
+def _test_forward(net, name: str) -> None:
+    """Run `net` once on a small blank input (64x64, a multiple of every stride); EngineError if it fails."""
+    import torch
+
+    try:
+        with torch.inference_mode():
+            net.eval()(torch.zeros(1, 3, 64, 64))
+    except Exception as exc:  # shapes that do not fit show up only here (e.g. head filters vs classes)
+        first = str(exc).splitlines()[0][:160] if str(exc) else ""
+        raise EngineError(f"{name} loads but cannot run ({type(exc).__name__}: {first})") from exc

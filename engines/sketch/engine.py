@@ -63,23 +63,30 @@ class SketchEngine:
     # ------------------------------------------------------------------ loading
     def load(self, weights: str | Path, device: str = "cpu") -> None:
         """Read a sketch-rnn .pt (torch.load weights_only=True); EngineError on a wrong or damaged file."""
+        import math
+
+        from engines.runtime import require_finite
         from engines.sketch.config import SketchRNNConfig
         from engines.sketch.model import SketchRNN, load_weights_payload
 
         path = Path(weights)
         payload = load_weights_payload(path)
-        try:
+        try:  # everything is read and checked into locals first: a bad file leaves this engine as it was
             config = SketchRNNConfig.from_dict(payload["config"])
+            require_finite(payload["model"], path.name)
             model = SketchRNN(config)
             model.load_state_dict(payload["model"])
-        except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-            raise EngineError(f"{path.name} does not match the sketch-rnn model ({exc})") from exc
+            scale_factor = float(payload["scale_factor"])
+            canvas = payload.get("canvas", {})
+            canvas_size = float(canvas.get("size", 0.0))
+            origin = tuple(float(v) for v in canvas.get("origin", (0.0, 0.0)))
+        except (KeyError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+            raise EngineError(f"{path.name} does not match the sketch-rnn model ({type(exc).__name__}: {exc})") from exc
+        if not (math.isfinite(scale_factor) and scale_factor > 0 and math.isfinite(canvas_size) and len(origin) == 2):
+            raise EngineError(f"{path.name} has an invalid scale_factor or canvas ({scale_factor}, {canvas_size})")
         self.model = model.to(device).eval()
         self.device = device
-        self.scale_factor = float(payload["scale_factor"])
-        canvas = payload.get("canvas", {})
-        self.canvas_size = float(canvas.get("size", 0.0))
-        self.origin = tuple(float(v) for v in canvas.get("origin", (0.0, 0.0)))  # type: ignore[assignment]
+        self.scale_factor, self.canvas_size, self.origin = scale_factor, canvas_size, origin  # type: ignore[assignment]
         self.info = {k: payload.get(k) for k in ("dataset", "licence", "step", "metrics")}
 
     @classmethod

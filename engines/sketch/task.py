@@ -217,6 +217,14 @@ def train_iter(
         if last is not None:
             yield last
         last = ts
+    if last is not None and last.message.startswith("stopped:"):  # NaN guard: export the last good state, if any
+        good = run_dir / "last.pt"
+        if not good.is_file():
+            yield last
+            return
+        from engines.training import load_checkpoint
+
+        task.load_state_dict(load_checkpoint(good)["task"])
     if last is not None and rank == 0:
         out = export_weights(task.weights_payload(last.metrics), run_dir / "sketch.pt")
         yield replace(last, checkpoint=str(out), message=(last.message + f" weights: {out}").strip())

@@ -54,3 +54,16 @@ def test_a_malformed_window_size_is_a_usage_error():
     out = subprocess.run([sys.executable, "-m", "desktop.app", "--window-size", "900by600"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "WIDTHxHEIGHT" in out.stderr
+
+
+def test_view_menu_switches_tabs_and_help_lists_every_shortcut(make_window):
+    window = make_window("detection")
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert list(menus) == ["File", "View", "Help"]
+    keys = list(window.paper_tabs)
+    menus["View"].actions()[1].trigger()
+    assert window.current_tab() is window.tab_widget(keys[1])
+    lines = window.shortcut_lines()
+    for i in range(min(9, len(keys))):
+        assert any(line.startswith(f"Ctrl+{i + 1} ") for line in lines), lines
+    assert any("Quit" in line for line in lines) and any("Open" in line for line in lines)

@@ -1,0 +1,143 @@
+"""Issue 12 regressions: a file that fails validation never half-replaces the running model.
+
+- a Darknet model that loads but cannot run (head filters vs classes) is refused before the swap;
+- a model switch takes the new model's input size;
+- a sketch .pt without scale_factor, or with NaN weights, is refused and the engine keeps drawing;
+- an engine that raises something other than EngineError does not end the live loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engines.base import EngineError
+from engines.frames import Frame, LatestSlot
+from engines.pipeline import LiveNotice, LiveResult, live_loop
+from tests.conftest import require_assets
+
+SKETCH = Path(__file__).resolve().parents[2] / "assets" / "weights" / "sketch_icons.pt"
+
+BAD_HEAD_CFG = """[net]
+width=64
+height=64
+channels=3
+
+[convolutional]
+filters=8
+size=3
+stride=1
+pad=1
+activation=leaky
+
+[convolutional]
+filters=7
+size=1
+stride=1
+pad=0
+activation=linear
+
+[region]
+anchors=1,1
+classes=1
+num=1
+"""
+
+
+def _bad_head(tmp_path: Path):
+    from engines.detection.engine import DarknetWeights
+
+    (tmp_path / "bad.cfg").write_text(BAD_HEAD_CFG)
+    with open(tmp_path / "bad.weights", "wb") as f:  # header, then conv1 (8 biases, 216 weights), conv2 (7, 56)
+        np.array([0, 2, 0], np.int32).tofile(f)
+        np.array([0], np.int64).tofile(f)
+        np.random.default_rng(0).standard_normal(8 + 216 + 7 + 56).astype(np.float32).tofile(f)
+    return DarknetWeights(tmp_path / "bad.cfg", tmp_path / "bad.weights")
+
+
+def test_a_darknet_model_that_cannot_run_is_refused_and_the_old_one_keeps_running(tmp_path):
+    require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+    from engines.detection.engine import DetectionEngine
+
+    engine = DetectionEngine()
+    engine.load(None, "cpu")
+    with pytest.raises(EngineError, match="cannot run"):
+        engine.load(_bad_head(tmp_path), "cpu")
+    assert engine.input_size == 416 and len(engine.names) == 80
+    assert engine.infer(np.zeros((240, 320, 3), np.uint8)) is not None
+
+
+def test_a_model_switch_takes_the_new_models_input_size(tmp_path):
+    require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+    from engines import assets
+    from engines.detection.engine import DarknetWeights, DetectionEngine
+
+    cfg = tmp_path / "small.cfg"
+    cfg.write_text(assets.require("yolov3-tiny.cfg").read_text().replace("width=416", "width=320")
+                   .replace("height=416", "height=320"))
+    engine = DetectionEngine()
+    engine.load(None, "cpu")
+    engine.load(DarknetWeights(cfg, assets.require("yolov3-tiny.weights"), assets.require("coco.names")), "cpu")
+    assert engine.input_size == 320
+
+
+def _sketch_variant(tmp_path: Path, change) -> Path:
+    payload = torch.load(SKETCH, map_location="cpu", weights_only=True)
+    change(payload)
+    out = tmp_path / "variant.pt"
+    torch.save(payload, out)
+    return out
+
+
+@pytest.mark.parametrize("damage", ["no scale_factor", "NaN weights", "zero scale_factor"])
+def test_a_bad_sketch_file_leaves_the_engine_as_it_was(tmp_path, damage):
+    from engines.sketch.engine import SketchEngine
+
+    def change(payload):
+        if damage == "no scale_factor":
+            del payload["scale_factor"]
+        elif damage == "zero scale_factor":
+            payload["scale_factor"] = 0.0
+        else:
+            name = next(iter(payload["model"]))
+            payload["model"][name] = torch.full_like(payload["model"][name], float("nan"))
+
+    engine = SketchEngine()
+    engine.load(SKETCH, "cpu")
+    before = (engine.model, engine.scale_factor, engine.canvas_size, dict(engine.info))
+    with pytest.raises(EngineError):
+        engine.load(_sketch_variant(tmp_path, change), "cpu")
+    assert (engine.model, engine.scale_factor, engine.canvas_size, dict(engine.info)) == before
+    assert len(engine.sample(2, 0.5, 50, seed=0)) == 2
+
+
+def test_an_engine_that_raises_keeps_the_live_loop_alive():
+    slot = LatestSlot()
+    calls = []
+
+    def infer(frame):
+        calls.append(frame)
+        if len(calls) == 1:
+            raise RuntimeError("shape mismatch")
+        return "ok"
+
+    def frames():
+        for i in range(2):
+            slot.put(Frame(np.zeros((8, 8, 3), np.uint8), float(i), i, "test"))
+            yield
+
+    feeder = frames()
+    next(feeder)
+    stop_after = []
+    out = []
+    for item in live_loop(slot, infer, lambda: len(stop_after) > 0, lambda: "cpu"):
+        out.append(item)
+        if isinstance(item, LiveNotice):
+            next(feeder)
+        if isinstance(item, LiveResult):
+            stop_after.append(True)
+    assert isinstance(out[0], LiveNotice) and "RuntimeError" in out[0].text
+    assert isinstance(out[-1], LiveResult) and out[-1].result == "ok"

@@ -351,9 +351,12 @@ class StillSource(FrameSource):
 
     def _load(self, path: Path) -> np.ndarray:
         if path not in self._images:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                raise SourceLost(f"{path.name} is not an image PaperZoo can read")
+            from engines.images import read_image
+
+            try:  # the header's size is checked first: a 20000 x 20000 PNG is refused, not decoded
+                image = read_image(path)
+            except EngineError as exc:
+                raise SourceLost(str(exc)) from exc
             self._images = {path: image}  # keep one decoded image
         return self._images[path]
 

@@ -185,9 +185,13 @@ class ColorizationTab(LiveTab):
 
     def borrow_global_features(self, path: Path) -> None:
         """Colorize with the global (scene) features of another image, as in the paper's transfer figure."""
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            self.show_notice(f"{path.name} is not an image - kept the current features.", error=True)
+        from engines.base import EngineError
+        from engines.images import read_image
+
+        try:
+            image = read_image(path)
+        except EngineError as exc:
+            self.show_notice(f"{exc} - kept the current features.", error=True)
             return
         engine = self._engine
 

@@ -96,10 +96,9 @@ def _infer(args: argparse.Namespace) -> int:
 
     from engines.detection.decode import draw_detections
     from engines.detection.engine import DarknetWeights, DetectionEngine
+    from engines.images import read_image
 
-    image = cv2.imread(str(args.input), cv2.IMREAD_COLOR)
-    if image is None:
-        raise EngineError(f"{args.input} is not an image PaperZoo can read")
+    image = read_image(args.input)
     weights = None
     if args.cfg or args.weights:
         if not (args.cfg and args.weights):

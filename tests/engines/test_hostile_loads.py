@@ -141,3 +141,41 @@ def test_an_engine_that_raises_keeps_the_live_loop_alive():
             stop_after.append(True)
     assert isinstance(out[0], LiveNotice) and "RuntimeError" in out[0].text
     assert isinstance(out[-1], LiveResult) and out[-1].result == "ok"
+
+
+def _png_header_only(path: Path, w: int, h: int) -> Path:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("side", [20000, 60000])
+def test_an_image_that_declares_too_many_pixels_is_refused_before_decoding(tmp_path, side):
+    from engines.frames import SourceLost, StillSource
+    from engines.images import read_image
+
+    bomb = _png_header_only(tmp_path / "bomb.png", side, side)
+    assert bomb.stat().st_size < 1000
+    with pytest.raises(EngineError, match=f"{side} x {side}"):
+        read_image(bomb)
+    with pytest.raises(SourceLost, match="limit"):
+        StillSource.from_path(bomb)._open()
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".webp"])
+def test_image_sizes_come_from_the_header(tmp_path, suffix):
+    import cv2
+
+    from engines.images import image_size, read_image
+
+    path = tmp_path / f"small{suffix}"
+    cv2.imwrite(str(path), np.zeros((50, 70, 3), np.uint8))
+    assert image_size(path) == (70, 50)
+    assert read_image(path).shape == (50, 70, 3)

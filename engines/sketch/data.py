@@ -248,9 +248,48 @@ def read_quickdraw_npz(path: str | Path) -> dict[str, list[np.ndarray]]:
     return out
 
 
-def load_quickdraw(path: str | Path) -> StrokeSet:
-    """A QuickDraw .npz as a StrokeSet (its own splits; valid/test fall back to the last 5 % of train)."""
-    parts = read_quickdraw_npz(path)
+QUICKDRAW_MAX_BYTES = 1 << 30  # the .npy members of one file, uncompressed, all together
+
+
+def check_npz_members(path: str | Path, max_bytes: int = QUICKDRAW_MAX_BYTES) -> None:
+    """Refuse an .npz whose members declare more than max_bytes uncompressed (a zip bomb), before reading any."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(i.file_size for i in zf.infolist() if i.filename.removesuffix(".npy") in SPLITS)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise EngineError(f"{path.name} is not a readable .npz file ({exc})") from exc
+    if total > max_bytes:
+        raise EngineError(f"{path.name} unpacks to {total / 2**20:.0f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")
+
+
+def convert_quickdraw(source: str, out: str) -> None:
+    """Sandbox target: read a QuickDraw .npz (untrusted) and write its splits as plain arrays to `out`."""
+    parts = read_quickdraw_npz(source)
+    arrays = {}
+    for split, drawings in parts.items():
+        arrays[f"{split}_points"] = np.concatenate(drawings) if drawings else np.zeros((0, 3), np.float32)
+        arrays[f"{split}_offsets"] = np.cumsum([0] + [len(d) for d in drawings]).astype(np.int64)
+    np.savez(out, **arrays)
+
+
+def load_quickdraw(path: str | Path, max_bytes: int = QUICKDRAW_MAX_BYTES) -> StrokeSet:
+    """A QuickDraw .npz as a StrokeSet (its own splits; valid/test fall back to the last 5 % of train).
+
+    The file is parsed in a sandboxed child (engines.sandbox): a crafted file that crashes or balloons
+    the parser ends that child, never this process.
+    """
+    from engines.sandbox import convert_in_sandbox
+
+    check_npz_members(path, max_bytes)
+    arrays = convert_in_sandbox(convert_quickdraw, path)
+    parts = {}
+    for split in SPLITS:
+        if f"{split}_points" in arrays:
+            pts, off = arrays[f"{split}_points"], arrays[f"{split}_offsets"]
+            parts[split] = [pts[a:b] for a, b in zip(off[:-1], off[1:], strict=True)]
+    if "train" not in parts:
+        raise EngineError(f"{Path(path).name} has no 'train' array; expected a sketch-rnn QuickDraw .npz")
     train = parts["train"]
     if "valid" not in parts:
         cut = max(1, len(train) // 20)
@@ -258,12 +297,3 @@ def load_quickdraw(path: str | Path) -> StrokeSet:
     drawings = {"train": train, "valid": parts["valid"], "test": parts.get("test", parts["valid"])}
     names = {k: [f"{k}{i}" for i in range(len(v))] for k, v in drawings.items()}
     return StrokeSet(Path(path).stem, drawings, names, "see the file's source (QuickDraw: CC BY 4.0)")
-
-
-def load_dataset(spec: str, progress: Callable | None = None) -> StrokeSet:
-    """'kanji', 'icons' or a path to a QuickDraw .npz."""
-    if spec in ("kanji", "icons"):
-        return load_builtin(spec, progress)
-    if not Path(spec).is_file():
-        raise EngineError(f"no such dataset file: {spec}")
-    return load_quickdraw(spec)

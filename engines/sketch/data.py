@@ -297,3 +297,12 @@ def load_quickdraw(path: str | Path, max_bytes: int = QUICKDRAW_MAX_BYTES) -> St
     drawings = {"train": train, "valid": parts["valid"], "test": parts.get("test", parts["valid"])}
     names = {k: [f"{k}{i}" for i in range(len(v))] for k, v in drawings.items()}
     return StrokeSet(Path(path).stem, drawings, names, "see the file's source (QuickDraw: CC BY 4.0)")
+
+
+def load_dataset(spec: str, progress: Callable | None = None) -> StrokeSet:
+    """'kanji', 'icons' or a path to a QuickDraw .npz."""
+    if spec in ("kanji", "icons"):
+        return load_builtin(spec, progress)
+    if not Path(spec).is_file():
+        raise EngineError(f"no such dataset file: {spec}")
+    return load_quickdraw(spec)

@@ -15,6 +15,7 @@ of each global batch and averages gradients; evaluation and the student export h
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,6 +196,11 @@ def task_from_frames(
 
     config = config or DistillConfig()
     data = label_frames(enumerate(frames), teacher, config.model.input_size, progress=progress, total=len(frames))
+    return task_from_labels(data, config, device, rank, world)
+
+
+def task_from_labels(data, config: DistillConfig, device: str = "cpu", rank: int = 0, world: int = 1) -> DistillTask:
+    """A task from teacher labels (engines.pose.data.DistillData): the last 20% of frames held out."""
     if len(data) == 0:
         raise ValueError("the teacher found no person in these frames")
     if len(set(data.frame.tolist())) < 5:
@@ -211,6 +217,42 @@ def _frames(video: Path, step: int, limit: int) -> list:
     if not frames:
         raise EngineError(f"{video.name} gave no frames to learn from")
     return frames
+
+
+LABELS_VERSION = 1  # bump when the teacher or the labelling changes
+
+
+def label_frames_of(video: Path, settings: PoseDistillSettings, teacher: object, progress=None):
+    from engines.pose.data import label_frames
+
+    frames = _frames(video, settings.frame_step, settings.max_frames)
+    return label_frames(enumerate(frames), teacher, settings.input_size, progress=progress, total=len(frames))
+
+
+def cached_labels(video: Path, settings: PoseDistillSettings, make):
+    """Teacher labels for (video, frame_step, max_frames, input_size), from <data dir>/datasets or made once."""
+    import hashlib
+
+    from engines.assets import data_dir
+    from engines.pose.data import DistillData
+
+    st = video.stat()
+    key = hashlib.sha1(f"{video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{settings.frame_step}|"
+                       f"{settings.max_frames}|{settings.input_size}|{LABELS_VERSION}".encode()).hexdigest()[:16]
+    cache = data_dir() / "datasets" / f"pose-labels-{key}.npz"
+    if cache.is_file():
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                return DistillData(z["images"], z["keypoints"], z["confidence"], z["frame"], str(z["source"]))
+        except (OSError, ValueError, KeyError):
+            cache.unlink(missing_ok=True)  # a damaged cache is rebuilt
+    data = make()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, images=data.images, keypoints=data.keypoints, confidence=data.confidence, frame=data.frame,
+             source=np.array(data.source))
+    os.replace(tmp, cache)
+    return data
 
 
 def run(settings: PoseDistillSettings, *, device: str, run_dir: Path, stop: StopFlag,
@@ -233,10 +275,12 @@ def run(settings: PoseDistillSettings, *, device: str, run_dir: Path, stop: Stop
     config = DistillConfig(model=model, batch_size=settings.batch_size, lr=settings.lr)
     from engines.training import prepare
 
-    frames = _frames(video, settings.frame_step, settings.max_frames)
-    task = yield from prepare(f"the teacher (BlazePose) labels {len(frames)} frames of {video.name}",
-                              lambda progress: task_from_frames(frames, teacher, config, device, rank, world,
-                                                                progress), stop)
+    def work(progress):
+        data = cached_labels(video, settings, lambda: label_frames_of(video, settings, teacher, progress))
+        return task_from_labels(data, config, device, rank, world)
+
+    task = yield from prepare(f"the teacher (BlazePose) labels frames of {video.name} (once per video and size)",
+                              work, stop)
     if task is None:
         return
     loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)

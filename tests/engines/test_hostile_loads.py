@@ -179,3 +179,34 @@ def test_image_sizes_come_from_the_header(tmp_path, suffix):
     cv2.imwrite(str(path), np.zeros((50, 70, 3), np.uint8))
     assert image_size(path) == (70, 50)
     assert read_image(path).shape == (50, 70, 3)
+
+
+@pytest.mark.parametrize("keep", [16, 30_000_000])
+def test_a_cut_weights_file_is_one_clear_line_on_the_cli(tmp_path, capsys, keep):
+    require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names", "messi5.jpg")
+    from engines import assets
+    from engines.cli import paper_main
+
+    cut = tmp_path / "cut.weights"
+    cut.write_bytes(assets.require("yolov3-tiny.weights").read_bytes()[:keep])
+    code = paper_main(["detection", "infer", str(assets.require("messi5.jpg")), "--cfg",
+                       str(assets.require("yolov3-tiny.cfg")), "--weights", str(cut), "--out", str(tmp_path / "o.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and ("truncated" in err or "ends early" in err), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unexpected_error_in_a_command_is_one_line(monkeypatch, capsys):
+    import engines.detection.cli as cli
+    from engines.cli import paper_main
+
+    def broken(argv=None):
+        raise struct_error("unpack requires a buffer of 4 bytes")
+
+    import struct
+
+    struct_error = struct.error
+    monkeypatch.setattr(cli, "main", broken)
+    assert paper_main(["detection", "infer", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unpack requires") and "Traceback" not in err

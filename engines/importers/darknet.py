@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engines.base import EngineError
+from engines.importers.darknet_budget import check_budget
 
 
 @dataclass
@@ -26,19 +27,25 @@ class Section:
     line: int = 0
 
     def int(self, key: str, default: int | None = None) -> int:
-        return int(self._get(key, default))
+        return self._number(int, key, self._get(key, default))
 
     def float(self, key: str, default: float | None = None) -> float:
-        return float(self._get(key, default))
+        return self._number(float, key, self._get(key, default))
+
+    def _number(self, kind, key: str, value):
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            raise EngineError(f"cfg line {self.line}: [{self.kind}] {key}={value!r} is not a number") from None
 
     def str(self, key: str, default: str | None = None) -> str:
         return str(self._get(key, default)).strip()
 
     def ints(self, key: str) -> list[int]:
-        return [int(v) for v in self.str(key).split(",") if v.strip()]
+        return [self._number(int, key, v) for v in self.str(key).split(",") if v.strip()]
 
     def floats(self, key: str) -> list[float]:
-        return [float(v) for v in self.str(key).split(",") if v.strip()]
+        return [self._number(float, key, v) for v in self.str(key).split(",") if v.strip()]
 
     def _get(self, key: str, default):
         if key in self.options:
@@ -320,7 +327,9 @@ def load_darknet(cfg: str | Path, weights: str | Path | None = None) -> DarknetN
         text = Path(cfg).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise EngineError(f"cannot read cfg {cfg}: {exc}") from exc
-    net = DarknetNet(parse_cfg(text))
+    sections = parse_cfg(text)
+    check_budget(sections, Path(cfg).name)  # sizes and memory the cfg declares, before anything is allocated
+    net = DarknetNet(sections)
     if weights is not None:
         net.load_weights(weights)
     return net.eval()

@@ -210,3 +210,53 @@ def test_an_unexpected_error_in_a_command_is_one_line(monkeypatch, capsys):
     assert paper_main(["detection", "infer", "x"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: unpack requires") and "Traceback" not in err
+
+
+BOMB_CONV = """[net]
+width=64
+height=64
+channels=3
+
+[convolutional]
+filters=16000
+size=15
+stride=1
+pad=1
+activation=leaky
+
+[convolutional]
+filters=16000
+size=15
+stride=1
+pad=1
+activation=leaky
+"""
+
+
+@pytest.mark.parametrize("cfg, match", [
+    (BOMB_CONV, "MiB of weights"),
+    ("[net]\nwidth=20000\nheight=20000\n\n[convolutional]\nfilters=8\nsize=3\n", "=20000 must be in"),
+    ("[net]\nwidth=64\nheight=64\n\n[convolutional]\nfilters=-3\nsize=3\n", "filters=-3"),
+    ("[net]\nwidth=64\nheight=64\n\n[convolutional]\nfilters=eight\nsize=3\n", "not a number"),
+])
+def test_a_cfg_that_declares_too_much_is_refused_before_allocating(tmp_path, cfg, match):
+    import resource
+
+    from engines.importers.darknet import load_darknet
+
+    path = tmp_path / "bomb.cfg"
+    path.write_text(cfg)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(EngineError, match=match):
+        load_darknet(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: nothing big was made
+
+
+def test_the_budget_admits_the_models_we_ship():
+    from engines import assets
+    from engines.importers.darknet import parse_cfg
+    from engines.importers.darknet_budget import declared_bytes
+
+    require_assets("yolov3-tiny.cfg")
+    params, acts = declared_bytes(parse_cfg(assets.require("yolov3-tiny.cfg").read_text()))
+    assert 30e6 < params < 40e6 and acts < 200e6  # 8.9 M parameters, float32

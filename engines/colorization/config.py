@@ -45,8 +45,10 @@ class ColorizationConfig:
             raise ValueError(f"global_size must be a positive multiple of 32, got {self.global_size}")
         if self.local_size < 8 or self.local_size % 8:
             raise ValueError(f"local_size must be a positive multiple of 8, got {self.local_size}")
-        if self.infer_size < 8:
-            raise ValueError("infer_size must be >= 8")
+        if not 8 <= self.infer_size <= 1024:  # 30000 would make one inference allocate > 8 GB
+            raise ValueError(f"infer_size must be in [8, 1024], got {self.infer_size}")
+        if self.global_size > 512 or self.local_size > 512 or self.num_classes > 10_000:
+            raise ValueError("global_size and local_size must be <= 512, num_classes <= 10000")
         if self.class_weight < 0 or self.lr <= 0 or self.lr_final <= 0:
             raise ValueError("class_weight must be >= 0 and learning rates > 0")
         if self.batch_size < 1 or self.max_crops < 1:

@@ -22,6 +22,11 @@ class HourglassConfig:
             raise ValueError("joints, stacks, blocks and depth must be >= 1")
         if self.features < 8 or self.features % 4:
             raise ValueError("features must be a multiple of 4 and >= 8")
+        # upper bounds: a 1.5 MB file must not make us build a 6 GB network (the paper: 8 stacks, 256 features)
+        for name, top in (("joints", 64), ("stacks", 8), ("features", 512), ("depth", 6), ("blocks", 4),
+                          ("input_size", 512)):
+            if getattr(self, name) > top:
+                raise ValueError(f"{name}={getattr(self, name)} is larger than {top}")
         if self.input_size % (4 * 2**self.depth):
             raise ValueError(
                 f"input_size must be divisible by {4 * 2**self.depth} (stem /4, then depth pools)"

@@ -140,10 +140,22 @@ def load_student(path: str | Path) -> tuple[StackedHourglassNet, tuple[str, ...]
     payload = load_checkpoint(path)
     if payload.get("kind") != WEIGHTS_FORMAT:
         raise EngineError(f"{Path(path).name} is not a Stacked Hourglass student file")
-    config = HourglassConfig(**payload["config"])
-    model = StackedHourglassNet(config)
-    model.load_state_dict(payload["model"])
-    return model.eval(), tuple(payload["joint_names"]), dict(payload.get("meta", {}))
+    from engines.runtime import require_finite
+
+    name = Path(path).name
+    try:  # the config is validated (with upper bounds) before the network is built
+        config = HourglassConfig(**payload["config"])
+        require_finite(payload["model"], name)
+        model = StackedHourglassNet(config)
+        model.load_state_dict(payload["model"])
+        joint_names = tuple(str(n) for n in payload["joint_names"])
+        meta = dict(payload.get("meta", {}))
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise EngineError(f"{name} does not fit the Stacked Hourglass student ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from exc
+    if len(joint_names) != config.joints:
+        raise EngineError(f"{name} names {len(joint_names)} joints for a {config.joints}-joint model")
+    return model.eval(), joint_names, meta
 
 
 def stack_losses(pred: torch.Tensor, target: torch.Tensor) -> list[torch.Tensor]:

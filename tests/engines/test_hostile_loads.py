@@ -260,3 +260,28 @@ def test_the_budget_admits_the_models_we_ship():
     require_assets("yolov3-tiny.cfg")
     params, acts = declared_bytes(parse_cfg(assets.require("yolov3-tiny.cfg").read_text()))
     assert 30e6 < params < 40e6 and acts < 200e6  # 8.9 M parameters, float32
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda p: p["config"].update(features=4096, stacks=8), "features=4096"),
+    (lambda p: p.pop("task", None) or p.pop("kind"), "not a Stacked Hourglass"),
+    (lambda p: p["model"].update({next(iter(p["model"])): torch.zeros(3)}), "does not fit"),
+])
+def test_a_crafted_pose_student_is_refused_before_building(tmp_path, change, match):
+    from engines.pose.model import load_student
+    from engines.training import save_checkpoint
+
+    shipped = Path(__file__).resolve().parents[2] / "assets" / "weights" / "pose_hourglass.pt"
+    payload = torch.load(shipped, map_location="cpu", weights_only=True)
+    payload.pop("format", None)
+    change(payload)
+    bad = save_checkpoint(tmp_path / "student.pt", payload)
+    with pytest.raises(EngineError, match=match):
+        load_student(bad)
+
+
+def test_a_colorization_config_that_would_allocate_gigabytes_is_refused():
+    from engines.colorization.config import ColorizationConfig
+
+    with pytest.raises(ValueError, match="infer_size"):
+        ColorizationConfig(infer_size=30000)

@@ -223,9 +223,15 @@ def read_quickdraw_npz(path: str | Path) -> dict[str, list[np.ndarray]]:
     """
     path = Path(path)
     try:
-        zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise EngineError(f"{path.name} is not a readable .npz file ({exc})") from exc
+        return _read_quickdraw_members(path)
+    except EngineError:
+        raise
+    except Exception as exc:  # a damaged zip directory (names, sizes) fails in many ways
+        raise EngineError(f"{path.name} is not a readable .npz file ({type(exc).__name__}: {exc})") from exc
+
+
+def _read_quickdraw_members(path: Path) -> dict[str, list[np.ndarray]]:
+    zf = zipfile.ZipFile(path)
     out: dict[str, list[np.ndarray]] = {}
     with zf:
         for member in zf.namelist():
@@ -257,7 +263,7 @@ def check_npz_members(path: str | Path, max_bytes: int = QUICKDRAW_MAX_BYTES) ->
     try:
         with zipfile.ZipFile(path) as zf:
             total = sum(i.file_size for i in zf.infolist() if i.filename.removesuffix(".npy") in SPLITS)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # a damaged zip directory fails in many ways (BadZipFile, UnicodeDecodeError ...)
         raise EngineError(f"{path.name} is not a readable .npz file ({exc})") from exc
     if total > max_bytes:
         raise EngineError(f"{path.name} unpacks to {total / 2**20:.0f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")

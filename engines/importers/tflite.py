@@ -279,4 +279,11 @@ def load_tflite(path: str | Path, outputs: Iterable[str] | None = None) -> TFLit
     path = Path(path)
     if not path.is_file():
         raise EngineError(f"{path} does not exist")
-    return TFLiteNet(read_tflite(path), outputs).eval()
+    try:
+        return TFLiteNet(read_tflite(path), outputs).eval()
+    except EngineError:
+        raise
+    except Exception as exc:  # a damaged flatbuffer fails deep inside (struct.error, IndexError, shape errors)
+        first = str(exc).splitlines()[0][:160] if str(exc) else ""
+        raise EngineError(f"{path.name} is damaged or not a model we can import ({type(exc).__name__}: {first})") \
+            from exc

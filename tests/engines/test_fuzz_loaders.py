@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import require_assets
+
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = ROOT / "assets" / "weights"
 TINY_CFG = """[net]
@@ -117,6 +119,32 @@ def _load_npz(path: Path) -> None:
     read_quickdraw_npz(path)  # the parser itself (in the app it runs in engines.sandbox)
 
 
+def _load_tflite(path: Path) -> None:
+    from engines.importers.tflite import load_tflite
+
+    load_tflite(path)
+
+
+def _load_checkpoint(path: Path) -> None:
+    from engines.training import load_checkpoint
+
+    load_checkpoint(path)
+
+
+def _tflite(tmp: Path) -> bytes:
+    from engines import assets
+
+    return assets.require("pose_landmark_full.tflite").read_bytes()
+
+
+def _checkpoint(tmp: Path) -> bytes:
+    import torch
+
+    from engines.training import save_checkpoint
+
+    return save_checkpoint(tmp / "ck.pt", {"step": 3, "task": {"w": torch.ones(4, 4)}, "config": {}}).read_bytes()
+
+
 def _tiny_weights() -> bytes:
     n = 4 * 8 + 8 * 3 * 9 + 12 + 12 * 8
     head = np.array([0, 2, 0], np.int32).tobytes() + np.array([0], np.int64).tobytes()
@@ -146,6 +174,8 @@ FORMATS = {  # name: (loader, sample maker, suffix, text?)
     "colorization-pt": (_load_colorization, lambda tmp: (WEIGHTS / "colorization.pt").read_bytes(), ".pt", False),
     "image-png": (_load_image, lambda tmp: _png(), ".png", False),
     "quickdraw-npz": (_load_npz, _quickdraw_npz, ".npz", False),
+    "tflite": (_load_tflite, _tflite, ".tflite", False),
+    "checkpoint": (_load_checkpoint, _checkpoint, ".pt", False),
 }
 
 
@@ -179,6 +209,8 @@ def _run_cases(name: str, count: int, tmp: str, report: str) -> None:
 
 @pytest.mark.parametrize("name", list(FORMATS))
 def test_damaged_files_load_or_raise_engine_error(tmp_path, request, name):
+    if name == "tflite":
+        require_assets("pose_landmark_full.tflite")
     count = 300 if request.config.getoption("--run-slow") else 30
     report = tmp_path / "report.jsonl"
     child = mp.get_context("spawn").Process(target=_run_cases, args=(name, count, str(tmp_path), str(report)))

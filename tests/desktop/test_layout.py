@@ -59,7 +59,10 @@ def test_layout_holds_with_the_training_panel_open(qtbot, make_window, key, size
     assert min(tab.training_panel.curves.plot_heights()) >= 120
     assert overlapping_buttons(window) == []
     assert squeezed(window) == []
+    start = tab.training_panel.start_button
+    where = start.mapTo(window, start.rect().topLeft())
     say = getattr(tab, "show_notice", None) or tab.status.setText  # live tabs' banner, the sketch tab's status
     say("A message long enough to wrap onto a second line at this width, or a third " * 3)
     qtbot.wait(100)
     assert (window.width(), window.height()) == size, "a banner resized the window"
+    assert start.mapTo(window, start.rect().topLeft()) == where, "a message moved the controls"

@@ -107,3 +107,46 @@ def test_smoothing_does_not_depend_on_points_drawn():
         sparse.add(step, float(step % 7), tau=20)
     # same time constant in steps: the two EMAs agree closely at the same step
     assert abs(dense.smooth[-1] - sparse.smooth[-1]) < 0.5
+
+
+def test_paused_time_is_left_out_of_the_rate_and_paused_stays_said(qtbot, panel, monkeypatch):
+    import desktop.widgets.training_panel as tp
+
+    clock = {"t": 1000.0}
+    monkeypatch.setattr(tp.time, "perf_counter", lambda: clock["t"])
+    panel.set_field("steps", 5000)
+    panel.set_field("seconds_per_step", 0.01)
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.last is not None, timeout=20_000)
+    clock["t"] += 10.0  # 10 s of training
+    panel.toggle_pause()
+    clock["t"] += 3600.0  # an hour paused
+    assert panel._active_seconds() == pytest.approx(10.0)
+    from engines.base import TrainStep
+
+    panel._on_step(TrainStep(panel.last.step + 1, 5000, 0.0, {"loss": 1.0}))  # a step that was already queued
+    assert panel.status.text().startswith(panel.PAUSED)
+    panel.toggle_pause()
+    clock["t"] += 5.0
+    assert panel._active_seconds() == pytest.approx(15.0)
+    with qtbot.waitSignal(panel.run_ended, timeout=10_000):
+        panel.stop()
+
+
+def test_a_run_that_fails_before_its_first_step_leaves_no_folder(qtbot, panel):
+    panel.set_field("steps", 5)
+    panel.recipe = type(panel.recipe)(paper=panel.recipe.paper, title="broken", config_type=panel.recipe.config_type,
+                                      run=_fails_at_start)
+    with qtbot.waitSignal(panel.run_ended, timeout=10_000) as ended:
+        assert panel.start()
+    assert ended.args[0].startswith("failed")
+    assert panel.run_dir is None
+    runs = panel.runs_root / panel.recipe.paper
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def _fails_at_start(config, *, device, run_dir, stop, resume=None):
+    from engines.base import EngineError
+
+    raise EngineError("no data to train on")
+    yield  # a generator, like every recipe

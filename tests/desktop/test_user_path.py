@@ -45,3 +45,8 @@ def test_start_on_the_defaults_then_stop_keeps_the_live_model(qtbot, make_window
     assert tab.model_list.count() == listed_before + 1, "the stopped run is not listed"
     assert panel.use_button.isVisibleTo(panel) and "Stopped at step" in panel.status.text()
     assert (panel.run_dir / tab.trained_export).is_file()
+    run_label = tab.model_list.itemText(tab.trained_insert_at)
+    window.close()  # a restart: the run is still in the list, not selected
+    again = make_window(key, runs_root=tmp_path).tab_widget(key)
+    labels = [again.model_list.itemText(i) for i in range(again.model_list.count())]
+    assert run_label in labels and again.model_list.currentIndex() == before[0]

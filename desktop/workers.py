@@ -138,8 +138,10 @@ class WorkerSet:
     def stop_all(self, ms: int = 10000) -> bool:
         for w in self._workers:
             w.stop()
-        ok = all(w.wait(ms) for w in self._workers)
-        self._workers = []
+        ok = all([w.wait(ms) for w in self._workers])
+        # a worker still busy (a model on a huge input cannot be interrupted) stays referenced: a QThread
+        # destroyed while it runs aborts the process ("QThread: Destroyed while thread ... is still running")
+        self._workers = [w for w in self._workers if w.is_running()]
         return ok
 
     def running(self) -> list[Worker]:

@@ -60,3 +60,22 @@ def test_finished_receivers_see_the_thread_ended(qtbot):
         worker.start()
     qtbot.waitUntil(lambda: len(seen) > 0, timeout=5_000)
     assert seen == [False]
+
+
+def test_a_worker_stuck_in_one_call_stays_referenced_until_it_ends(qtbot):
+    from desktop.workers import WorkerSet
+
+    release = threading.Event()
+
+    def stuck(stop):
+        release.wait(10)  # one long call that does not look at stop (a model on a huge image)
+        yield "done"
+
+    workers = WorkerSet()
+    worker = workers.add(Worker(stuck, name="stuck"))
+    worker.start()
+    assert not workers.stop_all(ms=100)
+    assert workers.running() == [worker], "a running QThread was dropped (Qt aborts when it is destroyed)"
+    release.set()
+    assert worker.wait(5000)
+    assert workers.stop_all(ms=1000) and workers.running() == []

@@ -9,24 +9,14 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor
 
-from engines.base import PaperInfo
-from engines.registry import default_registry
-from tests.desktop.test_sketch_tab import draw, weights
+from tests.desktop.test_sketch_tab import draw, open_tab
 
 WAIT_MS = 60_000
 
 
 @pytest.fixture
 def tab(qtbot):
-    from desktop.tabs.sketch import SketchTab
-
-    info: PaperInfo = default_registry()["sketch"]
-    t = SketchTab(info, {"sketch_weights": weights()})
-    qtbot.addWidget(t)
-    t.resize(1100, 700)
-    t.show()
-    with qtbot.waitSignal(t.reply_shown, timeout=WAIT_MS):
-        t.activate()
+    t = open_tab(qtbot, WAIT_MS)
     yield t
     t.shutdown()
     assert not t.workers.running()

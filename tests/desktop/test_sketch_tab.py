@@ -20,8 +20,8 @@ def weights() -> dict[str, Path]:
     return found
 
 
-@pytest.fixture
-def tab(qtbot):
+def open_tab(qtbot, wait_ms: int = 0):
+    """A shown SketchTab on the shipped weights, activated (and, with wait_ms, its first reply shown)."""
     from desktop.tabs.sketch import SketchTab
 
     info: PaperInfo = default_registry()["sketch"]
@@ -29,7 +29,17 @@ def tab(qtbot):
     qtbot.addWidget(t)
     t.resize(1100, 700)
     t.show()
-    t.activate()
+    if wait_ms:
+        with qtbot.waitSignal(t.reply_shown, timeout=wait_ms):
+            t.activate()
+    else:
+        t.activate()
+    return t
+
+
+@pytest.fixture
+def tab(qtbot):
+    t = open_tab(qtbot)
     yield t
     t.shutdown()
     assert not t.workers.running()

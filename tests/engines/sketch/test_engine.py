@@ -16,14 +16,6 @@ from engines.sketch.model import SketchRNN, export_weights, weights_payload
 WEIGHTS = Path(__file__).resolve().parents[3] / "assets" / "weights"
 
 
-@pytest.fixture(params=[True, False], ids=["vae", "decoder_only"])
-def engine(request, tmp_path) -> SketchEngine:
-    torch.manual_seed(0)
-    cfg = SketchRNNConfig.tiny().with_(conditional=request.param)
-    path = export_weights(weights_payload(SketchRNN(cfg), cfg, 20.0, "toy", "", 0, {}), tmp_path / "w.pt")
-    eng = SketchEngine()
-    eng.load(path)
-    return eng
 
 
 def test_sample_shapes_units_and_seeds(engine):

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-
-from engines.sketch.config import SketchRNNConfig
-from engines.sketch.engine import SketchEngine
-from engines.sketch.model import SketchRNN, export_weights, weights_payload
 
 CROSS = [np.array([[30, 55], [80, 55]], np.float32), np.array([[55, 30], [55, 80]], np.float32)]  # a 十
 
 
-@pytest.fixture(params=[True, False], ids=["vae", "decoder_only"])
-def engine(request, tmp_path) -> SketchEngine:
-    torch.manual_seed(0)
-    cfg = SketchRNNConfig.tiny().with_(conditional=request.param)
-    path = export_weights(weights_payload(SketchRNN(cfg), cfg, 20.0, "toy", "", 0, {}), tmp_path / "w.pt")
-    eng = SketchEngine()
-    eng.load(path)
-    return eng
 
 
 def new_strokes(sketch) -> int:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from engines.frames import CameraSource, FrameSource, SourceLost, VideoFileSource, source_for_path
+from engines.frame_sources import CameraSource, VideoFileSource, source_for_path
+from engines.frames import FrameSource, SourceLost
 
 log = logging.getLogger(__name__)
 

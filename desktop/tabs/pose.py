@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
 from desktop.widgets.heatmap_grid import HeatmapGrid, bgra_qimage, colorize
-from engines.frames import Frame, FrozenSource
+from engines.frame_sources import FrozenSource
+from engines.frames import Frame
 from engines.pipeline import LiveResult
 
 PRETRAINED = "BlazePose full (pretrained)"

@@ -86,7 +86,8 @@ def detection_records(threads: int, rounds: int, compile_: bool = False) -> list
 
 def _pipeline_run(engine, clip: Path, seconds: float, feed_fps: float) -> dict:
     """One run of the live pipeline: capture thread at `feed_fps` -> LatestSlot -> live_loop."""
-    from engines.frames import LatestSlot, VideoFileSource
+    from engines.frame_sources import VideoFileSource
+    from engines.frames import LatestSlot
     from engines.pipeline import LiveResult, live_loop
 
     slot = LatestSlot()

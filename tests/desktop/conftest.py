@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from engines.frames import FrameSource, SyntheticSource
+from engines.frame_sources import SyntheticSource
+from engines.frames import FrameSource
 
 
 @dataclass(frozen=True)

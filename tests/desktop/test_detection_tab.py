@@ -9,7 +9,7 @@ import cv2
 import pytest
 
 from desktop.sources import DEMO_CLIP
-from engines.frames import StillSource, SyntheticSource, VideoFileSource
+from engines.frame_sources import StillSource, SyntheticSource, VideoFileSource
 from tests.conftest import require_assets
 from tests.desktop.conftest import FakeChoice
 

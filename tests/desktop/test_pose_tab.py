@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engines.frames import FrozenSource
+from engines.frame_sources import FrozenSource
 from tests.conftest import require_assets
 from tests.desktop.conftest import FakeChoice
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from desktop.sources import DEMO_CLIP, CameraList, SourceChoice
-from engines.frames import LatestSlot, StillSource, SyntheticSource, VideoFileSource
+from engines.frame_sources import StillSource, SyntheticSource, VideoFileSource
+from engines.frames import LatestSlot
 from tests.conftest import require_assets
 from tests.desktop.conftest import FakeChoice
 

@@ -14,7 +14,8 @@ import pytest
 
 from engines import assets
 from engines.base import EngineError
-from engines.frames import Frame, LatestSlot, SourceLost, StillSource, VideoFileSource, source_for_path
+from engines.frame_sources import StillSource, VideoFileSource, source_for_path
+from engines.frames import Frame, LatestSlot, SourceLost
 
 
 def frame(i: int) -> Frame:

@@ -158,7 +158,8 @@ def _png_header_only(path: Path, w: int, h: int) -> Path:
 
 @pytest.mark.parametrize("side", [20000, 60000])
 def test_an_image_that_declares_too_many_pixels_is_refused_before_decoding(tmp_path, side):
-    from engines.frames import SourceLost, StillSource
+    from engines.frame_sources import StillSource
+    from engines.frames import SourceLost
     from engines.images import read_image
 
     bomb = _png_header_only(tmp_path / "bomb.png", side, side)

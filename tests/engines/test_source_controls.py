@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from engines.frames import LatestSlot, StillSource, VideoFileSource
+from engines.frame_sources import StillSource, VideoFileSource
+from engines.frames import LatestSlot
 from engines.pipeline import Commands, LiveResult, live_loop
 
 

@@ -213,8 +213,6 @@ class SketchTab(PaperTab):
 
     # requests ----------------------------------------------------------------------
     def request(self, kind: str, **kw) -> None:
-        if self.slot is None:  # not serving (tab hidden): activate() loads the selected model
-            return
         self.serial += 1
         if kind != "load":
             self._last_kind = kind

@@ -1,5 +1,7 @@
 """`python -m desktop.bench --json OUT.json`: GUI responsiveness while a tab runs its model.
 
+`--soak SECONDS` runs the leak check in desktop/soak.py instead.
+
 Measures the worst gap between ticks of a 16 ms timer on the GUI thread (a stall shows as a long
 gap), the display/model FPS and frame age in the real window, and how fast the window appears.
 """
@@ -151,8 +153,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--training-data", help="a YOLO-format set: also measure the GUI while YOLOv2 trains")
     p.add_argument("--training-steps", type=int, default=2000)
     p.add_argument("--keep-live", action="store_true", help="with --training-data: untick 'pause the live view'")
+    p.add_argument("--soak", type=float, metavar="SECONDS",
+                   help="leak check: --tab live on the looping demo clip; RSS/threads/fds sampled into --samples")
+    p.add_argument("--samples", type=Path, default=Path("soak_samples.jsonl"), help="with --soak: JSON lines, flushed")
+    p.add_argument("--interval", type=float, default=5.0, help="with --soak: seconds between samples")
+    p.add_argument("--soak-report", type=Path, metavar="SAMPLES", help="growth figures of a (partial) samples file")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
+    if args.soak is not None or args.soak_report is not None:
+        from desktop.soak import read_samples, soak, summarize
+
+        if args.soak_report is not None:
+            record = summarize(read_samples(args.soak_report))
+        else:
+            record = soak(args.soak, args.samples, args.interval, args.tab)
+        record = {"name": f"soak.{args.tab}", **record}
+        print(json.dumps(record))
+        if args.json:
+            args.json.write_text(json.dumps(record, indent=2))
+        return 0
     if args.training_data:
         records = [training_stall(args.training_data, args.seconds, args.training_steps, args.keep_live)]
         for r in records:

@@ -204,11 +204,16 @@ class TrainingRecipe:
         return self.default_config if self.default_config is not None else self.config_type()
 
 
-def prepare(what: str, work: Any, stop: StopFlag, poll_s: float = 0.2) -> Iterator[Any]:
+class PrepareCancelled(Exception):
+    """Raised inside prepare()'s work, at its next progress call, once the run was asked to stop."""
+
+
+def prepare(what: str, work: Any, stop: StopFlag, poll_s: float = 0.2, join_s: float = 60.0) -> Iterator[Any]:
     """Run `work(progress)` (progress(done, total)) on a helper thread, yielding Preparing notes meanwhile.
 
-    Use as `result = yield from prepare(...)`. Returns work's result, or None when `stop()` turned true first
-    (the thread is left to finish on its own; it is a daemon). Re-raises what work raised.
+    Use as `result = yield from prepare(...)`. Returns work's result, or None when `stop()` turned true first:
+    then work's next progress call raises PrepareCancelled and the thread is joined (up to join_s), so no
+    half-done thread is left running when the process exits. Re-raises what work raised.
     """
     import queue
     import threading
@@ -217,16 +222,23 @@ def prepare(what: str, work: Any, stop: StopFlag, poll_s: float = 0.2) -> Iterat
 
     notes: queue.Queue = queue.Queue()
     outcome: dict[str, Any] = {}
+    cancelled = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        if cancelled.is_set():
+            raise PrepareCancelled(what)
+        notes.put((int(done), int(total)))
 
     def target() -> None:
         try:
-            outcome["value"] = work(lambda done, total: notes.put((int(done), int(total))))
+            outcome["value"] = work(progress)
         except BaseException as exc:  # handed to the generator's thread
             outcome["error"] = exc
         notes.put(None)
 
     yield Preparing(what)  # before the work starts: a consumer that stops here starts nothing
-    threading.Thread(target=target, name=f"prepare-{what[:20]}", daemon=True).start()
+    thread = threading.Thread(target=target, name=f"prepare-{what[:20]}", daemon=True)
+    thread.start()
     last = time.perf_counter()
     while True:
         try:
@@ -236,6 +248,8 @@ def prepare(what: str, work: Any, stop: StopFlag, poll_s: float = 0.2) -> Iterat
         if note is None:
             break
         if stop():
+            cancelled.set()
+            thread.join(join_s)
             return None
         if note and time.perf_counter() - last > 0.1:  # at most ~10 notes a second
             last = time.perf_counter()

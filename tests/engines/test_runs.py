@@ -82,3 +82,25 @@ def test_prepare_hands_back_the_error_and_honours_stop():
         _drive(prepare("x", broken, lambda: False))
     _, value = _drive(prepare("x", lambda p: threading.Event().wait(5), lambda: True))
     assert value is None
+
+
+def test_a_stopped_prepare_ends_its_work_thread_before_returning():
+    """Stop while preparing: the work stops at its next progress call and its thread is joined (no thread is
+    left running into interpreter exit, which aborted the training child with 'exception not rethrown')."""
+    seen: list[int] = []
+    stop_now = threading.Event()
+
+    def work(progress):
+        for i in range(1000):
+            progress(i, 1000)
+            seen.append(i)
+            if i == 3:
+                stop_now.set()
+            threading.Event().wait(0.02)
+        return "never"
+
+    before = {t.name for t in threading.enumerate()}
+    _, value = _drive(prepare("labelling", work, stop_now.is_set))
+    assert value is None
+    assert len(seen) < 1000, "the work ran to its end after Stop"
+    assert not [t for t in threading.enumerate() if t.name.startswith("prepare-") and t.name not in before]

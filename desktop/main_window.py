@@ -24,6 +24,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("PaperZoo - deep-learning papers, live")
         self.resize(1280, 780)
         self.registry = registry or default_registry()
+        from engines.runs import empty_trash
+
+        empty_trash((options or {}).get("runs_root"))  # runs deleted in an earlier session are gone for good now
         self.tabs = QTabWidget(self)
         self.setCentralWidget(self.tabs)
         self.paper_tabs: dict[str, PaperTab] = {}

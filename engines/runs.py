@@ -95,10 +95,47 @@ def discard_if_empty(run_dir: Path | None) -> bool:
     return True
 
 
-def delete_run(run: TrainedRun, root: Path | None = None) -> None:
-    """Delete a run folder (only one inside the runs root: never an arbitrary path)."""
+def _inside_root(path: Path, root: Path | None) -> Path:
     base = runs_root(root).resolve()
-    target = run.run_dir.resolve()
+    target = Path(path).resolve()
     if base not in target.parents:
         raise ValueError(f"{target} is not a run folder")
-    shutil.rmtree(target)
+    return target
+
+
+def delete_run(run: TrainedRun, root: Path | None = None) -> None:
+    """Delete a run folder for good (only one inside the runs root: never an arbitrary path)."""
+    shutil.rmtree(_inside_root(run.run_dir, root))
+
+
+def trash_dir(root: Path | None = None) -> Path:
+    """Where deleted runs wait (until empty_trash, at the next start) so a delete can be undone."""
+    return runs_root(root) / ".trash"
+
+
+def trash_run(run: TrainedRun, root: Path | None = None) -> Path:
+    """Move a run folder into the trash (<runs>/.trash/<paper>/<name>); returns where it went."""
+    target = _inside_root(run.run_dir, root)
+    dest = trash_dir(root) / target.parent.name / target.name
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    target.rename(dest)
+    return dest
+
+
+def restore_run(trashed: Path, root: Path | None = None) -> Path:
+    """Undo trash_run: move <runs>/.trash/<paper>/<name> back to <runs>/<paper>/<name>; returns that folder."""
+    trashed = Path(trashed).resolve()
+    if trash_dir(root).resolve() not in trashed.parents:
+        raise ValueError(f"{trashed} is not in the trash")
+    dest = runs_root(root) / trashed.parent.name / trashed.name
+    if dest.exists():
+        raise ValueError(f"{dest} exists already")
+    trashed.rename(dest)
+    return dest
+
+
+def empty_trash(root: Path | None = None) -> None:
+    """Remove every run deleted in an earlier session (the app calls this when it starts)."""
+    shutil.rmtree(trash_dir(root), ignore_errors=True)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.workers import GeneratorFactory, Worker, WorkerSet
+from desktop.workers import GeneratorFactory, TaskRunner, Worker, WorkerSet
 from engines.base import PaperInfo
 
 
@@ -40,8 +40,8 @@ class PaperTab(QWidget):
         self.info = info
         self.options = options or {}
         self.workers = WorkerSet()
-        self._tasks: dict[str, Worker] = {}
-        self._failure_hooks: dict[int, tuple[str, Callable[[str], None] | None]] = {}
+        self.tasks = TaskRunner(self.workers, info.key, self)
+        self.tasks.task_failed.connect(self.task_failed)
         if self.recipe is None and info.recipe:
             self.recipe = info.recipe
         self.training_panel = None
@@ -75,38 +75,13 @@ class PaperTab(QWidget):
     # the task runner ------------------------------------------------------------
     def run_task(self, name: str, factory: GeneratorFactory, on_item: Callable[[Any], None],
                  on_failed: Callable[[str], None] | None = None, failure: str = "") -> Worker:
-        """Run `factory(stop)` on a worker thread; each item it yields reaches `on_item` on the GUI thread.
-
-        Starting a task under a name already running replaces it: the old one is told to stop and its
-        late items are dropped. Every failure takes one path: `on_failed(message)` (the task's own clean-up,
-        GUI thread), then `task_failed`. The factory must not touch widgets or tab attributes: read what it
-        needs on the GUI thread first and close over that frozen snapshot.
-        """
-        old = self._tasks.pop(name, None)
-        if old is not None and old.is_running():
-            old.yielded.disconnect()
-            old.stop()
-        worker = Worker(factory, name=f"{self.info.key}-{name}")
-        worker.yielded.connect(on_item)
-        worker.failed.connect(self._on_task_failed)
-        self._failure_hooks[id(worker)] = (failure or f"{name} failed", on_failed)
-        worker.finished.connect(self._on_task_finished)
-        self._tasks[name] = self.workers.add(worker)
-        return worker.start()
+        """Run a task on this tab's TaskRunner (desktop.workers): a task under a running name replaces it,
+        and every failure goes to `on_failed`, then `task_failed`."""
+        return self.tasks.run(name, factory, on_item, on_failed, failure)
 
     def task(self, name: str) -> Worker | None:
         """The worker of a running task, or None."""
-        worker = self._tasks.get(name)
-        return worker if worker is not None and worker.is_running() else None
-
-    def _on_task_failed(self, message: str) -> None:
-        prefix, hook = self._failure_hooks.get(id(self.sender()), ("A task failed", None))
-        if hook is not None:
-            hook(message)
-        self.task_failed(f"{prefix}: {message}")
-
-    def _on_task_finished(self) -> None:
-        self._failure_hooks.pop(id(self.sender()), None)
+        return self.tasks.task(name)
 
     def task_failed(self, text: str) -> None:
         """The one error path of every task (GUI thread); live tabs show it in their banner."""
@@ -198,8 +173,19 @@ class PaperTab(QWidget):
             self.model_list.activated.emit(i)
 
     def _update_delete_button(self) -> None:
+        """A selected trained run can be deleted; otherwise the last delete can be undone (until the app quits)."""
         combo = self.model_list
-        self.delete_run_button.setEnabled(bool(combo.itemData(combo.currentIndex(), RUN_ROLE)))
+        selected_run = bool(combo.itemData(combo.currentIndex(), RUN_ROLE))
+        undo = getattr(self, "_undo_delete", None)
+        if not selected_run and undo is not None:
+            self.delete_run_button.setText("Undo delete")
+            self.delete_run_button.setToolTip(f"Bring back {undo[1]}")
+            self.delete_run_button.setEnabled(True)
+            return
+        self.delete_run_button.setText("Delete trained model")
+        self.delete_run_button.setToolTip("Delete the selected trained run (weights, curves, checkpoint); "
+                                          "Undo brings it back until PaperZoo quits")
+        self.delete_run_button.setEnabled(selected_run)
 
     def _ask_delete_run(self) -> None:
         from PySide6.QtWidgets import QMessageBox
@@ -207,26 +193,48 @@ class PaperTab(QWidget):
         combo = self.model_list
         run_dir = combo.itemData(combo.currentIndex(), RUN_ROLE)
         if not run_dir:
+            if getattr(self, "_undo_delete", None) is not None:
+                self.undo_delete_run()
             return
         answer = QMessageBox.question(self, "Delete trained model",
-                                      f"Delete {combo.currentText()}?\n{run_dir} and everything in it is removed.")
+                                      f"Delete {combo.currentText()}?\n{run_dir}\n"
+                                      "Undo brings it back until PaperZoo quits.")
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_run(Path(run_dir))
 
     def delete_run(self, run_dir: Path) -> None:
-        """Remove a listed run (its folder too) and go back to the tab's first model."""
-        from engines.runs import delete_run, describe
+        """Move a listed run to the trash (undoable until the next start) and go back to the tab's first model."""
+        from engines.runs import describe, trash_run
 
         i = self._run_index(run_dir)
         run = describe(run_dir, self.trained_export)
         if run is not None:
-            delete_run(run, self.options.get("runs_root"))
+            self._undo_delete = (trash_run(run, self.options.get("runs_root")), run.label())
         if i >= 0:
             was_current = i == self.model_list.currentIndex()
             self.model_list.removeItem(i)
             if was_current:
                 self.model_list.setCurrentIndex(0)
                 self.model_list.activated.emit(0)
+        self._update_delete_button()
+
+    def undo_delete_run(self) -> None:
+        """Bring the last deleted run back into its folder and the model list (not selected)."""
+        from engines.runs import describe, restore_run
+
+        trashed, _label = self._undo_delete
+        self._undo_delete = None
+        try:
+            run = describe(restore_run(trashed, self.options.get("runs_root")), self.trained_export)
+        except (OSError, ValueError) as exc:
+            self.task_failed(f"could not undo the delete: {exc}")
+            run = None
+        if run is not None and self._run_index(run.run_dir) < 0:
+            current = self.model_list.currentIndex()
+            self._insert_run(run)
+            if current >= self.trained_insert_at:
+                self.model_list.setCurrentIndex(current + 1)
+        self._update_delete_button()
 
     def trained_file(self, name: str):
         """RUN_DIR/name of the last training run when that run wrote it, else None."""

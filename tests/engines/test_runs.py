@@ -9,7 +9,15 @@ import threading
 import pytest
 
 from engines.base import EngineError, Preparing
-from engines.runs import delete_run, describe, discard_if_empty, trained_runs
+from engines.runs import (
+    delete_run,
+    describe,
+    discard_if_empty,
+    empty_trash,
+    restore_run,
+    trained_runs,
+    trash_run,
+)
 from engines.training import prepare
 
 
@@ -50,6 +58,22 @@ def test_delete_refuses_a_folder_outside_the_runs_root(tmp_path):
     inside = describe(_run(tmp_path / "runs", "y", 1, 1), "sketch.pt")
     delete_run(inside, tmp_path / "runs")
     assert not inside.run_dir.exists()
+
+
+def test_a_trashed_run_leaves_the_list_and_comes_back_whole_until_the_trash_is_emptied(tmp_path):
+    root = tmp_path / "runs"
+    run = describe(_run(root, "kept", 5, 10), "sketch.pt")
+    files = sorted(p.name for p in run.run_dir.iterdir())
+    trashed = trash_run(run, root)
+    assert not run.run_dir.exists() and trained_runs("sketch", "sketch.pt", root) == []
+    back = restore_run(trashed, root)
+    assert back == run.run_dir and sorted(p.name for p in back.iterdir()) == files
+    assert [r.run_dir for r in trained_runs("sketch", "sketch.pt", root)] == [run.run_dir]
+    trashed = trash_run(run, root)
+    empty_trash(root)
+    assert not trashed.exists()
+    with pytest.raises(ValueError):  # only folders in the trash can be restored
+        restore_run(tmp_path / "elsewhere", root)
 
 
 def _drive(gen):

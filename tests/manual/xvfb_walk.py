@@ -121,8 +121,8 @@ class Walk:
             steps: list = []
             panel.step_received.connect(steps.append)
             self.click(panel.start_button)
-            yield self.until(lambda: panel.running, 20, f"{key}: the run to start")
-            yield self.until(lambda: len(steps) >= 3 or not panel.running, 300, f"{key}: 3 steps")
+            yield self.until(lambda p=panel: p.running, 20, f"{key}: the run to start")
+            yield self.until(lambda p=panel, s=steps: len(s) >= 3 or not p.running, 300, f"{key}: 3 steps")
             self.note(len(steps) >= 3, f"{key}: Start on the defaults gave {len(steps)} steps "
                                        f"({panel.status.text()[:80]!r})")
             yield 2000
@@ -130,7 +130,7 @@ class Walk:
             ended: list = []
             panel.run_ended.connect(ended.append)
             self.click(panel.stop_button)
-            yield self.until(lambda: bool(ended), 120, f"{key}: run ended")
+            yield self.until(lambda e=ended: bool(e), 120, f"{key}: run ended")
             yield 800
             self.note(ended[:1] == ["stopped"], f"{key}: Stop ended the run as {ended[:1]}")
             self.note(tab.model_list.currentText() == before, f"{key}: live model still {before!r}")
@@ -183,7 +183,7 @@ def main() -> int:
         return sum(subprocess.run([*here, "--phase", phase]).returncode for phase in ("first", "restart"))
     phase = sys.argv[sys.argv.index("--phase") + 1]
     argv = ["--reset-settings", "--source", "demo", "--tab", keys[-1]] if phase == "first" else []
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QApplication.instance() or QApplication(sys.argv[:1])
     walk = Walk(out, keys, steps, phase)
     QTimer.singleShot(1000, walk.run)
     app_main(argv)

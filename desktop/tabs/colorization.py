@@ -20,7 +20,8 @@ from engines.pipeline import LiveNotice, LiveResult
 
 @dataclass(frozen=True)
 class ColorizedFrame:
-    """result: the engine's ColorizationResult; panels: BGR uint8 side by side (gray | ours | truth?)."""
+    """result: the engine's ColorizationResult (full resolution); panels: BGR uint8 side by side
+    (gray | ours | truth?), each at most PANEL_MAX px on its longer side."""
 
     result: Any
     panels: np.ndarray
@@ -43,6 +44,18 @@ def has_colour(image: np.ndarray) -> bool:
     """True when a BGR image carries real colour (not a gray picture stored as BGR)."""
     small = cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA).astype(np.int16)
     return float(np.abs(small[..., 0] - small[..., 1]).mean() + np.abs(small[..., 1] - small[..., 2]).mean()) > 2.0
+
+
+PANEL_MAX = 2048  # longer side of a displayed panel (px); the export keeps the full resolution
+
+
+def display_panel(image: np.ndarray) -> np.ndarray:
+    """`image` (uint8 BGR (H, W, 3)) area-downscaled to a longer side of PANEL_MAX if it is larger."""
+    h, w = image.shape[:2]
+    scale = PANEL_MAX / max(h, w)
+    if scale >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
 SHIPPED = "Shipped weights (assets/weights/colorization.pt)"
@@ -93,9 +106,9 @@ class ColorizationTab(LiveTab):
     def run_engine(self, engine, frame: Frame) -> ColorizedFrame:
         settings = self.settings  # one read: the GUI thread replaces it whole
         r = engine.infer(frame.image, global_feature=settings.global_feature)
-        panels, labels = [r.gray, r.colorized], ["gray input", "ours"]
+        panels, labels = [display_panel(r.gray), display_panel(r.colorized)], ["gray input", "ours"]
         if settings.show_truth and has_colour(frame.image):
-            panels.append(frame.image)
+            panels.append(display_panel(frame.image))
             labels.append("true colours")
         return ColorizedFrame(r, np.ascontiguousarray(np.hstack(panels)), tuple(labels))
 

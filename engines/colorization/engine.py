@@ -1,7 +1,8 @@
 """ColorizationEngine: gray (or colour) image in, colorized image out, at the input's resolution.
 
 The net runs on a downscaled copy (longer side = config.infer_size) and predicts a*b*; the chroma
-is upsampled (bilinear) and put together with the full-resolution lightness L, so edges stay sharp.
+is upsampled (bilinear) and put together with the full-resolution lightness L, so edges stay sharp,
+strip by strip (fullres.py): a 90 MP photo needs its two uint8 outputs and little more.
 The paper's global-feature transfer: pass `global_from=` another image (or precomputed features
 from `global_features`) and its global priors steer the colours of `image`.
 """
@@ -13,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from engines.base import EngineError, frozen_array
 from engines.colorization.config import ColorizationConfig
-from engines.colorization.lab import bgr_to_lab, to_gray_bgr, unit_to_ab
+from engines.colorization.fullres import check_image, compose, small_lightness
+from engines.colorization.lab import unit_to_ab
 
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "weights" / "colorization.pt"
 
@@ -95,10 +96,9 @@ class ColorizationEngine:
         model, c = self._require()
         if not c.use_global:
             raise EngineError("this model was trained without the global branch (the ablation)")
-        bgr = to_gray_bgr(image)
-        small = cv2.resize(bgr, (c.global_size, c.global_size), interpolation=cv2.INTER_AREA)
+        check_image(image)
         with torch.inference_mode():
-            feat, _ = model.global_features(self._l_tensor(bgr_to_lab(small)[..., 0]))
+            feat, _ = model.global_features(self._l_tensor(small_lightness(image, (c.global_size, c.global_size))))
         return frozen_array(feat[0].float().cpu().numpy())
 
     def infer(
@@ -116,40 +116,33 @@ class ColorizationEngine:
 
         t0 = time.perf_counter()
         model, c = self._require()
-        bgr = to_gray_bgr(image)
-        h, w = bgr.shape[:2]
-        lab8 = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab)  # uint8 Lab (fast, table-driven): L * 255/100, ab + 128
-        l_full = lab8[..., 0].astype(np.float32) * (100.0 / 255.0)  # (H, W) L in [0, 100]
+        check_image(image)
+        h, w = image.shape[:2]
         scale = c.infer_size / max(h, w)
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
-        small_l = cv2.resize(l_full, size, interpolation=cv2.INTER_AREA)
         probs = None
         with torch.inference_mode():
-            l_local = self._l_tensor(small_l)
+            l_local = self._l_tensor(small_lightness(image, size))
             feat = None
             if c.use_global:
                 if global_feature is None and global_from is not None:
                     global_feature = self.global_features(global_from)
                 if global_feature is None:
-                    glob_l = cv2.resize(l_full, (c.global_size, c.global_size), interpolation=cv2.INTER_AREA)
+                    glob_l = small_lightness(image, (c.global_size, c.global_size))
                     feat, logits = model.global_features(self._l_tensor(glob_l))
                     probs = torch.softmax(logits[0].float(), 0).cpu().numpy()
                 else:
                     feat = torch.from_numpy(np.array(global_feature, np.float32))[None].to(self.device)
             ab_unit = model.colorize_with(l_local, feat)[0].float().cpu().numpy().transpose(1, 2, 0)
         ab = unit_to_ab(ab_unit).astype(np.float32)  # (h, w, 2) Lab units
-        big_ab = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)  # (H, W, 2) Lab units
-        out = lab8.copy()
-        out[..., 1:] = np.clip(big_ab + 128.0 + 0.5, 0, 255).astype(np.uint8)
-        gray = lab8.copy()
-        gray[..., 1:] = 128
+        colorized, gray = compose(image, ab)  # (H, W, 3) each, strip by strip
         top: tuple[tuple[str, float], ...] = ()
         if probs is not None and self.categories:
             order = np.argsort(probs)[::-1][:3]
             top = tuple((self.categories[i], float(probs[i])) for i in order if i < len(self.categories))
         return ColorizationResult(
-            colorized=frozen_array(cv2.cvtColor(out, cv2.COLOR_Lab2BGR)),
-            gray=frozen_array(cv2.cvtColor(gray, cv2.COLOR_Lab2BGR)),
+            colorized=frozen_array(colorized),
+            gray=frozen_array(gray),
             ab=frozen_array(ab),
             class_probs=frozen_array(probs.astype(np.float32)) if probs is not None else None,
             top_classes=top,

@@ -39,3 +39,22 @@ def test_the_photo_set_is_built_from_the_panel_with_progress(qtbot, make_window)
         builder.build()
     assert built.args == ["built: 42 photos"]
     assert builder.bar.value() == builder.bar.maximum() and builder.button.isEnabled()
+
+
+def test_a_large_photo_is_shown_downscaled_and_exported_at_full_resolution(qtbot, make_window, tmp_path):
+    from desktop.sources import SourceChoice
+    from desktop.tabs.colorization import PANEL_MAX
+
+    photo = tmp_path / "large.png"
+    big = np.zeros((2400, 3000, 3), np.uint8)
+    big[:, :, 2] = np.linspace(0, 255, 3000, dtype=np.uint8)  # colour, so the truth panel is shown too
+    cv2.imwrite(str(photo), big)
+    window = make_window("colorization", choice=SourceChoice("file", path=photo))
+    tab = window.tab_widget("colorization")
+    with qtbot.waitSignal(tab.result_shown, timeout=90_000) as shown:
+        pass
+    frame = shown.args[0].result
+    assert frame.labels == ("gray input", "ours", "true colours")
+    assert frame.result.colorized.shape == (2400, 3000, 3)
+    assert frame.panels.shape == (round(2400 * PANEL_MAX / 3000), 3 * PANEL_MAX, 3)
+    assert cv2.imread(str(tab.snapshot(tmp_path / "out.png"))).shape == (2400, 3000, 3)

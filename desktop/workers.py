@@ -9,6 +9,7 @@
 The generator receives a `stop()` callable and should check it between steps; it is also
 checked between items. `pause()` holds the generator between items (without busy-waiting).
 Exceptions end the worker with `failed(message)`; they never reach the event loop.
+Widgets start work through a TaskRunner (named tasks: a new one replaces the old, one failure path).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -43,6 +45,7 @@ class Worker(QObject):
     yielded = Signal(object)
     failed = Signal(str)
     finished = Signal()
+    held = Signal()  # paused: the thread now waits between items (every item made before it was emitted first)
 
     def __init__(self, factory: GeneratorFactory, name: str = "worker", niceness: int = 5) -> None:
         """niceness: how much lower than the GUI this thread's CPU priority is (Linux, per thread)."""
@@ -99,7 +102,11 @@ class Worker(QObject):
             gen = self._factory(self.is_stopping)
             for item in gen:
                 self.yielded.emit(item)  # an item already made is delivered, even when stopping
+                held = False
                 while not self._running.wait(0.1):
+                    if not held:
+                        held = True
+                        self.held.emit()
                     if self._stop.is_set():
                         break
                 if self._stop.is_set():
@@ -146,6 +153,71 @@ class WorkerSet:
 
     def running(self) -> list[Worker]:
         return [w for w in self._workers if w.is_running()]
+
+
+@dataclass(frozen=True)
+class _Task:
+    name: str
+    on_item: Callable[[Any], None]
+    on_failed: Callable[[str], None] | None
+    failure: str
+    on_finished: Callable[[], None] | None
+
+
+class TaskRunner(QObject):
+    """The one way to start background work: named tasks, each on a Worker in `workers` (GUI thread only).
+
+    Starting a task under a name still running replaces it: the old one is told to stop and its late
+    items are dropped. Every failure takes one path: the task's `on_failed(message)` (its clean-up),
+    then `task_failed("failure: message")`. Callbacks run on the GUI thread. A factory must not touch
+    widgets or their owner's attributes: read what it needs first and close over that frozen snapshot.
+    """
+
+    task_failed = Signal(str)
+
+    def __init__(self, workers: WorkerSet, prefix: str, parent: QObject | None = None) -> None:
+        """prefix: the start of every worker's (thread's) name, e.g. the paper key."""
+        super().__init__(parent)
+        self.workers, self.prefix = workers, prefix
+        self._current: dict[str, Worker] = {}
+        self._tasks: dict[int, _Task] = {}  # by id(worker), until the worker finishes
+
+    def run(self, name: str, factory: GeneratorFactory, on_item: Callable[[Any], None],
+            on_failed: Callable[[str], None] | None = None, failure: str = "",
+            on_finished: Callable[[], None] | None = None) -> Worker:
+        """Run `factory(stop)` on a worker thread; each item it yields reaches `on_item`; returns the worker."""
+        old = self._current.pop(name, None)
+        if old is not None and old.is_running():
+            old.stop()
+        worker = Worker(factory, name=f"{self.prefix}-{name}")
+        self._tasks[id(worker)] = _Task(name, on_item, on_failed, failure or f"{name} failed", on_finished)
+        worker.yielded.connect(self._on_item)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+        self._current[name] = self.workers.add(worker)
+        return worker.start()
+
+    def task(self, name: str) -> Worker | None:
+        """The worker of a running task, or None."""
+        worker = self._current.get(name)
+        return worker if worker is not None and worker.is_running() else None
+
+    def _on_item(self, item: Any) -> None:
+        worker = self.sender()
+        task = self._tasks.get(id(worker))
+        if task is not None and self._current.get(task.name) is worker:  # a replaced task's late items are dropped
+            task.on_item(item)
+
+    def _on_failed(self, message: str) -> None:
+        task = self._tasks.get(id(self.sender()))
+        if task is not None and task.on_failed is not None:
+            task.on_failed(message)
+        self.task_failed.emit(f"{task.failure if task is not None else 'A task failed'}: {message}")
+
+    def _on_finished(self) -> None:
+        task = self._tasks.pop(id(self.sender()), None)
+        if task is not None and task.on_finished is not None:
+            task.on_finished()
 
 
 class GuiThreadGC(QObject):

@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 
 from desktop.widgets.curves import LiveCurves
 from desktop.widgets.scroll_column import scroll_column
-from desktop.workers import Worker, WorkerSet
+from desktop.widgets.status_lines import StatusLines
+from desktop.workers import TaskRunner, Worker, WorkerSet
 from engines.base import Preparing, TrainStep
 from engines.training import TrainingRecipe
 
@@ -109,9 +110,12 @@ class TrainingPanel(QWidget):
         """recipe_path ("module:NAME"): train in a child process (keeps the GIL away from the GUI)."""
         super().__init__(parent)
         self.recipe, self.workers, self.runs_root, self.recipe_path = recipe, workers, runs_root, recipe_path
+        self.tasks = TaskRunner(workers, recipe.paper, self)  # the run's failure goes to the status lines
+        self.tasks.task_failed.connect(self._say)
         self.worker: Worker | None = None
         self.run_dir: Path | None = None
         self.last: TrainStep | None = None
+        self._stop_asked = False  # Stop was pressed in this run (a run stopped before its first step says so)
         self.last_checkpoint: str | None = None
         self._t0 = 0.0
         self._first_step = 0
@@ -144,12 +148,9 @@ class TrainingPanel(QWidget):
                       (self.export_button, self._ask_export)):
             b.clicked.connect(fn)
         self.progress = QProgressBar()
-        self.status = QLabel("Not started.")
-        self.status.setWordWrap(True)
-        # a fixed four lines: a status that grows would resize the plots mid-run (each resize is a 50 ms
-        # full repaint); the whole text is also the tooltip
-        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # a fixed three lines: a status that grows would resize the plots mid-run (each resize is a 50 ms
+        # full repaint); what does not fit is cut at a word, and the whole text is the tooltip
+        self.status = StatusLines("Not started.", lines=3)
         self.curves = LiveCurves(self)
         self.preview = QLabel()  # the latest TrainStep.preview (samples, teacher vs student ...)
         self.preview.setMinimumHeight(0)
@@ -192,7 +193,6 @@ class TrainingPanel(QWidget):
     def _say(self, text: str) -> None:
         """Show `text` in the status lines (and whole in their tooltip, should it not fit)."""
         self.status.setText(text)
-        self.status.setToolTip(text)
 
     def add_tool(self, widget: QWidget) -> None:
         """Put a paper-specific tool (e.g. a data set builder) at the top of the settings column."""
@@ -245,16 +245,13 @@ class TrainingPanel(QWidget):
 
             return run_in_subprocess(path, config, device=device, run_dir=run_dir, stop=stop, resume=resume)
 
-        self.worker = self.workers.add(Worker(train, name=f"{recipe.paper}-train"))
-        self.worker.yielded.connect(self._on_step)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.finished.connect(self._on_finished)
         self._t0, self._first_step, self.last, self._ended = time.perf_counter(), 0, None, ""
         self._paused_at, self._paused_total = None, 0.0
         self._say(f"Starting ({'resuming ' + Path(resume).name if resume else 'new run'}) ...")
         self._set_running(True)
         self.run_started.emit()
-        self.worker.start()
+        self.worker = self.tasks.run("train", train, self._on_step, self._on_failed,
+                                     failure="Training stopped with an error", on_finished=self._on_finished)
         return True
 
     def toggle_pause(self) -> None:
@@ -276,7 +273,9 @@ class TrainingPanel(QWidget):
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
-            self._say("Stopping after this step (a checkpoint is written) ...")
+            self._stop_asked = True
+            self._say("Stopping after this step (a checkpoint is written) ..." if self.last is not None
+                      else "Stopping before the first step ...")
 
     PAUSED = "Paused (the model keeps its state; press Resume)."
 
@@ -343,8 +342,7 @@ class TrainingPanel(QWidget):
         self._say(f"Preparing: {note.what}{count} ...")
 
     def _on_failed(self, message: str) -> None:
-        self._ended = f"failed: {message}"
-        self._say(f"Training stopped with an error: {message}")
+        self._ended = f"failed: {message}"  # the runner then says "Training stopped with an error: ..."
 
     def _on_finished(self) -> None:
         from engines.runs import discard_if_empty
@@ -353,7 +351,11 @@ class TrainingPanel(QWidget):
         self.progress.setMaximum(max(self.progress.maximum(), 1))
         if discard_if_empty(self.run_dir):  # a run that never made a step leaves no folder behind
             self.run_dir = None
-        why = self._ended or ("stopped" if self.last and self.last.step < self.last.total_steps else "finished")
+        stopped = self._stop_asked or (self.last and self.last.step < self.last.total_steps)
+        self._stop_asked = False
+        why = self._ended or ("stopped" if stopped else "finished")
+        if why == "stopped" and self.last is None:
+            self._say("Stopped before the first step: nothing was trained, and the live view keeps its model.")
         if self.run_dir is not None and (self.run_dir / "last.pt").is_file() and not self._ended:
             self.last_checkpoint = str(self.run_dir / "last.pt")
         if not self._ended and self.last_checkpoint:
@@ -368,8 +370,8 @@ class TrainingPanel(QWidget):
         self.use_button.setToolTip(f"{run.label()}\n{run.export}")
         self.use_button.show()
         ended = "Finished" if run.finished else f"Stopped at step {run.step} of {run.total_steps}"
-        self._say(f"{ended}. The live view keeps its model; the run is in the model list as "
-                  f"\"{run.label()}\" (or press Use these weights).")
+        self._say(f"{ended}. The live view keeps its model; this run is now in the model list "
+                  f"(\"{run.label()}\").")
 
     def _use(self) -> None:
         if self.run_dir is not None:

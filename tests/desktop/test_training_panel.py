@@ -32,11 +32,12 @@ def test_curves_grow_pause_resume_stop_and_resume_from_checkpoint(qtbot, panel):
     assert panel.start()
     qtbot.waitUntil(lambda: points(panel) > 20, timeout=20_000)
     assert {"loss", "mse", "l1"} <= set(panel.curves.series)
-    panel.toggle_pause()
-    qtbot.wait(300)  # let in-flight queued steps arrive
+    with qtbot.waitSignal(panel.worker.held, timeout=5_000):  # queued after every step made before the pause
+        panel.toggle_pause()
     frozen = points(panel)
-    qtbot.wait(400)
-    assert points(panel) == frozen and panel.worker.paused
+    ticks = panel.curves.ticks
+    qtbot.waitUntil(lambda: panel.curves.ticks >= ticks + 5, timeout=5_000)  # five redraws later ...
+    assert points(panel) == frozen and panel.worker.paused  # ... the held run has made no step
     panel.toggle_pause()
     qtbot.waitUntil(lambda: points(panel) > frozen + 5, timeout=10_000)
     with qtbot.waitSignal(panel.run_ended, timeout=10_000) as ended:

@@ -1,4 +1,4 @@
-"""The worker abstraction: a generator on a QThread, and GuiThreadGC (garbage collected on the GUI thread)."""
+"""The worker abstraction: a generator on a QThread, the TaskRunner on it, and GuiThreadGC (GC on the GUI thread)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,47 @@ def test_a_worker_stuck_in_one_call_stays_referenced_until_it_ends(qtbot):
     release.set()
     assert worker.wait(5000)
     assert workers.stop_all(ms=1000) and workers.running() == []
+
+
+def test_a_task_under_a_running_name_replaces_it_and_its_late_items_are_dropped(qtbot):
+    from desktop.workers import TaskRunner, WorkerSet
+
+    workers, got = WorkerSet(), []
+    runner = TaskRunner(workers, "test")
+    first_made, let_go = threading.Event(), threading.Event()
+
+    def old(stop):
+        yield "old 1"
+        first_made.set()
+        let_go.wait(10)  # a step that outlives the replacement: its item comes late
+        yield "old 2"
+
+    first = runner.run("job", old, got.append)
+    qtbot.waitUntil(lambda: got == ["old 1"], timeout=5_000)
+    assert first_made.wait(5)
+    second = runner.run("job", lambda stop: iter(["new"]), got.append)
+    assert first.is_stopping() and runner.task("job") in (second, None)
+    with qtbot.waitSignal(first.finished, timeout=5_000):
+        let_go.set()  # "old 2" is made and emitted after the replacement
+    qtbot.waitUntil(lambda: not second.is_running(), timeout=5_000)
+    assert got == ["old 1", "new"]
+    assert workers.stop_all() and runner.task("job") is None
+
+
+def test_every_task_failure_goes_to_its_clean_up_then_task_failed(qtbot):
+    from desktop.workers import TaskRunner, WorkerSet
+
+    calls: list[str] = []
+    runner = TaskRunner(WorkerSet(), "test")
+    runner.task_failed.connect(lambda text: calls.append(f"task_failed {text}"))
+
+    def broken(stop):
+        raise OSError("disk gone")
+        yield
+
+    with qtbot.waitSignal(runner.task_failed, timeout=5_000):
+        worker = runner.run("save", broken, calls.append, on_failed=lambda m: calls.append(f"clean-up {m}"),
+                            failure="Saving failed", on_finished=lambda: calls.append("finished"))
+    qtbot.waitUntil(lambda: "finished" in calls, timeout=5_000)
+    assert calls == ["clean-up OSError: disk gone", "task_failed Saving failed: OSError: disk gone", "finished"]
+    assert worker.wait(1000)

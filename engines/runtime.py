@@ -27,9 +27,15 @@ def best_device() -> str:
 
 
 def resolve_device(name: str | None) -> str:
-    """Map None/"auto" to the best device; refuse a device that is not available with a clear message."""
+    """Map None/"auto" to the best device; refuse a device that is not available with a clear message.
+    A CPU backend device ("openvino-bf16", see engines.backends) is returned as is when this machine has it."""
+    from engines.backends.choice import is_backend_device, parse_device
+
     if name in (None, "", "auto"):
         return best_device()
+    if is_backend_device(name):
+        parse_device(name)  # ValueError: not installed here, or no bf16 on this CPU
+        return name
     if name not in DEVICE_ORDER:
         raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_ORDER)} or auto")
     if name not in available_devices():

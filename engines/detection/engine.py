@@ -1,4 +1,5 @@
-"""The live detection engine: a Darknet model in torch, BN folded, channels_last, fp16 on GPU."""
+"""The live detection engine: a Darknet model in torch (BN folded, channels_last, fp16 on GPU), or on the CPU
+through a gated OpenVINO / onnxruntime backend (device "openvino-bf16" ...; see engines.backends)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,12 @@ class DetectionEngine:
         self._model = None
         self._half = False
         self._lock = threading.Lock()
+        self.backend = None  # cpu_backend.BackendNet while a CPU backend runs the network
+        self.refused: dict[str, str] = {}  # backend device -> why its gate refused it (for the UI)
+        self._built: dict[str, object] = {}  # backend device -> BackendNet for the current weights
+        self._recent: list[np.ndarray] = []  # distinct frames of the current source (int8 calibration)
+        self._t_recent = 0.0
+        self._gate_set: tuple | None = None  # (gate frames, reference Detections) for the current weights
 
     def load(self, weights: DarknetWeights | None = None, device: str | None = "cpu") -> None:
         """Import a Darknet cfg + weights (default: YOLOv3-tiny COCO); raise EngineError on bad files."""
@@ -94,18 +101,77 @@ class DetectionEngine:
             self._master, self.weights, self.names = net, weights, names
             # each model runs at its own size (not the previous model's), unless one was fixed at construction
             self.input_size = self._fixed_size or net.input_hw[0]
-        self.set_device(resolve_device(device))
+            self._built, self.refused, self._gate_set = {}, {}, None
+        resolved = resolve_device(device)
+        if device in (None, "", "auto") and resolved == "cpu":
+            self.set_device(self.fastest_cpu_device())
+        else:
+            self.set_device(resolved)
 
     def set_device(self, device: str) -> None:
-        """Move the model to `device` ("cpu", "cuda", "mps"): fp16 + channels_last on GPU."""
+        """Move the model to `device`: "cpu", "cuda", "mps" (torch; fp16 + channels_last on GPU) or a CPU
+        backend ("openvino-bf16" ...), which must pass its gate; a refused one raises EngineError (the reason
+        is kept in self.refused) and the current device stays."""
+        from engines.backends import is_backend_device
         from engines.runtime import Precision
 
         if self._master is None:
             raise EngineError("load a model first")
+        if is_backend_device(device):
+            backend = self.build_backend(device)
+            with self._lock:
+                self.backend, self.device, self._half = backend, device, False
+            return
         prec = Precision.for_device(device)
         model = prec.place(self._master, device)
         with self._lock:
-            self._model, self.device, self._half = model, device, prec.half
+            self._model, self.device, self._half, self.backend = model, device, prec.half, None
+
+    def build_backend(self, device: str):
+        """The gated BackendNet for `device` (built once per weights); EngineError if its gate refuses it."""
+        from engines.backends import parse_device
+        from engines.detection import cpu_backend
+
+        if device in self.refused:
+            raise EngineError(f"{device} refused: {self.refused[device]}")
+        if device not in self._built:
+            try:
+                choice = parse_device(device)
+            except ValueError as exc:
+                raise EngineError(str(exc)) from exc
+            size = int(self.input_size or 416)
+            if self._gate_set is None:  # demo-clip frames and the torch reference on the held-out ones
+                frames = cpu_backend.demo_frames(48)
+                held_out = cpu_backend.split_frames(frames)[1]
+                self._gate_set = (frames, cpu_backend.reference_detections(self._master, self.names, size, held_out))
+            frames, refs = self._gate_set
+            calibration = self._recent[0::2] if choice.precision == "int8" and len(self._recent) >= 32 else None
+            built = cpu_backend.build_backend(self._master, self.names, choice, size, frames,
+                                              calibration=calibration, references=refs)
+            if not built.gate.passed:
+                self.refused[device] = f"{built.gate.reason} (needs >= 98% at IoU >= 0.7)"
+                raise EngineError(f"{device} refused: {self.refused[device]}")
+            self._built[device] = built
+        return self._built[device]
+
+    def fastest_cpu_device(self, rounds: int = 5) -> str:
+        """The fastest CPU choice that passes its gate, timed here: OpenVINO/onnxruntime f32 and bf16 (int8
+        needs a calibration of ~20-30 s, so it is only used when chosen), else torch "cpu"."""
+        from engines.backends import backend_devices
+        from engines.timing import alternate
+
+        x = np.zeros((1, 3, int(self.input_size or 416), int(self.input_size or 416)), np.float32)
+        fns = {}
+        for device in [d for d in backend_devices() if not d.endswith("int8")]:
+            try:
+                net = self.build_backend(device)
+            except Exception:  # a backend that fails to build or is refused is not a candidate
+                continue
+            fns[device] = (lambda n=net: n.rows(x))
+        if not fns:
+            return "cpu"
+        times = alternate(fns, rounds, warmup=1)
+        return min(times, key=lambda d: float(np.median(times[d])))
 
     def blob(self, image: np.ndarray) -> np.ndarray:
         """BGR uint8 (H, W, 3) -> RGB uint8 (S, S, 3) resized to the network input."""
@@ -117,7 +183,10 @@ class DetectionEngine:
         import torch
 
         with self._lock:
-            model, device, half = self._model, self.device, self._half
+            model, device, half, backend = self._model, self.device, self._half, self.backend
+        if backend is not None:
+            x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+            return backend.rows(x)
         if model is None:
             raise EngineError("no detection model is loaded")
         x = torch.from_numpy(rgb).to(device)[None].permute(0, 3, 1, 2)  # (1, 3, S, S), channels_last strides
@@ -134,6 +203,7 @@ class DetectionEngine:
         if image is None or image.ndim != 3 or image.shape[2] != 3:
             raise EngineError("expected a colour image (H, W, 3)")
         t0 = time.perf_counter()
+        self._remember(image)
         try:
             rows = self.forward_rows(self.blob(image))
         except RuntimeError as exc:
@@ -145,6 +215,20 @@ class DetectionEngine:
         det = decode_rows(rows, image.shape[:2], self.names, conf, nms, classes)
         return Detections(det.boxes, det.scores, det.class_ids, det.labels, det.image_hw,
                           (time.perf_counter() - t0) * 1000)
+
+
+    def _remember(self, image: np.ndarray, keep: int = 48, every: float = 1.0) -> None:
+        """Keep a small copy of a source frame at most every `every` s when it differs from the last one kept
+        (calibration frames of the current source for int8)."""
+        now = time.monotonic()
+        if self._recent and now - self._t_recent < every:
+            return
+        small = cv2.resize(image, (416, 416 * image.shape[0] // max(1, image.shape[1]) or 1))
+        if self._recent and self._recent[-1].shape == small.shape and \
+                float(cv2.absdiff(self._recent[-1], small).mean()) < 2.0:
+            return
+        self._t_recent = now
+        self._recent = (self._recent + [small])[-keep:]
 
 
 def _test_forward(net, name: str) -> None:

@@ -1,0 +1,115 @@
+"""The detection network on a CPU backend (OpenVINO / onnxruntime, f32 / bf16 / int8), gated against torch.
+
+build_backend exports the fused torch model to ONNX (cached), quantises it for int8 on calibration frames,
+opens the runner and runs the box gate on held-out frames (never those used for calibration).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engines.backends.choice import BackendChoice
+from engines.backends.gate import GateResult, box_gate
+from engines.backends.onnx_cache import export_onnx
+from engines.backends.quantize import quantize_int8
+from engines.backends.runners import Runner, open_runner
+from engines.detection.decode import decode_rows
+
+DEMO_CLIP = Path(__file__).resolve().parents[2] / "assets" / "media" / "demo_street.webm"
+INPUT = "images"
+
+
+def demo_frames(count: int = 48, step: int = 5, clip: Path = DEMO_CLIP) -> list[np.ndarray]:
+    """`count` BGR uint8 frames of the demo clip, every `step`-th frame (looping if the clip is short)."""
+    cap = cv2.VideoCapture(str(clip))
+    frames: list[np.ndarray] = []
+    i = 0
+    while len(frames) < count:
+        ok, frame = cap.read()
+        if not ok:
+            if i == 0:
+                break
+            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            i, step = 0, max(1, step - 1)  # loop with a new phase: no frame twice
+            continue
+        if i % step == 0:
+            frames.append(frame)
+        i += 1
+    cap.release()
+    return frames
+
+
+def to_input(image: np.ndarray, size: int) -> np.ndarray:
+    """BGR uint8 (H, W, 3) -> float32 (1, 3, S, S) RGB in [0, 1], as the engine feeds torch."""
+    rgb = cv2.cvtColor(cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB)
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+
+
+def head_scopes(net) -> list[str]:
+    """ONNX node-name prefixes of the detection heads and the linear conv feeding each (kept in float)."""
+    scopes = ["/Concat"]
+    for i, kind in enumerate(net.kinds):
+        if kind in ("region", "yolo"):
+            scopes += [f"/layers.{i}/", f"/layers.{i - 1}/"]
+    return scopes
+
+
+@dataclass
+class BackendNet:
+    """A gated runner: rows(x float32 (1, 3, S, S)) -> float32 (N, 5+C) head rows (see importers.darknet)."""
+
+    runner: Runner
+    choice: BackendChoice
+    gate: GateResult
+    path: Path
+
+    def rows(self, x: np.ndarray) -> np.ndarray:
+        return self.runner.run({INPUT: x})[0][0]
+
+
+def torch_rows(net, x: np.ndarray) -> np.ndarray:
+    """The torch reference: fused fp32 CPU model on x (1, 3, S, S) -> (N, 5+C)."""
+    import torch
+
+    with torch.inference_mode():
+        return net(torch.from_numpy(x)).numpy()[0]
+
+
+def split_frames(frames: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Calibration frames (even positions) and held-out gate frames (odd positions): disjoint."""
+    return list(frames[0::2]), list(frames[1::2])
+
+
+def reference_detections(net, names: list[str], size: int, images: Sequence[np.ndarray], conf: float = 0.25,
+                         nms: float = 0.45) -> list:
+    """The torch reference's Detections on each BGR image (the gate compares a backend with these)."""
+    return [decode_rows(torch_rows(net, to_input(im, size)), im.shape[:2], names, conf, nms) for im in images]
+
+
+def build_backend(net, names: list[str], choice: BackendChoice, size: int, frames: Sequence[np.ndarray],
+                  directory: Path | None = None, calibration: Sequence[np.ndarray] | None = None,
+                  references: list | None = None, conf: float = 0.25, nms: float = 0.45) -> BackendNet:
+    """Export `net` (fused DarknetNet, fp32 CPU), build `choice`'s runner and gate it on held-out frames.
+
+    frames: BGR uint8 images; the even ones calibrate int8 (unless `calibration` (BGR images) is given), the
+    odd ones are the gate's. references: reference_detections of the odd frames, if already computed.
+    The returned BackendNet carries the GateResult; the caller refuses a failed one.
+    """
+    import torch
+
+    calib, held_out = split_frames(frames)
+    if calibration is not None:
+        calib = list(calibration)
+    path = export_onnx(net, torch.zeros(1, 3, size, size), "darknet", directory, (INPUT,), ("rows",))
+    if choice.precision == "int8":
+        path = quantize_int8(path, INPUT, [to_input(f, size) for f in calib], head_scopes(net))
+    runner = open_runner(path, choice)
+    refs = references if references is not None else reference_detections(net, names, size, held_out, conf, nms)
+    got = [decode_rows(runner.run({INPUT: to_input(im, size)})[0][0], im.shape[:2], names, conf, nms)
+           for im in held_out]
+    return BackendNet(runner, choice, box_gate(zip(refs, got)), path)

@@ -35,6 +35,7 @@ class Walk:
         self.failures = 0
         self.log = (out / "walk.log").open("a")
         self.plan = iter(self.script())
+        self._pending = None  # a condition still being polled
 
     def note(self, ok: bool, text: str) -> None:
         self.failures += 0 if ok else 1
@@ -70,21 +71,23 @@ class Walk:
         win.move(0, 0)
 
     def run(self) -> None:
-        try:
-            wait = next(self.plan)
-        except StopIteration:
-            self.window().close()
-            QApplication.instance().quit()
-            return
+        wait = self._pending
+        self._pending = None
+        if wait is None:
+            try:
+                wait = next(self.plan)
+            except StopIteration:
+                self.window().close()
+                QApplication.instance().quit()
+                return
         if callable(wait):  # a condition: poll it every 200 ms, give up after its deadline
-            cond, deadline, what = wait, self._deadline, self._what
-            if cond():
+            if wait():
                 QTimer.singleShot(0, self.run)
-            elif time.monotonic() > deadline:
-                self.note(False, f"timed out waiting for {what}")
+            elif time.monotonic() > self._deadline:
+                self.note(False, f"timed out waiting for {self._what}")
                 QTimer.singleShot(0, self.run)
             else:
-                self.plan = _prepend(wait, self.plan)
+                self._pending = wait
                 QTimer.singleShot(200, self.run)
             return
         QTimer.singleShot(int(wait or 0), self.run)
@@ -160,11 +163,6 @@ class Walk:
         yield self.until(lambda: getattr(tab, "latest", "n/a") is not None, 90, "restart: a live result")
         yield 1000
         self.shoot("after-restart")
-
-
-def _prepend(item, rest):
-    yield item
-    yield from rest
 
 
 def main() -> int:

@@ -264,6 +264,9 @@ def run(settings: ColorizationTrainSettings, *, device: str, run_dir: Path, stop
     from engines.runtime import resolve_device
     from engines.training import LoopSettings, run_training
 
+    if world > 1 and settings.batch_size < 2 * world:  # BatchNorm in the global net needs 2 samples per rank
+        raise EngineError(f"batch_size {settings.batch_size} is too small for {world} processes: "
+                          f"each trains on batch_size / {world} samples and needs at least 2")
     device = resolve_device(device)
     init = Path(settings.init) if settings.init else (SHIPPED_WEIGHTS if settings.start_from_shipped else None)
     if init is not None and not init.is_file():

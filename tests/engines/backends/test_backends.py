@@ -1,0 +1,112 @@
+"""CPU backends: exact export, the accuracy gate (it must be able to refuse), the export cache key."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engines.backends.choice import BackendChoice, backend_devices, parse_device
+from engines.backends.gate import box_gate, matched_boxes
+from engines.backends.onnx_cache import export_key, export_onnx
+from tests.conftest import require_assets
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERZOO_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def yolo():
+    require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+    from engines.detection.cpu_backend import demo_frames
+    from engines.detection.engine import DetectionEngine
+
+    engine = DetectionEngine()
+    engine.load(None, "cpu")
+    return engine, demo_frames(16, step=15)
+
+
+def test_cache_key_changes_with_the_weights(data_dir):
+    torch.manual_seed(0)
+    a = torch.nn.Conv2d(3, 4, 3)
+    b = torch.nn.Conv2d(3, 4, 3)
+    b.load_state_dict(a.state_dict())
+    assert export_key(a, (1, 3, 8, 8)) == export_key(b, (1, 3, 8, 8))
+    with torch.no_grad():
+        b.weight[0, 0, 0, 0] += 1e-3
+    assert export_key(a, (1, 3, 8, 8)) != export_key(b, (1, 3, 8, 8))
+    assert export_key(a, (1, 3, 8, 8)) != export_key(a, (1, 3, 16, 16))
+    first = export_onnx(a, torch.zeros(1, 3, 8, 8), "conv")
+    assert first.parent == data_dir / "backends" and export_onnx(b, torch.zeros(1, 3, 8, 8), "conv") != first
+    mtime = first.stat().st_mtime_ns
+    assert export_onnx(a, torch.zeros(1, 3, 8, 8), "conv") == first and first.stat().st_mtime_ns == mtime
+
+
+def test_choices_parse_and_refuse():
+    assert parse_device("onnxruntime-f32") == BackendChoice("onnxruntime", "f32")
+    assert BackendChoice("openvino", "int8").device == "openvino-int8"
+    assert not BackendChoice("openvino", "bf16").exact and BackendChoice("onnxruntime", "f32").exact
+    with pytest.raises(ValueError):
+        BackendChoice("onnxruntime", "bf16")
+    assert "openvino-f32" in backend_devices() and "onnxruntime-int8" in backend_devices()
+
+
+class _Det:
+    def __init__(self, boxes, cls):
+        self.boxes, self.class_ids = np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(cls)
+
+
+def test_box_matching_is_one_to_one_and_class_aware():
+    ref = _Det([[0, 0, 10, 10], [0, 0, 10, 10], [50, 50, 60, 60]], [1, 1, 2])
+    assert matched_boxes(ref.boxes, ref.class_ids, np.array([[0, 0, 10, 10.5]]), np.array([1])) == 1
+    assert matched_boxes(ref.boxes, ref.class_ids, np.array([[50, 50, 60, 60]]), np.array([1])) == 0
+    assert matched_boxes(ref.boxes, ref.class_ids, np.array([[53, 53, 60, 60]]), np.array([2])) == 0  # IoU 0.49
+    same = [(_Det([[i, 0, i + 10, 10]], [0]), _Det([[i, 0, i + 10, 10]], [0])) for i in range(10)]
+    assert box_gate(same).passed
+    lost = same[:-1] + [(same[-1][0], _Det([], []))]
+    result = box_gate(lost)
+    assert not result.passed and "9/10" in result.reason
+    assert not box_gate(same[:3]).passed  # 3 boxes: too few to judge
+
+
+@pytest.mark.parametrize("device", ["onnxruntime-f32", "openvino-f32"])
+def test_exported_detection_equals_torch(yolo, data_dir, device):
+    from engines.detection.cpu_backend import build_backend, to_input, torch_rows
+
+    engine, frames = yolo
+    built = build_backend(engine._master, engine.names, parse_device(device), 416, frames)
+    x = to_input(frames[1], 416)
+    ref, got = torch_rows(engine._master, x), built.rows(x)
+    assert got.shape == ref.shape and float(np.abs(got - ref).max()) < 1e-3
+    assert built.gate.passed and built.gate.agreement == 1.0
+
+
+def test_gate_refuses_a_broken_int8_model(yolo, data_dir):
+    """Calibrated on black frames, every activation range collapses: the gate must say no."""
+    from engines.detection.cpu_backend import build_backend
+
+    engine, frames = yolo
+    black = [np.zeros_like(frames[0])] * 2
+    built = build_backend(engine._master, engine.names, parse_device("onnxruntime-int8"), 416, frames,
+                          calibration=black)
+    assert not built.gate.passed
+    assert "reference boxes matched" in built.gate.reason
+
+
+def test_engine_keeps_its_device_and_the_reason_when_refused(yolo, data_dir, monkeypatch):
+    from engines.base import EngineError
+    from engines.detection import cpu_backend
+
+    engine, frames = yolo
+    monkeypatch.setattr(cpu_backend, "demo_frames", lambda *a, **k: frames)
+    real = cpu_backend.build_backend
+    black = [np.zeros_like(frames[0])] * 2
+    monkeypatch.setattr(cpu_backend, "build_backend", lambda *a, **k: real(*a, **{**k, "calibration": black}))
+    engine._gate_set = None
+    with pytest.raises(EngineError, match="onnxruntime-int8 refused"):
+        engine.set_device("onnxruntime-int8")
+    assert engine.device == "cpu" and engine.backend is None
+    assert "reference boxes matched" in engine.refused["onnxruntime-int8"]

@@ -7,12 +7,27 @@ no two visible buttons overlap, and both training plots are at least 120 px tall
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
 from engines.registry import default_registry
 
 PAPERS = default_registry().keys()
 SIZES = [(900, 600), (1920, 1080)]
+
+
+def event_loop_turns(qtbot, turns: int = 10) -> None:
+    """Wait for `turns` passes of the event loop: each delivers the events (layout requests, resizes)
+    posted before it, so a change that was going to resize or move something has done so."""
+    count = [0]
+    timer = QTimer()
+    timer.setInterval(0)  # fires once per pass
+    timer.timeout.connect(lambda: count.__setitem__(0, count[0] + 1))
+    timer.start()
+    try:
+        qtbot.waitUntil(lambda: count[0] >= turns, timeout=5_000)
+    finally:
+        timer.stop()
 
 
 def _shown(w: QWidget) -> bool:
@@ -63,6 +78,6 @@ def test_layout_holds_with_the_training_panel_open(qtbot, make_window, key, size
     where = start.mapTo(window, start.rect().topLeft())
     say = getattr(tab, "show_notice", None) or tab.status.setText  # live tabs' banner, the sketch tab's status
     say("A message long enough to wrap onto a second line at this width, or a third " * 3)
-    qtbot.wait(100)
+    event_loop_turns(qtbot)
     assert (window.width(), window.height()) == size, "a banner resized the window"
     assert start.mapTo(window, start.rect().topLeft()) == where, "a message moved the controls"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import cv2
@@ -89,15 +88,24 @@ def test_video_controls_pause_and_seek(qtbot, bar):
     assert shown(bar) == set()  # a camera has no playback controls
 
 
+class CountingStill(StillSource):
+    """A StillSource that counts its reads (each one a chance to send the photo again)."""
+
+    reads = 0
+
+    def _read(self):
+        self.reads += 1
+        return super()._read()
+
+
 def test_still_photo_runs_once_and_folder_controls_appear(qtbot, make_window, folder):
     require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
-    window = make_window(choice=FakeChoice(factory=lambda: StillSource([folder / "img1.png"], fps=15)))
+    window = make_window(choice=FakeChoice(factory=lambda: CountingStill([folder / "img1.png"], fps=15)))
     tab = window.tab_widget("detection")
     qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
-    first = tab.latest
-    time.sleep(1.0)
-    qtbot.wait(300)
-    assert tab.latest is first and tab.source.captured == 1 and tab.slot.dropped == 0
+    first, reads = tab.latest, tab.source.reads
+    qtbot.waitUntil(lambda: tab.source.reads >= reads + 5, timeout=10_000)  # five more looks at the photo ...
+    assert tab.latest is first and tab.source.captured == 1 and tab.slot.dropped == 0  # ... and none sent it again
     assert shown(tab.source_bar) == set()
     tab.conf_slider.setValue(60)  # a setting that needs the model again
     qtbot.waitUntil(lambda: tab.latest is not first, timeout=30_000)

@@ -69,7 +69,7 @@ def test_layout_holds_with_the_training_panel_open(qtbot, make_window, key, size
     tab = window.tab_widget(key)
     tab.show_training(True)
     qtbot.waitUntil(lambda: tab.training_panel is not None, timeout=60_000)
-    qtbot.wait(300)  # let the layouts settle
+    event_loop_turns(qtbot)  # let the layouts settle
     assert (window.width(), window.height()) == size, "the window resized itself"
     assert min(tab.training_panel.curves.plot_heights()) >= 120
     assert overlapping_buttons(window) == []

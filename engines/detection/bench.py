@@ -153,11 +153,19 @@ def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0, round
 
 
 def bench_records(threads: tuple[int, ...] = (1, 2), rounds: int = 30, seconds: float = 20.0,
-                  compile_: bool = False, pipeline: bool = True) -> list[Record]:
-    """Engine vs OpenCV at each thread count, then the live pipeline over the demo clip."""
+                  compile_: bool = False, pipeline: bool = True, backends: bool = True,
+                  load: bool = False) -> list[Record]:
+    """Every CPU backend vs OpenCV and torch at each thread count (bench_backends: one record per model,
+    backend, precision, threads), or the torch-only records (backends=False, or --compile); then the live
+    pipeline over the demo clip. load: also every backend at 1 and 2 threads under one busy process per core."""
     out: list[Record] = []
+    if backends:
+        from engines.detection.bench_backends import backend_records
+
+        out += backend_records(threads, rounds, load)
     for t in threads:
-        out += detection_records(t, rounds, compile_)
+        if compile_ or not backends:
+            out += detection_records(t, rounds, compile_)
         if pipeline:
             out += pipeline_records(t, seconds)
     return out

@@ -110,3 +110,24 @@ def test_engine_keeps_its_device_and_the_reason_when_refused(yolo, data_dir, mon
         engine.set_device("onnxruntime-int8")
     assert engine.device == "cpu" and engine.backend is None
     assert "reference boxes matched" in engine.refused["onnxruntime-int8"]
+
+
+def test_bench_records_have_the_issue_keys():
+    from engines.detection.bench_backends import RECORD_KEYS, make_record
+
+    rec = make_record("detection.yolov3-tiny", "openvino", "bf16", 2, [10.0, 12.0, 11.0],
+                      {"opencv": 22.0, "torch": 33.0}, 0.99, (1.0, 1.5), gate_passed=True)
+    assert list(rec)[:len(RECORD_KEYS)] == list(RECORD_KEYS)
+    assert rec["median_ms"] == 11.0 and rec["ratio_vs_opencv"] == 2.0 and rec["ratio_vs_torch"] == 3.0
+    assert rec["agreement"] == 0.99 and rec["load_avg"] == [1.0, 1.5] and rec["gate_passed"]
+
+
+@pytest.mark.slow
+def test_bench_writes_one_record_per_backend_precision_threads():
+    from engines.detection.bench_backends import RECORD_KEYS, backend_records
+
+    require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+    records = backend_records((1,), rounds=2)
+    keys = {(r["backend"], r["precision"], r["threads"]) for r in records}
+    assert len(keys) == len(records) and ("opencv", "f32", 1) in keys and ("openvino", "f32", 1) in keys
+    assert all(set(RECORD_KEYS) <= set(r) for r in records if "error" not in r)

@@ -140,11 +140,7 @@ class DetectionEngine:
             except ValueError as exc:
                 raise EngineError(str(exc)) from exc
             size = int(self.input_size or 416)
-            if self._gate_set is None:  # demo-clip frames and the torch reference on the held-out ones
-                frames = cpu_backend.demo_frames(48)
-                held_out = cpu_backend.split_frames(frames)[1]
-                self._gate_set = (frames, cpu_backend.reference_detections(self._master, self.names, size, held_out))
-            frames, refs = self._gate_set
+            frames, refs = self.gate_set()
             calibration = self._recent[0::2] if choice.precision == "int8" and len(self._recent) >= 32 else None
             built = cpu_backend.build_backend(self._master, self.names, choice, size, frames,
                                               calibration=calibration, references=refs)
@@ -153,6 +149,17 @@ class DetectionEngine:
                 raise EngineError(f"{device} refused: {self.refused[device]}")
             self._built[device] = built
         return self._built[device]
+
+    def gate_set(self) -> tuple[list[np.ndarray], list]:
+        """(48 demo-clip frames, the torch reference's Detections on the held-out half), once per weights."""
+        from engines.detection import cpu_backend
+
+        if self._gate_set is None:
+            frames = cpu_backend.demo_frames(48)
+            held_out = cpu_backend.split_frames(frames)[1]
+            size = int(self.input_size or 416)
+            self._gate_set = (frames, cpu_backend.reference_detections(self._master, self.names, size, held_out))
+        return self._gate_set
 
     def fastest_cpu_device(self, rounds: int = 5) -> str:
         """The fastest CPU choice that passes its gate, timed here: OpenVINO/onnxruntime f32 and bf16 (int8

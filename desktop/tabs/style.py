@@ -7,6 +7,7 @@ training panel runs Gatys et al.'s iterative method; a finished run's image can 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -227,8 +228,10 @@ class StyleTab(LiveTab):
         def shoot() -> LiveNotice:
             size = min(min(image.shape[:2]), engine.config.snapshot_size)
             r = engine.infer(image, s.weights(), s.strength, s.keep_colors, s.vector, size=size)
-            if not cv2.imwrite(str(path), r.stylized):
+            tmp = path.with_name(f".{path.stem}.part{path.suffix or '.png'}")
+            if not cv2.imwrite(str(tmp), r.stylized):
                 return LiveNotice(f"Could not write {path}", error=True)
+            os.replace(tmp, path)  # whole or not at all
             return LiveNotice(f"Saved {path} ({image.shape[1]}x{image.shape[0]}, network at "
                               f"{r.net_size[1]}x{r.net_size[0]}).")
         self.commands.submit(shoot)

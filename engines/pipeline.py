@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,23 @@ class LiveNotice:
     text: str
     error: bool = False
     applied: Any = None  # a value for the GUI thread to apply (e.g. what a command changed)
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """Where the engine runs after a device change (worker -> GUI thread): its device (e.g. "openvino-bf16"),
+    the backend devices its gate refused with the reasons, and the running backend's gate summary."""
+
+    device: str
+    refused: Mapping[str, str]
+    gate: str = ""
+
+
+def device_state(engine: Any) -> DeviceState:
+    """The engine's device facts (worker thread); engines without CPU backends have no refusals."""
+    backend = getattr(engine, "backend", None)
+    gate = backend.gate.summary() if backend is not None else ""
+    return DeviceState(getattr(engine, "device", "cpu"), dict(getattr(engine, "refused", {}) or {}), gate)
 
 
 class Commands:

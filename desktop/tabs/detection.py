@@ -25,7 +25,7 @@ from desktop.tabs.base import ProgressRelay, add_labeled
 from desktop.tabs.live import LiveTab
 from engines.detection.decode import Detections, class_color, draw_detections
 from engines.frames import VIDEO_SUFFIXES, Frame, file_filter
-from engines.pipeline import LiveResult
+from engines.pipeline import DeviceState, LiveResult
 
 DEFAULT_MODEL = "YOLOv3-tiny (COCO, pretrained)"
 SHIPPED_YOLOV2 = Path(__file__).resolve().parents[2] / "assets" / "weights" / "yolov2_street"
@@ -38,6 +38,15 @@ class DetectionSettings:
     conf: float = 0.25
     nms: float = 0.45
     classes: frozenset[str] | None = None
+
+
+def device_label(device: str) -> str:
+    """How the device list names a device: "cpu" -> "torch cpu", "openvino-bf16" -> "OpenVINO bf16"."""
+    names = {"openvino": "OpenVINO", "onnxruntime": "onnxruntime"}
+    backend, _, precision = device.partition("-")
+    if backend in names:
+        return f"{names[backend]} {precision}"
+    return device if device == "auto" else f"torch {device}"
 
 
 def _slider(value: float) -> QSlider:
@@ -57,6 +66,7 @@ class DetectionTab(LiveTab):
         self.settings = DetectionSettings()
         self.names: list[str] = []
         self.devices: list[str] = []
+        self.device_state = DeviceState("-", {})
         self.model_combo = add_labeled(self.controls, "Model", QComboBox())
         self.model_combo.addItem(DEFAULT_MODEL)
         if SHIPPED_YOLOV2.with_suffix(".weights").is_file():
@@ -70,7 +80,10 @@ class DetectionTab(LiveTab):
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.fill_trained_runs(self.model_combo)
         self.device_combo = add_labeled(self.controls, "Device", QComboBox())
-        self.device_combo.addItem(self.options.get("device") or "auto")
+        first = self.options.get("device") or "auto"
+        self.device_combo.addItem(device_label(first), first)
+        self.device_combo.setToolTip("Torch on cpu/cuda, or a CPU backend (OpenVINO, onnxruntime) at a precision;\n"
+                                     "bf16 and int8 run only after they match torch's boxes on held-out frames")
         self.device_combo.activated.connect(self._on_device)
         self.conf_slider = add_labeled(self.controls, "Confidence", _slider(self.settings.conf))
         self.nms_slider = add_labeled(self.controls, "NMS IoU", _slider(self.settings.nms))
@@ -99,13 +112,37 @@ class DetectionTab(LiveTab):
 
     # engine hooks (worker thread) ------------------------------------------------
     def engine_facts(self, engine) -> dict:
+        from engines.backends import backend_devices
+        from engines.pipeline import device_state
         from engines.runtime import available_devices
 
-        return {"names": list(engine.names), "devices": available_devices()}
+        notice, engine.notice = engine.notice, ""
+        return {"names": list(engine.names), "devices": available_devices() + backend_devices(),
+                "state": device_state(engine), "notice": notice}
 
     def on_engine_loaded(self, facts: dict) -> None:
         self.names = facts["names"]
         self.devices = facts.get("devices", self.devices)
+        if "state" in facts:
+            self.on_device_state(facts["state"])
+        if facts.get("notice"):
+            self.show_notice(facts["notice"], error=True)
+
+    def on_device_state(self, state: DeviceState) -> None:
+        """Fill the device list (refused backends marked, their reason in the tooltip); select the running one."""
+        self.device_state = state
+        if self.devices:
+            self.device_combo.clear()
+            for device in self.devices:
+                refused = state.refused.get(device)
+                self.device_combo.addItem(device_label(device) + (" - refused" if refused else ""), device)
+                tip = f"refused by the accuracy gate: {refused}" if refused else ""
+                if device == state.device and state.gate:
+                    tip = f"gate: {state.gate}"
+                self.device_combo.setItemData(self.device_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        index = self.device_combo.findData(state.device)
+        if index >= 0:
+            self.device_combo.setCurrentIndex(index)
 
     def run_engine(self, engine, frame: Frame) -> Detections:
         s = self.settings
@@ -134,17 +171,12 @@ class DetectionTab(LiveTab):
 
     def on_result(self, live: LiveResult) -> None:
         det: Detections = live.result
-        if self.device_combo.count() == 1 and self.devices:
-            current = self.device_combo.itemText(0)
-            self.device_combo.clear()
-            self.device_combo.addItems(self.devices)
-            self.device_combo.setCurrentText(live.device if current == "auto" else current)
         counts: dict[str, int] = {}
         for label in det.labels:
             counts[label] = counts.get(label, 0) + 1
         parts = ", ".join(f"{k} x{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
         self.summary.setText(f"{len(det)} detections{': ' + parts if parts else ''}\n"
-                             f"{det.infer_ms:.0f} ms per frame on {live.device}")
+                             f"{det.infer_ms:.0f} ms per frame on {device_label(live.device)}")
 
     # controls ------------------------------------------------------------------
     def _on_thresholds(self) -> None:
@@ -169,7 +201,11 @@ class DetectionTab(LiveTab):
             self.rerun()
 
     def _on_device(self) -> None:
-        self.switch_device(self.device_combo.currentText())
+        device = self.device_combo.currentData() or self.device_combo.currentText()
+        if str(device).endswith("int8") and device not in self.device_state.refused:
+            self.show_notice(f"Calibrating {device_label(device)} on frames of this source or the demo clip and "
+                             "checking it against torch (up to a minute) ...")
+        self.switch_device(device)
 
     def _on_model(self) -> None:
         if self.model_combo.currentText() == DEFAULT_MODEL:

@@ -32,9 +32,9 @@ from desktop.widgets.frame_view import FrameView, HudStats
 from desktop.widgets.scroll_column import scroll_column
 from desktop.widgets.source_bar import SourceBar
 from desktop.workers import Worker
-from engines.base import PaperInfo
+from engines.base import EngineError, PaperInfo
 from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, LatestSlot, SourceLost
-from engines.pipeline import Commands, LiveNotice, LiveResult, live_loop
+from engines.pipeline import Commands, DeviceState, LiveNotice, LiveResult, device_state, live_loop
 
 
 @dataclass(frozen=True)
@@ -232,14 +232,21 @@ class LiveTab(PaperTab):
         self.commands.submit(swap)
 
     def switch_device(self, device: str) -> None:
-        """Move the running engine to `device` on its worker thread."""
+        """Move the running engine to `device` on its worker thread. A CPU backend whose accuracy gate refuses
+        it leaves the engine where it was; the reason becomes an error notice (the banner)."""
         engine = self._engine
         if engine is not None:
             title = self.info.title
 
-            def move() -> str:
-                engine.set_device(device)
-                return f"{title} now runs on {device}."
+            def move() -> LiveNotice:
+                try:
+                    engine.set_device(device)
+                except EngineError as exc:
+                    return LiveNotice(f"{exc}. {title} stays on {engine.device}.", error=True,
+                                      applied=device_state(engine))
+                state = device_state(engine)
+                gate = f" (gate: {state.gate})" if state.gate else ""
+                return LiveNotice(f"{title} now runs on {device}{gate}.", applied=state)
             self.commands.submit(move)
 
     def rerun(self) -> None:
@@ -319,6 +326,9 @@ class LiveTab(PaperTab):
         if isinstance(item, LiveNotice):
             if isinstance(item.applied, EngineLoaded):
                 self._on_engine_loaded(item.applied)
+            elif isinstance(item.applied, DeviceState):
+                self.engine_device = item.applied.device
+                self.on_device_state(item.applied)
             elif item.applied is not None:
                 self.on_applied(item.applied)
             self.show_notice(item.text, item.error)
@@ -346,6 +356,9 @@ class LiveTab(PaperTab):
 
     def on_applied(self, applied: Any) -> None:
         """A command run on the worker handed back a value to apply (GUI thread)."""
+
+    def on_device_state(self, state: DeviceState) -> None:
+        """A device change was applied or refused (GUI thread): `state` says where the engine runs now."""
 
     def _on_failed(self, message: str) -> None:
         self.view.set_placeholder("The model could not run - see the message above")

@@ -105,8 +105,13 @@ class DetectionEngine:
         resolved = resolve_device(device)
         if device in (None, "", "auto") and resolved == "cpu":
             self.set_device(self.fastest_cpu_device())
-        else:
+            return
+        try:
             self.set_device(resolved)
+        except EngineError as exc:  # a refused backend: run on the fastest one that passes, and say why
+            fallback = self.fastest_cpu_device()
+            self.set_device(fallback)
+            self.notice = f"{exc}; running on {fallback} instead"
 
     def set_device(self, device: str) -> None:
         """Move the model to `device`: "cpu", "cuda", "mps" (torch; fp16 + channels_last on GPU) or a CPU

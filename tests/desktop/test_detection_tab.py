@@ -130,3 +130,26 @@ def test_close_stops_every_thread(qtbot, make_window):
     window.close()
     assert not tab.workers.running()
     assert not [t for t in threading.enumerate() if t.name.startswith("capture:")]
+
+
+def test_cpu_backend_switch_shows_in_hud_and_a_refusal_in_the_banner(qtbot, make_window, street_png):
+    window = make_window(choice=still(street_png))
+    tab = window.tab_widget("detection")
+    wait_result(qtbot, tab)
+    assert tab.device_combo.findData("onnxruntime-f32") >= 0 and tab.device_combo.findData("openvino-int8") >= 0
+    with qtbot.waitSignal(tab.notice, check_params_cb=lambda text, err: "now runs on onnxruntime-f32" in text,
+                          timeout=WAIT_MS):
+        tab.device_combo.setCurrentIndex(tab.device_combo.findData("onnxruntime-f32"))
+        tab._on_device()
+    wait_result(qtbot, tab, lambda lv: lv.device == "onnxruntime-f32")
+    qtbot.waitUntil(lambda: "onnxruntime-f32" in " ".join(tab.view._hud), timeout=5_000)
+    assert "boxes matched" in tab.device_combo.itemData(tab.device_combo.currentIndex(), 3)  # ToolTipRole
+    # a backend the gate refused: the engine stays where it was, the banner says why, the list marks it
+    tab._engine.refused["openvino-int8"] = "3/10 reference boxes matched (30.0% < 98%)"
+    with qtbot.waitSignal(tab.notice, check_params_cb=lambda text, err: err and "30.0% < 98%" in text,
+                          timeout=30_000):
+        tab.device_combo.setCurrentIndex(tab.device_combo.findData("openvino-int8"))
+        tab._on_device()
+    assert tab.banner.isVisible() and "refused" in tab.banner.text()
+    assert tab.device_combo.currentData() == "onnxruntime-f32"
+    assert tab.device_combo.itemText(tab.device_combo.findData("openvino-int8")).endswith("refused")

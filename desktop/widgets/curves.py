@@ -123,6 +123,7 @@ class LiveCurves(QWidget):
         for w in (self.log_box, self.follow_box, self.tau_spin, self.readout):
             bar.addWidget(w)
         bar.addStretch(1)
+        self.bar = bar  # the panel adds its plot options here (add_option)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -140,6 +141,10 @@ class LiveCurves(QWidget):
 
     PLOT_MIN_HEIGHT = 150  # px of one plot (title, axes and data); below two of them the plots sit side by side
 
+
+    def add_option(self, widget: QWidget) -> None:
+        """Put a plot option (a check box ...) in the bar above the plots, after the smoothing box."""
+        self.bar.insertWidget(self.bar.indexOf(self.tau_spin) + 1, widget)
     def _arrange(self, side_by_side: bool) -> None:
         """Stack the two plots (loss terms taller) or put them side by side (short, wide panels)."""
         ci = self.graphics.ci

@@ -140,8 +140,12 @@ class TrainingPanel(QWidget):
         self.use_button = QPushButton("Use these weights")  # offered after a run; never swapped in silently
         self.use_button.setToolTip("Run the live view with the weights this run exported")
         self.use_button.clicked.connect(self._use)
+        keep = self.use_button.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # its row is kept: showing it at a run's end moves and grows nothing
+        self.use_button.setSizePolicy(keep)
         self.use_button.hide()
-        self.overlay_box = QCheckBox("overlay previous runs")
+        self.overlay_box = QCheckBox("earlier runs")
+        self.overlay_box.setToolTip("Overlay the curves of earlier runs (dashed) when a run starts")
         self.overlay_box.setChecked(True)
         for b, fn in ((self.start_button, self.start), (self.pause_button, self.toggle_pause),
                       (self.stop_button, self.stop), (self.resume_button, self._ask_resume),
@@ -152,6 +156,7 @@ class TrainingPanel(QWidget):
         # full repaint); what does not fit is cut at a word, and the whole text is the tooltip
         self.status = StatusLines("Not started.", lines=3)
         self.curves = LiveCurves(self)
+        self.curves.add_option(self.overlay_box)
         self.preview = QLabel()  # the latest TrainStep.preview (samples, teacher vs student ...)
         self.preview.setMinimumHeight(0)
         self.preview.hide()
@@ -164,8 +169,7 @@ class TrainingPanel(QWidget):
         self.export_button.setText("Export curves ...")
         controls.addWidget(self.resume_button, 1, 0)
         controls.addWidget(self.export_button, 1, 1, 1, 2)
-        controls.addWidget(self.overlay_box, 2, 0, 1, 3)
-        controls.addWidget(self.use_button, 3, 0, 1, 3)
+        controls.addWidget(self.use_button, 2, 0, 1, 3)  # its row is kept while hidden (RetainSizeWhenHidden)
         side = QVBoxLayout()  # paper tools (add_tool) and the settings form, in a scroll area
         self.side = side
         side.addLayout(form)
@@ -379,7 +383,6 @@ class TrainingPanel(QWidget):
             self.use_requested.emit(self.run_dir)
 
     def _show_preview(self, image) -> None:
-        from PySide6.QtCore import Qt
         from PySide6.QtGui import QPixmap
 
         from desktop.widgets.frame_view import qimage_from_bgr

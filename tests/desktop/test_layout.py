@@ -81,3 +81,7 @@ def test_layout_holds_with_the_training_panel_open(qtbot, make_window, key, size
     event_loop_turns(qtbot)
     assert (window.width(), window.height()) == size, "a banner resized the window"
     assert start.mapTo(window, start.rect().topLeft()) == where, "a message moved the controls"
+    tab.training_panel.use_button.show()  # what the end of a run offers (seen growing the sketch window by 7 px)
+    event_loop_turns(qtbot)
+    assert (window.width(), window.height()) == size, "'Use these weights' resized the window"
+    assert start.mapTo(window, start.rect().topLeft()) == where, "'Use these weights' moved the controls"

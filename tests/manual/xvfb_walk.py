@@ -139,6 +139,8 @@ class Walk:
             self.note(tab.model_list.currentText() == before, f"{key}: live model still {before!r}")
             self.note(panel.use_button.isVisible(), f"{key}: 'Use these weights' offered")
             self.shoot(f"{key}-900x600-stopped")
+            size = (win.width(), win.height())
+            self.note(size == (900, 600), f"{key}: window is {size[0]}x{size[1]} after the run (900x600)")
             self.resize(1920, 1080)
             yield 1500
             self.shoot(f"{key}-1920x1080-stopped")

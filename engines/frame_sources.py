@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from engines.base import EngineError
-from engines.frames import IDLE, IMAGE_SUFFIXES, VIDEO_SUFFIXES, FrameSource, SourceLost
+from engines.frames import IDLE, IMAGE_SUFFIXES, VIDEO_SUFFIXES, FrameSource, SourceLost, open_video
 
 
 class VideoFileSource(FrameSource):
@@ -48,8 +48,11 @@ class VideoFileSource(FrameSource):
         return f"{self.position() * max(0, self.frame_count - 1) / fps:.1f} / {self.frame_count / fps:.1f} s"
 
     def _open(self) -> None:
-        cap = cv2.VideoCapture(str(self.path))
-        ok, first = cap.read() if cap.isOpened() else (False, None)
+        try:
+            cap = open_video(self.path)
+        except EngineError as exc:
+            raise SourceLost(str(exc)) from exc
+        ok, first = cap.read()
         if not ok:
             cap.release()
             raise SourceLost(f"{self.path.name} is not a video PaperZoo can decode")

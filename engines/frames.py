@@ -28,6 +28,27 @@ def file_filter(label: str, suffixes: tuple[str, ...]) -> str:
 
 
 
+MAX_VIDEO_PIXELS = 40_000_000  # per frame: 8K UHD (7680 x 4320) is 33 MP
+
+
+def open_video(path: str | Path, max_pixels: int = MAX_VIDEO_PIXELS) -> cv2.VideoCapture:
+    """An opened capture, its declared frame size checked before any frame is decoded.
+
+    EngineError if it cannot be opened, or if it declares frames past `max_pixels` (an 8 MB AVI whose
+    header says 16000 x 16000 decodes 770 MB frames: 3.8 GB after three)."""
+    name = Path(path).name
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        cap.release()
+        raise EngineError(f"cannot open {name} as a video")
+    w, h = cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
+    if w * h > max_pixels:
+        cap.release()
+        raise EngineError(f"{name} declares {w:.0f} x {h:.0f} frames ({w * h / 1e6:.0f} MP); the limit is "
+                          f"{max_pixels / 1e6:.0f} MP per frame")
+    return cap
+
+
 def video_frames(path: str | Path, every: int = 1, limit: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """(frame index, BGR uint8 (H, W, 3)) for every `every`-th frame of a video file, at most `limit` of them.
 
@@ -36,10 +57,7 @@ def video_frames(path: str | Path, every: int = 1, limit: int | None = None) -> 
     """
     if every < 1:
         raise ValueError("every must be >= 1")
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        cap.release()
-        raise EngineError(f"cannot open {Path(path).name} as a video")
+    cap = open_video(path)
     i = taken = 0
     try:
         while limit is None or taken < limit:

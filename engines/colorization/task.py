@@ -235,20 +235,17 @@ class VideoTrainTask(_TaskBase):
 
 
 def read_frames(video: Path, stride: int = 1, max_frames: int = 600, max_side: int = 320) -> list[np.ndarray]:
-    """Every `stride`-th frame of a video as uint8 BGR (H, W, 3), downscaled to max_side."""
+    """Every `stride`-th frame of a video as uint8 BGR (H, W, 3), downscaled to max_side.
+
+    EngineError if the file is not a video or declares frames past engines.frames.MAX_VIDEO_PIXELS."""
     import cv2
 
-    cap = cv2.VideoCapture(str(video))
-    frames, n = [], 0
-    while len(frames) < max_frames:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if n % stride == 0:
-            s = max_side / max(frame.shape[:2])
-            frames.append(cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame)
-        n += 1
-    cap.release()
+    from engines.frames import video_frames
+
+    frames = []
+    for _, frame in video_frames(video, stride, limit=max_frames):
+        s = max_side / max(frame.shape[:2])
+        frames.append(cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame)
     return frames
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from engines.base import EngineError
 from engines.detection.data import write_yolo_labels
-from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, video_frames
+from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, open_video, video_frames
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def frame_count(path: Path) -> int:
     """Frames in a video (decoded, not the container's guess) or images in a folder."""
     if path.is_dir():
         return len([p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES])
-    cap = cv2.VideoCapture(str(path))
+    cap = open_video(path)  # its declared frame size checked before anything is decoded
     n = 0
     while cap.grab():
         n += 1

@@ -81,6 +81,16 @@ def kanji_svg_to_stroke3(svg: str, epsilon: float = RDP_EPSILON) -> np.ndarray:
     return polylines_to_stroke3(simplify_polylines(polylines, epsilon), CENTRE)
 
 
+def read_kanji_svg(data: bytes, name: str, epsilon: float = RDP_EPSILON) -> np.ndarray:
+    """A KanjiVG file's bytes -> stroke-3 float32[N, 3]; EngineError naming `name` if it is not one."""
+    try:
+        return kanji_svg_to_stroke3(data.decode("utf-8"), epsilon)
+    except UnicodeDecodeError as exc:
+        raise EngineError(f"{name} is not a KanjiVG drawing (not UTF-8 text: {exc.reason})") from exc
+    except EngineError as exc:
+        raise EngineError(f"{name} is not a usable KanjiVG drawing: {exc}") from exc
+
+
 def icon_nodes_to_stroke3(nodes: Sequence[Sequence], epsilon: float = RDP_EPSILON) -> np.ndarray:
     """One tabler icon's [[tag, attrs], ...] (24x24 box) -> stroke-3 float32[N, 3] in the 109 box."""
     polylines = [p * ICON_SCALE for p in nodes_polylines(((n[0], n[1]) for n in nodes), SAMPLE_STEP / ICON_SCALE)]
@@ -90,7 +100,7 @@ def icon_nodes_to_stroke3(nodes: Sequence[Sequence], epsilon: float = RDP_EPSILO
 def _kanji_chunk(args: tuple[str, list[str], float]) -> list[np.ndarray]:
     wheel, members, epsilon = args
     with zipfile.ZipFile(wheel) as zf:
-        return [kanji_svg_to_stroke3(zf.read(m).decode("utf-8"), epsilon) for m in members]
+        return [read_kanji_svg(zf.read(m), m, epsilon) for m in members]
 
 
 def _parallel(fn: Callable, chunks: list, workers: int) -> list:
@@ -116,10 +126,29 @@ def build_icons(nodes_json: Path, epsilon: float = RDP_EPSILON, limit: int | Non
     """Convert every icon of tabler-nodes-outline.json (5,233 icons)."""
     from engines.sketch.sources import TABLER_LICENCE
 
-    icons = json.loads(Path(nodes_json).read_text(encoding="utf-8"))
+    icons = _read_icon_nodes(Path(nodes_json))
     names = sorted(icons)[:limit]
-    strokes = [icon_nodes_to_stroke3(icons[n], epsilon) for n in names]
+    strokes = []
+    for n in names:
+        try:
+            strokes.append(icon_nodes_to_stroke3(icons[n], epsilon))
+        except EngineError as exc:
+            raise EngineError(f"{Path(nodes_json).name}: icon {n[:40]!r} is not usable: {exc}") from exc
     return _assemble("icons", names, names, strokes, TABLER_LICENCE)
+
+
+def _read_icon_nodes(path: Path) -> dict[str, list]:
+    """tabler-nodes-outline.json -> {name: [[tag, attrs], ...]}; EngineError naming the file if it is not that."""
+    try:
+        icons = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise EngineError(f"{path.name} is not a tabler nodes file ({type(exc).__name__}: {exc})") from exc
+    ok = isinstance(icons, dict) and all(
+        isinstance(nodes, list) and all(isinstance(n, list) and len(n) >= 2 and isinstance(n[0], str)
+                                        and isinstance(n[1], dict) for n in nodes) for nodes in icons.values())
+    if not ok:
+        raise EngineError(f"{path.name} is not a tabler nodes file (expected {{name: [[tag, {{attrs}}], ...]}})")
+    return icons
 
 
 def _assemble(name: str, names: list[str], groups: list[str], strokes: list[np.ndarray], licence: str) -> StrokeSet:

@@ -126,6 +126,7 @@ class LiveTab(PaperTab):
         holder = QWidget(self)
         holder.setLayout(self.controls)
         side = scroll_column(holder, 270, self)  # the pose tab's controls made the window 877 px tall
+        self.side_column = side  # presenter mode hides it until the pointer reaches the view's right edge
         body = QWidget(self)
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)

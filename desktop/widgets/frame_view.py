@@ -60,6 +60,7 @@ class FrameView(QWidget):
         self._new_frame = False
         self.display_meter = RateMeter()
         self.last_age_ms = 0.0
+        self.hud_points = 9  # the HUD's font size (presenter mode makes it larger)
 
     def show_frame(self, image: np.ndarray, t_capture: float, overlay: Overlay | None = None) -> None:
         self._image, self._qimage = image, qimage_from_bgr(image)
@@ -116,7 +117,7 @@ class FrameView(QWidget):
     def _paint_hud(self, p: QPainter) -> None:
         if not self._hud:
             return
-        p.setFont(QFont("monospace", 9))
+        p.setFont(QFont("monospace", self.hud_points))
         fm = p.fontMetrics()
         width = max(fm.horizontalAdvance(s) for s in self._hud) + 12
         height = fm.height() * len(self._hud) + 8

@@ -98,7 +98,13 @@ def asset(name: str) -> Asset:
 
 
 def asset_path(name: str) -> Path:
-    return data_dir() / "assets" / name
+    """The user's copy in the data dir; in the frozen bundle (PyInstaller) a file shipped in
+    `_internal/assets/fetched/` stands in while the user has none (read-only; fetch writes the data dir)."""
+    path = data_dir() / "assets" / name
+    bundle = getattr(sys, "_MEIPASS", None) if getattr(sys, "frozen", False) else None
+    if bundle and not path.is_file() and (Path(bundle) / "assets" / "fetched" / name).is_file():
+        return Path(bundle) / "assets" / "fetched" / name
+    return path
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -214,7 +220,7 @@ def fetch_assets(wanted: list[Asset], progress: Progress | None = None) -> list[
                 if sha256_file(Path(tmp.name)) != a.sha256:
                     os.unlink(tmp.name)
                     raise EngineError(f"{a.name} from {archive.name} failed its sha256 check")
-                os.replace(tmp.name, asset_path(a.name))
+                os.replace(tmp.name, out_dir / a.name)
     return [asset_path(a.name) for a in wanted]
 
 

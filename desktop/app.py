@@ -25,6 +25,12 @@ def _window_size(text: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
+def _version() -> str:
+    from engines.system_check import version
+
+    return version()
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     from engines.backends.choice import PRECISIONS
 
@@ -38,6 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--window-size", default=None, type=_window_size, metavar="WxH",
                    help="e.g. 900x600 (instead of the last size)")
     p.add_argument("--reset-settings", action="store_true", help="forget what earlier launches remembered")
+    p.add_argument("--version", action="version", version=f"paperzoo {_version()}")
     p.add_argument("--quit-after-ms", type=int, default=None, help="exit after N ms (with --screenshot: shoot first)")
     p.add_argument("--wait-for-result", action="store_true",
                    help="with --screenshot: shoot only once the live tab has shown a result (up to 60 s more)")
@@ -87,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                                               *args.window_size, window.width(), window.height())
     logging.getLogger("paperzoo").info("window shown %.2f s after start", time.perf_counter() - T_START)
     window.start()
+    if not args.screenshot:
+        window.check_on_start()  # a missing pretrained file: show the system check (it says what and why)
     tab = window.current_tab()
     if notice and tab is not None and hasattr(tab, "show_notice"):
         tab.show_notice(notice)

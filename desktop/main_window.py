@@ -53,6 +53,14 @@ class MainWindow(QMainWindow):
         if first_tab:
             self.show_tab(first_tab)
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        from desktop.capture import CaptureActions
+        from desktop.paper_card import install_paper_cards
+        from desktop.presenter import PresenterMode
+
+        self.presenter = PresenterMode(self)
+        self.capture = CaptureActions(self, (options or {}).get("captures_dir"))
+        self.paper_card = install_paper_cards(self, self.tabs)
+        self.system_check = None  # the Help -> System check dialog, made on first use
         self._build_menu()
         self.statusBar().showMessage("Ready")
         self.gc = GuiThreadGC(self)  # garbage is collected on this thread only, never on a worker
@@ -95,6 +103,14 @@ class MainWindow(QMainWindow):
         open_act = QAction("&Open image or video...", self, shortcut=QKeySequence.StandardKey.Open)
         open_act.triggered.connect(self._open)
         file_menu.addAction(open_act)
+        from desktop.presenter import presenter_actions
+
+        self.key_actions = presenter_actions(self, self.presenter, self.capture)
+        file_menu.addAction(self.key_actions["snapshot"])
+        file_menu.addAction(self.key_actions["record"])
+        view_menu.addSeparator()
+        for name in ("presenter", "training", "freeze"):
+            view_menu.addAction(self.key_actions[name])
         quit_act = QAction("&Quit", self)  # StandardKey.Quit is empty on Windows and bare X11: Ctrl+Q there
         quit_act.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")])
         quit_act.triggered.connect(self.close)
@@ -103,6 +119,10 @@ class MainWindow(QMainWindow):
         keys = QAction("&Keyboard shortcuts", self)
         keys.triggered.connect(self._shortcuts)
         help_menu.addAction(keys)
+        help_menu.addAction(self.paper_card.action)
+        check = QAction("&System check", self)
+        check.triggered.connect(self.show_system_check)
+        help_menu.addAction(check)
         about = QAction("&About PaperZoo", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -115,9 +135,26 @@ class MainWindow(QMainWindow):
                 tab.open_path(Path(path))
 
     def _about(self) -> None:
-        lines = [f"<b>{i.title}</b>: {'; '.join(i.papers)}" for i in self.registry]
-        text = "PaperZoo runs deep-learning papers live.<br><br>" + "<br>".join(lines)
-        QMessageBox.about(self, "About PaperZoo", text)
+        QMessageBox.about(self, "About PaperZoo", about_html(self.registry))
+
+    def show_system_check(self) -> None:
+        """Help -> System check (also shown at start when a pretrained file a tab needs is missing)."""
+        from desktop.system_check import SystemCheckDialog
+
+        if self.system_check is None:
+            self.system_check = SystemCheckDialog(self)
+        self.system_check.show()
+        self.system_check.raise_()
+        self.system_check.run()
+
+    def check_on_start(self) -> bool:
+        """Open the system check when a pretrained file is missing (existence only: fast). True if opened."""
+        from engines.assets import all_assets, missing
+
+        if missing(a.name for a in all_assets()):
+            self.show_system_check()
+            return True
+        return False
 
     def shortcut_lines(self) -> list[str]:
         """Every menu action that has a shortcut, as "KEYS  what"."""
@@ -137,15 +174,31 @@ class MainWindow(QMainWindow):
             from desktop.persistence import save_state
 
             save_state(self, self.store)
+        self.presenter.set_active(False)
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> bool:
         """Stop every tab's workers and sources and wait for them. True if every thread ended."""
         self._active = None
+        self.capture.shutdown()
+        if self.system_check is not None:
+            self.system_check.workers.stop_all(2000)
         stopped = all(tab.shutdown() for tab in self.paper_tabs.values())
         self.gc.stop()
         return stopped
 
     def tab_widget(self, key: str) -> QWidget:
         return self.paper_tabs[key]
+
+
+def about_html(registry) -> str:
+    """Version, the papers of every tab, and the licence of every pretrained and shipped weights file."""
+    from engines.assets import all_assets
+    from engines.system_check import version
+
+    papers = "<br>".join(f"<b>{i.title}</b>: {'; '.join(i.papers)}" for i in registry)
+    fetched = "<br>".join(f"{a.name}: {a.licence} ({a.archive.name})" for a in all_assets())
+    return (f"<h3>PaperZoo {version()}</h3>Deep-learning papers, live on your camera. MIT licence.<br><br>"
+            f"{papers}<br><br><b>Pretrained files (fetched once, sha256-checked)</b><br>{fetched}<br><br>"
+            "<b>Weights we trained</b> (assets/weights, MIT): how each was made is in assets/weights/MANIFEST.md")

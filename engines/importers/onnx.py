@@ -14,7 +14,6 @@ model in float (weights still dequantised from int8), which is differentiable.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +23,8 @@ from torch import nn
 
 from engines.base import EngineError
 from engines.importers.onnx_budget import read_model, validate
-from engines.importers.onnx_ops import OPS, STATIC_INPUTS, OpError
-
-
-@dataclass(frozen=True)
-class Node:
-    """One compute node left after folding: tensor input names (static ones removed), attrs and statics."""
-
-    op: str
-    name: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    attrs: Mapping[str, Any]
-    static: Mapping[int, np.ndarray | None]
+from engines.importers.onnx_fuse import fuse_instance_norm
+from engines.importers.onnx_ops import OPS, STATIC_INPUTS, Node, OpError
 
 
 def _attrs(node) -> dict[str, Any]:
@@ -65,7 +53,7 @@ class OnnxNet(nn.Module):
     loss). Shapes and layouts are the file's own (NCHW or NHWC as the graph declares).
     """
 
-    def __init__(self, model, name: str, fake_quant: bool = True) -> None:
+    def __init__(self, model, name: str, fake_quant: bool = True, fuse: bool = True) -> None:
         super().__init__()
         self.file_name, self.fake_quant = name, fake_quant
         graph = model.graph
@@ -76,6 +64,8 @@ class OnnxNet(nn.Module):
                              for v in graph.input}
         try:
             self._fold(graph, consts)
+            if fuse:
+                self.nodes = fuse_instance_norm(self.nodes, consts, self.output_names)
         except OpError as exc:
             raise EngineError(f"{name}: {exc}") from exc
         except (RuntimeError, ValueError, IndexError, TypeError, KeyError, OverflowError) as exc:
@@ -169,11 +159,12 @@ class OnnxNet(nn.Module):
         return tuple(out[n] for n in self.output_names)
 
 
-def load_onnx(path: str | Path, fake_quant: bool = True, limit: int | None = None) -> OnnxNet:
-    """Read, validate and import an .onnx file; every failure is an EngineError naming the file."""
+def load_onnx(path: str | Path, fake_quant: bool = True, limit: int | None = None, fuse: bool = True) -> OnnxNet:
+    """Read, validate and import an .onnx file; every failure is an EngineError naming the file.
+    fuse: rewrite written-out instance norms into one op (onnx_fuse)."""
     path = Path(path)
     model = read_model(path, limit)
-    return OnnxNet(model, path.name, fake_quant=fake_quant)
+    return OnnxNet(model, path.name, fake_quant=fake_quant, fuse=fuse)
 
 
 def import_model(model, name: str, fake_quant: bool = True, limit: int | None = None) -> OnnxNet:

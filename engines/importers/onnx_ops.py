@@ -9,7 +9,8 @@ exactly as onnxruntime's integer kernels see them; without it they pass through 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,18 @@ STATIC_INPUTS: dict[str, tuple[int, ...]] = {
 
 _TORCH_DTYPE = {1: torch.float32, 2: torch.uint8, 3: torch.int8, 5: torch.int16, 6: torch.int32, 7: torch.int64,
                 9: torch.bool, 10: torch.float16, 11: torch.float64}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One compute node left after folding: tensor input names (static ones removed), attrs and statics."""
+
+    op: str
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    attrs: Mapping[str, Any]
+    static: Mapping[int, np.ndarray | None]
 
 
 class OpError(EngineError):
@@ -236,6 +249,18 @@ def _flatten(xs, at, st, fq):
     return x.reshape(int(np.prod(x.shape[:axis])), -1)
 
 
+def _instance_norm(xs, at, st, fq):
+    """(B, C, H, W) [, gamma, beta] -> (x - mean) / sqrt(var + eps) [* gamma + beta], statistics per (b, c)."""
+    x, eps = xs[0], float(at["epsilon"])
+    if len(xs) == 1:
+        return F.instance_norm(x, eps=eps)
+    g, b = xs[1], xs[2]
+    c = x.shape[1]
+    if g.numel() == c and b.numel() == c and g.dim() <= x.dim() and b.dim() <= x.dim():
+        return F.instance_norm(x, weight=g.reshape(c), bias=b.reshape(c), eps=eps)
+    return F.instance_norm(x, eps=eps) * g + b
+
+
 OPS: dict[str, Callable] = {
     "Add": lambda xs, at, st, fq: xs[0] + xs[1],
     "Sub": lambda xs, at, st, fq: xs[0] - xs[1],
@@ -258,5 +283,5 @@ OPS: dict[str, Callable] = {
     "Conv": _conv, "Pad": _pad, "Reshape": _reshape, "Resize": _resize, "Slice": _slice,
     "Unsqueeze": _unsqueeze, "Squeeze": _squeeze, "Clip": _clip, "Cast": _cast,
     "ConstantOfShape": _constant_of_shape, "QuantizeLinear": _quantize, "DequantizeLinear": _dequantize,
-    "MatMul": _gemm_like, "Flatten": _flatten,
+    "MatMul": _gemm_like, "Flatten": _flatten, "_InstanceNorm": _instance_norm,
 }

@@ -145,3 +145,14 @@ def test_undefined_input_and_wrong_runtime_shapes_are_engine_errors():
     net = import_model(_graph([helper.make_node("Conv", ["x", "w"], ["y"])], [w]), "conv.onnx")
     with pytest.raises(EngineError, match="conv.onnx"):
         net(torch.zeros(1, 5, 4, 4))
+
+
+def test_instance_norm_fusion_keeps_the_numbers(photo):
+    path = _path(MULTISTYLE)
+    fused, plain = load_onnx(path), load_onnx(path, fuse=False)
+    assert sum(n.op == "_InstanceNorm" for n in fused.nodes) == 18  # every conditional-IN layer, affine included
+    assert not any(n.op == "_InstanceNorm" for n in plain.nodes) and len(plain.nodes) > len(fused.nodes)
+    x = torch.from_numpy(cv2.resize(photo, (160, 128)).transpose(2, 0, 1)[None].copy())
+    w = torch.full((26,), 1 / 26)
+    with torch.no_grad():
+        assert (fused(x, w)[0] - plain(x, w)[0]).abs().max() < 1e-5

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     records = paper_records(args.only, threads=tuple(args.threads), rounds=args.rounds, seconds=args.seconds,
                             compile_=args.compile, pipeline=not args.no_pipeline, backends=not args.no_backends,
-                            load=args.load)
+                            backend_threads=tuple(args.threads), load=args.load)
     for r in records:
         print(json.dumps(r), file=sys.stdout, flush=True)
     if args.json:

@@ -19,11 +19,12 @@ import numpy as np
 PERCENTILE = 99.999
 
 
-def calibration_key(inputs: Sequence[np.ndarray], float_scopes: Sequence[str], op_types: Sequence[str] = ()) -> str:
+def calibration_key(inputs: Sequence, float_scopes: Sequence[str], op_types: Sequence[str] = ()) -> str:
     """12 hex chars identifying the calibration set and the nodes kept in float."""
     h = hashlib.sha256()
     for x in inputs:
-        h.update(np.ascontiguousarray(x).tobytes())
+        for v in (x.values() if isinstance(x, dict) else [x]):
+            h.update(np.ascontiguousarray(v).tobytes())
     h.update("|".join(float_scopes).encode() + f"|p{PERCENTILE}|{','.join(op_types)}".encode())
     return h.hexdigest()[:12]
 
@@ -36,10 +37,11 @@ def float_nodes(path: Path, scopes: Sequence[str]) -> list[str]:
     return [n.name for n in graph.node if any(n.name.startswith(s) for s in scopes)]
 
 
-def quantize_int8(path: Path, input_name: str, inputs: Sequence[np.ndarray], float_scopes: Sequence[str] = (),
+def quantize_int8(path: Path, input_name: str, inputs: Sequence, float_scopes: Sequence[str] = (),
                   out: Path | None = None, op_types: Sequence[str] = ("Conv",)) -> Path:
     """A QDQ int8 copy of the ONNX file `path` (u8 activations, s8 per-channel weights), calibrated on `inputs`
-    (each one batch shaped like the model input) with the 99.999th percentile; nodes under `float_scopes`
+    (each one batch shaped like the model input, or a dict input name -> batch for a model with several
+    inputs) with the 99.999th percentile; nodes under `float_scopes`
     stay float; only `op_types` are quantised (Conv only kept 174/181 demo-clip boxes where every op
     quantised kept 172). Cached beside `path` by calibration_key."""
     from onnxruntime.quantization import (
@@ -60,7 +62,10 @@ def quantize_int8(path: Path, input_name: str, inputs: Sequence[np.ndarray], flo
 
         def get_next(self):
             x = next(self._it, None)
-            return None if x is None else {input_name: np.ascontiguousarray(x, dtype=np.float32)}
+            if x is None:
+                return None
+            named = x if isinstance(x, dict) else {input_name: x}
+            return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in named.items()}
 
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=out.parent)
     os.close(fd)

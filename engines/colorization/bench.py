@@ -32,8 +32,18 @@ def _engine(weights: Path | None):  # noqa: ANN202
     return eng, "random-init width 0.25"
 
 
-def bench_records(threads: int = 1, rounds: int = 20, weights: Path | None = SHIPPED_WEIGHTS) -> list[dict]:
-    """Median ms / FPS of `infer` on a 256x256 and a 640x480 frame (CPU, `threads` torch threads)."""
+def bench_records(threads: int = 1, rounds: int = 20, weights: Path | None = SHIPPED_WEIGHTS,
+                  backends: bool = True, backend_threads: tuple[int, ...] = (1, 2)) -> list[dict]:
+    """Median ms / FPS of `infer` on a 256x256 and a 640x480 frame (CPU, `threads` torch threads); then the
+    network at 256 on every CPU backend at each of `backend_threads` (bench_backends), with shipped weights."""
+    if backends and weights is not None and Path(weights).is_file():
+        from engines.colorization.bench_backends import backend_records
+
+        return _engine_records(threads, rounds, weights) + backend_records(backend_threads, rounds)
+    return _engine_records(threads, rounds, weights)
+
+
+def _engine_records(threads: int, rounds: int, weights: Path | None) -> list[dict]:
     import torch
 
     old = torch.get_num_threads()

@@ -14,34 +14,14 @@ import cv2
 import numpy as np
 
 from engines.backends.choice import BackendChoice
+from engines.backends.frames import demo_frames  # noqa: F401 (the gate's and calibration's frames)
 from engines.backends.gate import GateResult, box_gate
 from engines.backends.onnx_cache import export_onnx
 from engines.backends.quantize import quantize_int8
 from engines.backends.runners import Runner, open_runner
 from engines.detection.decode import decode_rows
 
-DEMO_CLIP = Path(__file__).resolve().parents[2] / "assets" / "media" / "demo_street.webm"
 INPUT = "images"
-
-
-def demo_frames(count: int = 48, step: int = 5, clip: Path = DEMO_CLIP) -> list[np.ndarray]:
-    """`count` BGR uint8 frames of the demo clip, every `step`-th frame (looping if the clip is short)."""
-    cap = cv2.VideoCapture(str(clip))
-    frames: list[np.ndarray] = []
-    i = 0
-    while len(frames) < count:
-        ok, frame = cap.read()
-        if not ok:
-            if i == 0:
-                break
-            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            i, step = 0, max(1, step - 1)  # loop with a new phase: no frame twice
-            continue
-        if i % step == 0:
-            frames.append(frame)
-        i += 1
-    cap.release()
-    return frames
 
 
 def to_input(image: np.ndarray, size: int) -> np.ndarray:

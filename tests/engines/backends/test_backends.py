@@ -131,3 +131,28 @@ def test_bench_writes_one_record_per_backend_precision_threads():
     keys = {(r["backend"], r["precision"], r["threads"]) for r in records}
     assert len(keys) == len(records) and ("opencv", "f32", 1) in keys and ("openvino", "f32", 1) in keys
     assert all(set(RECORD_KEYS) <= set(r) for r in records if "error" not in r)
+
+
+@pytest.fixture(scope="module")
+def colour_model():
+    from engines.backends.frames import demo_frames
+    from engines.colorization.engine import SHIPPED_WEIGHTS, ColorizationEngine
+
+    if not SHIPPED_WEIGHTS.is_file():
+        pytest.skip("no shipped colorization weights")
+    engine = ColorizationEngine()
+    engine.load(None)
+    return engine._model, engine.config.global_size, demo_frames(8, step=30)
+
+
+@pytest.mark.slow  # ~60 s on the shared 2-core machine (int8 calibration)
+def test_colorization_export_equals_torch_and_a_broken_int8_is_refused(colour_model, data_dir):
+    from engines.colorization.cpu_backend import build_backend, net_inputs, torch_ab
+
+    model, g, frames = colour_model
+    exact = build_backend(model, 64, g, parse_device("onnxruntime-f32"), frames)
+    x = net_inputs(frames[1], 64, g)
+    assert float(np.abs(exact.ab(x) - torch_ab(model, x)).max()) < 1e-4 and exact.gate.passed
+    black = [np.zeros_like(f) if i % 2 == 0 else f for i, f in enumerate(frames)]  # calibration sees black
+    broken = build_backend(model, 64, g, parse_device("onnxruntime-int8"), black)
+    assert not broken.gate.passed and "a*b*" in broken.gate.reason

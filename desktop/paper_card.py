@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QPushButton, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QPushButton, QStyle, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from engines.cards import paper_card
 
@@ -30,7 +30,8 @@ class PaperCard(QDialog):
 def install_paper_cards(window, tabs: QTabWidget) -> PaperCard:
     """Put an "About this paper" button in the tab bar's corner and an F1 action on `window`."""
     card = PaperCard(window)
-    button = QPushButton("\u24d8 About this paper", tabs)
+    button = QPushButton(tabs.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation),
+                         "About this paper", tabs)
     button.setToolTip("The paper behind this tab: its idea, its numbers, what to try (F1)")
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     tabs.setCornerWidget(button, Qt.Corner.TopRightCorner)

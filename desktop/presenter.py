@@ -25,6 +25,7 @@ class PresenterMode(QObject):
         self.active = False
         self._font = None
         self._was_maximized = False
+        self._geometry = None
 
     def toggle(self) -> None:
         self.set_active(not self.active)
@@ -36,14 +37,18 @@ class PresenterMode(QObject):
         app = QApplication.instance()
         if on:
             self._was_maximized = self.window.isMaximized()
+            self._geometry = self.window.geometry()
             self._font = app.font()
             bigger = app.font()
             bigger.setPointSizeF(bigger.pointSizeF() * SCALE)
             app.setFont(bigger)
             self.window.showFullScreen()
+            self.window.setGeometry(self.window.screen().geometry())  # also without a window manager
         else:
             app.setFont(self._font)
             self.window.showMaximized() if self._was_maximized else self.window.showNormal()
+            if not self._was_maximized:
+                self.window.setGeometry(self._geometry)
         for tab in self.window.paper_tabs.values():
             view, side = getattr(tab, "view", None), getattr(tab, "side_column", None)
             if view is not None:

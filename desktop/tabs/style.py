@@ -72,6 +72,13 @@ def _qimage(bgr: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+def _backend_devices() -> list[str]:
+    """CPU backends installed here that run a float ONNX file as it is (int8 needs a calibrated export)."""
+    from engines.backends.choice import backend_devices
+
+    return [d for d in backend_devices() if not d.endswith("int8")]
+
+
 def _slider(lo: int, hi: int, value: int) -> QSlider:
     s = QSlider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
@@ -93,6 +100,13 @@ class StyleTab(LiveTab):
         self.model_combo.activated.connect(self._on_source_choice)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.fill_trained_runs(self.model_combo)
+        self.runtime_combo = add_labeled(self.controls, "Runtime (26-style network)", QComboBox())
+        self.runtime_combo.addItem("torch (our ONNX import)", "cpu")
+        for device in _backend_devices():
+            self.runtime_combo.addItem(device, device)
+        self.runtime_combo.setToolTip("Which runtime runs the 26-style network; a backend that disagrees with our "
+                                      "import past a tolerance is refused")
+        self.runtime_combo.activated.connect(lambda _i: self.switch_device(self.runtime_combo.currentData()))
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListView.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(THUMB, THUMB))

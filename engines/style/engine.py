@@ -21,6 +21,10 @@ from engines.base import EngineError, frozen_array
 from engines.style.config import NUM_STYLES, StyleConfig
 from engines.style.sources import MULTISTYLE, PREDICTOR, TRANSFORMER
 
+BACKEND_LIMIT = (0.01, 0.2)
+"""(mean, max) |backend - torch| on [0, 1] pixels of a test frame. Measured for OpenVINO bf16 (2026-12-05):
+mean 0.001-0.006, max 0.01-0.12 over styles 3, 12, 19 on noise and on messi5.jpg; f32 backends ~1e-6."""
+
 
 @dataclass(frozen=True)
 class StyleResult:
@@ -85,6 +89,13 @@ class StyleEngine:
         self._predictor: Any = None
         self._transformer: Any = None
         self._lock = threading.Lock()
+        self._runner: Any = None  # an engines.backends runner for multistyle26 while a CPU backend runs it
+        self.refused: dict[str, str] = {}  # backend device -> why it was refused
+
+    @property
+    def _tdev(self) -> str:
+        """The torch device (a CPU backend device runs torch's parts on the CPU)."""
+        return "cpu" if self._runner is not None else self.device
 
     @property
     def loaded(self) -> bool:
@@ -110,8 +121,44 @@ class StyleEngine:
             raise EngineError(f"{path.name} is not the 26-style network (inputs {net.input_names})")
         with torch.inference_mode():  # a model that loads but cannot run never replaces the current one
             net(torch.rand(1, 3, 32, 32), torch.from_numpy(blend_weights(0)))
-        self._multi, self.folder, self.device = net.to(device), path.parent, device
+        self._multi, self.folder, self.device, self._runner = net, path.parent, "cpu", None
         self._predictor = self._transformer = None
+        self.set_device(device or "cpu")
+
+    def set_device(self, device: str) -> None:
+        """"cpu"/"cuda"/"mps": our torch import; "onnxruntime-f32", "openvino-f32", "openvino-bf16": that
+        runtime runs multistyle26 (the arbitrary pair stays in torch). A backend whose output differs from
+        ours by more than BACKEND_LIMIT on a test frame is refused (EngineError, kept in `refused`)."""
+        import torch
+
+        from engines.backends.choice import is_backend_device, parse_device
+
+        if not is_backend_device(device):
+            with self._lock:
+                self._multi = self._require().to(device)
+                self._predictor = self._predictor.to(device) if self._predictor is not None else None
+                self._transformer = self._transformer.to(device) if self._transformer is not None else None
+                self.device, self._runner = device, None
+            return
+        from engines.backends.runners import open_runner
+
+        try:
+            runner = open_runner(self.folder / MULTISTYLE, parse_device(device))
+        except (ValueError, RuntimeError, OSError) as exc:
+            self.refused[device] = str(exc)
+            raise EngineError(f"{device} cannot run {MULTISTYLE}: {exc}") from exc
+        x = np.random.default_rng(0).random((1, 3, 64, 96), dtype=np.float32)
+        w = blend_weights(3)
+        with torch.inference_mode():
+            ref = self._multi.to("cpu")(torch.from_numpy(x), torch.from_numpy(w))[0].numpy()
+        diff = np.abs(runner.run({"image": x, "style_weights": w})[0] - ref)
+        if diff.mean() > BACKEND_LIMIT[0] or diff.max() > BACKEND_LIMIT[1]:
+            self.refused[device] = (f"differs from our import by {diff.mean():.4f} on average, {diff.max():.3f} at "
+                                    f"most (limits {BACKEND_LIMIT[0]}, {BACKEND_LIMIT[1]})")
+            raise EngineError(f"{device} refused: {self.refused[device]}")
+        with self._lock:
+            self._multi = self._multi.to("cpu")
+            self.device, self._runner = device, runner
 
     def _arbitrary(self) -> tuple[Any, Any]:
         from engines import assets
@@ -123,8 +170,8 @@ class StyleEngine:
                     here = self.folder / name if self.folder else None
                     return here if here is not None and here.is_file() else assets.require(name)
 
-                self._predictor = load_onnx(find(PREDICTOR)).eval().to(self.device)
-                self._transformer = load_onnx(find(TRANSFORMER)).eval().to(self.device)
+                self._predictor = load_onnx(find(PREDICTOR)).eval().to(self._tdev)
+                self._transformer = load_onnx(find(TRANSFORMER)).eval().to(self._tdev)
             return self._predictor, self._transformer
 
     def _require(self) -> Any:
@@ -145,7 +192,7 @@ class StyleEngine:
         _check(image)
         predictor, _ = self._arbitrary()
         s = self.config.predictor_size
-        x = torch.from_numpy(self._rgb(image, (s, s)))[None].to(self.device)
+        x = torch.from_numpy(self._rgb(image, (s, s)))[None].to(self._tdev)
         with torch.inference_mode():
             return frozen_array(predictor(x)[0].reshape(-1).float().cpu().numpy())
 
@@ -165,19 +212,23 @@ class StyleEngine:
         if mode == "arbitrary":
             predictor, transformer = self._arbitrary()
             net_hw = _net_size(h, w, size or self.config.arbitrary_size, 4)
-            target = torch.from_numpy(np.array(style_vector, np.float32).reshape(1, 1, 1, 100)).to(self.device)
+            target = torch.from_numpy(np.array(style_vector, np.float32).reshape(1, 1, 1, 100)).to(self._tdev)
             with torch.inference_mode():
                 if strength < 1.0:
                     own = self.style_vector(image)
                     target = strength * target + (1 - strength) * torch.from_numpy(own.reshape(1, 1, 1, 100))
-                x = torch.from_numpy(self._rgb(image, net_hw))[None].to(self.device)
+                x = torch.from_numpy(self._rgb(image, net_hw))[None].to(self._tdev)
                 out = transformer(x, target)[0][0].float().cpu().numpy()  # (h, w, 3) RGB
         else:
-            model = self._require()
+            model, runner = self._require(), self._runner
             net_hw = _net_size(h, w, size or self.config.size, 4)
-            x = torch.from_numpy(self._rgb(image, net_hw).transpose(2, 0, 1).copy())[None].to(self.device)
-            with torch.inference_mode():
-                out = model(x, torch.from_numpy(vec).to(self.device))[0][0].float().cpu().numpy().transpose(1, 2, 0)
+            x_np = self._rgb(image, net_hw).transpose(2, 0, 1)[None].copy()
+            if runner is not None:
+                out = runner.run({"image": x_np, "style_weights": vec})[0][0].transpose(1, 2, 0)
+            else:
+                with torch.inference_mode():
+                    out = model(torch.from_numpy(x_np).to(self._tdev), torch.from_numpy(vec).to(self._tdev))
+                out = out[0][0].float().cpu().numpy().transpose(1, 2, 0)
         bgr = np.clip(out[..., ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
         stylized = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
         if mode == "multistyle" and strength < 1.0:

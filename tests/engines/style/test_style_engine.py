@@ -103,3 +103,20 @@ def test_cli_infer_writes_the_png_and_the_json(tmp_path, engine):
     data = json.loads(Path(summary).read_text())
     assert data["mode"] == "multistyle" and data["weights"] == {"3": 0.5, "12": 0.5}
     assert main(["infer", str(tmp_path / "absent.jpg"), "--out", str(out)]) == 2
+
+
+def test_cpu_backends_run_the_26_style_network_or_are_refused_with_a_reason(engine, photo):
+    from engines.backends.choice import backend_devices
+
+    ref = engine.infer(photo, 3).stylized.astype(int)
+    tried = [d for d in backend_devices() if d in ("onnxruntime-f32", "openvino-f32")]
+    if not tried:
+        pytest.skip("no CPU backend installed")
+    try:
+        for device in tried:
+            engine.set_device(device)
+            assert engine.device == device
+            assert np.abs(engine.infer(photo, 3).stylized.astype(int) - ref).max() <= 2
+    finally:
+        engine.set_device("cpu")
+    assert np.array_equal(engine.infer(photo, 3).stylized.astype(int), ref)

@@ -42,8 +42,8 @@ class PresenterMode(QObject):
             bigger = app.font()
             bigger.setPointSizeF(bigger.pointSizeF() * SCALE)
             app.setFont(bigger)
+            self.window.setGeometry(self.window.screen().geometry())  # also fills the screen with no window manager
             self.window.showFullScreen()
-            self.window.setGeometry(self.window.screen().geometry())  # also without a window manager
         else:
             app.setFont(self._font)
             self.window.showMaximized() if self._was_maximized else self.window.showNormal()

@@ -159,11 +159,17 @@ def _cuda_record(label: str, net: object, size: int, rounds: int, gflops: float)
     }
 
 
-def bench_records(threads: tuple[int, ...] = (1, 2), rounds: int = 20) -> list[dict]:
-    """All pose records: BlazePose runtimes compared, then the Hourglass; {name, device, median_ms, ...}."""
+def bench_records(threads: tuple[int, ...] = (1, 2), rounds: int = 20, backends: bool = True) -> list[dict]:
+    """All pose records: BlazePose runtimes compared, then the Hourglass, then the shipped student on every
+    CPU backend (engines.pose.cpu_backend); {name, device, median_ms, ...}."""
     records: list[dict] = []
     for t in threads:
         records += blazepose_records(t, rounds)
     for t in threads:
         records += hourglass_records(t, rounds)
+    if backends:
+        from engines.pose.cpu_backend import STUDENT, backend_records
+
+        if STUDENT.is_file():
+            records += backend_records(threads, rounds)
     return records

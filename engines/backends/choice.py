@@ -86,9 +86,13 @@ def parse_device(name: str, threads: int | None = None) -> BackendChoice:
 
 
 def default_threads() -> int:
-    """Intra-op threads for a backend: PAPERZOO_BACKEND_THREADS, else PAPERZOO_TORCH_THREADS, else cores-1
-    (at least 1): capture and the GUI keep a core on small machines."""
+    """Intra-op threads for a backend: PAPERZOO_BACKEND_THREADS, else PAPERZOO_TORCH_THREADS, else every core.
+
+    Unlike torch (cores-1: its OpenMP threads collapse under load), OpenVINO (no pinning) and onnxruntime
+    (no spinning) at 2 threads kept 1.07-1.28x their 1-thread speed with one busy process per core
+    (`python -m engines.bench --only detection --load`), so they get every core.
+    """
     for key in ("PAPERZOO_BACKEND_THREADS", "PAPERZOO_TORCH_THREADS"):
         if os.environ.get(key):
             return max(1, int(os.environ[key]))
-    return max(1, (os.cpu_count() or 2) - 1)
+    return max(1, os.cpu_count() or 1)

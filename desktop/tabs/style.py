@@ -38,6 +38,8 @@ NUM_STYLES = 26
 BUILT_IN = "26 built-in styles"
 OPEN = "Use an image as the style ..."
 THUMB = 56  # px, gallery icons
+VIDEO_MODES = {"off": "Frame by frame", "measure": "Frame by frame, measure flicker",
+               "on": "Video mode: blend the warped previous output (Ruder et al.)"}
 ABOUT = ("Training runs Gatys et al.'s iterative method: the picture itself is optimised against content and "
          "Gram-matrix style losses. Its features come from MobileNetV2 (the arbitrary-style predictor, "
          "ImageNet-trained): no VGG weights exist offline. A finished run's image can be used as a style.")
@@ -57,6 +59,7 @@ class StyleSettings:
     keep_colors: bool = False
     vector: np.ndarray | None = None
     vector_name: str = ""
+    video: str = "off"  # one of VIDEO_MODES
 
     def weights(self) -> np.ndarray:
         """float32 (26,) summing to 1."""
@@ -94,6 +97,7 @@ class StyleTab(LiveTab):
         super().__init__(info, options, parent)
         self.settings = StyleSettings()
         self._gallery_done = False
+        self._blender: Any = None  # engines.style.video.TemporalBlender, touched on the worker thread only
         self.model_combo = add_labeled(self.controls, "Style source", QComboBox())
         self.model_combo.addItem(BUILT_IN, "")
         self.model_combo.addItem(OPEN, OPEN)
@@ -139,6 +143,13 @@ class StyleTab(LiveTab):
         self.keep_box.setToolTip("Stylised luminance with the frame's own colours (YCrCb)")
         self.keep_box.toggled.connect(lambda on: self._set(keep_colors=on))
         self.controls.addWidget(self.keep_box)
+        self.video_combo = add_labeled(self.controls, "Video", QComboBox())
+        for key, text in VIDEO_MODES.items():
+            self.video_combo.addItem(text, key)
+        self.video_combo.setToolTip("Optical flow (OpenCV DIS) warps the previous stylised frame onto this one; "
+                                    "where the flow is trusted the two are blended. Flicker: mean change after "
+                                    "warping (0..255)")
+        self.video_combo.activated.connect(lambda _i: self._set(video=self.video_combo.currentData()))
         self.snapshot_button = QPushButton("Snapshot (full resolution) ...")
         self.snapshot_button.clicked.connect(self._ask_snapshot)
         self.controls.addWidget(self.snapshot_button)
@@ -153,7 +164,16 @@ class StyleTab(LiveTab):
     # engine hooks (worker thread) ------------------------------------------------
     def run_engine(self, engine, frame: Frame):
         s = self.settings  # one read: the GUI thread replaces it whole
-        return engine.infer(frame.image, s.weights(), s.strength, s.keep_colors, s.vector)
+        r = engine.infer(frame.image, s.weights(), s.strength, s.keep_colors, s.vector)
+        if s.video == "off":
+            self._blender = None
+            return r
+        from engines.base import frozen_array
+        from engines.style.video import TemporalBlender
+
+        self._blender = self._blender or TemporalBlender()  # worker thread only
+        t = self._blender(frame.image, r.stylized, blend=s.video == "on")
+        return replace(r, stylized=frozen_array(t.out), flicker=t.flicker, ms=r.ms + t.ms)
 
     # GUI ---------------------------------------------------------------------------
     def display_image(self, live: LiveResult) -> np.ndarray:
@@ -163,8 +183,9 @@ class StyleTab(LiveTab):
         r, s = live.result, self.settings
         what = (f"the style of {s.vector_name}" if r.mode == "arbitrary" else
                 f"style {s.style}" + (f" + {s.blend:.0%} of style {s.second}" if s.blend > 0 else ""))
+        flicker = f"\nflicker {r.flicker:.2f} ({VIDEO_MODES[s.video].lower()})" if r.flicker is not None else ""
         self.status.setText(f"{what}\n{r.ms:.0f} ms per frame on {live.device}, network at "
-                            f"{r.net_size[1]}x{r.net_size[0]}")
+                            f"{r.net_size[1]}x{r.net_size[0]}{flicker}")
         if not self._gallery_done:
             self._gallery_done = True
             self.render_gallery()

@@ -3,6 +3,7 @@
     infer   IMAGE (--style N | --blend 3:0.5,12:0.5 | --style-image P) [--strength S] [--keep-colors]
             [--size PX] --out PNG [--json J]
     gallery IMAGE --out PNG          the 26 styles on one image, in a 13 x 2 sheet
+    video   [VIDEO] [--frames N]     flicker and ms per frame, frame by frame vs video mode (default: vtest.avi)
     train   iterative Gatys optimisation (the training panel's recipe), headless; --export copies gatys.png
 """
 
@@ -39,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     gal.add_argument("image", type=Path)
     gal.add_argument("--out", type=Path, required=True)
     gal.add_argument("--side", type=int, default=160)
+    vid = sub.add_parser("video", help="flicker frame by frame vs video mode (Ruder et al.)")
+    vid.add_argument("video", type=Path, nargs="?", help="a video file (default: the demo clip vtest.avi)")
+    vid.add_argument("--frames", type=int, default=60)
+    vid.add_argument("--style", type=int, default=3)
+    vid.add_argument("--lam", type=float, default=0.6, help="weight of the warped previous output")
+    vid.add_argument("--threads", type=int, default=1)
+    vid.add_argument("--json", type=Path)
     add_train_parser(sub, RECIPE, exports=("gatys.png",))
     return p
 
@@ -55,7 +63,7 @@ def parse_blend(text: str) -> dict[int, float]:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"infer": _infer, "gallery": _gallery, "train": _train}[args.cmd](args)
+        return {"infer": _infer, "gallery": _gallery, "video": _video, "train": _train}[args.cmd](args)
     except (EngineError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -102,6 +110,21 @@ def _gallery(args: argparse.Namespace) -> int:
     sheet = np.vstack([np.hstack(thumbs[:13]), np.hstack(thumbs[13:])])
     cv2.imwrite(str(args.out), sheet)
     print(f"wrote {args.out}")
+    return 0
+
+
+def _video(args: argparse.Namespace) -> int:
+    import torch
+
+    from engines import assets
+    from engines.style.video import flicker_on_video
+
+    torch.set_num_threads(args.threads)
+    path = args.video or assets.require("vtest.avi")
+    res = flicker_on_video(_engine(None), path, args.frames, args.style, args.lam)
+    print(json.dumps({k: round(v, 3) for k, v in res.items()}))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2))
     return 0
 
 

@@ -29,13 +29,15 @@ mean 0.001-0.006, max 0.01-0.12 over styles 3, 12, 19 on noise and on messi5.jpg
 @dataclass(frozen=True)
 class StyleResult:
     """stylized: uint8 (H, W, 3) BGR at the input's resolution. weights: float32 (26,) blend used (None in
-    arbitrary mode). mode: "multistyle" or "arbitrary". net_size: (h, w) px the network ran at. ms: wall time."""
+    arbitrary mode). mode: "multistyle" or "arbitrary". net_size: (h, w) px the network ran at. ms: wall time.
+    flicker: mean |change| after warping (0..255) when a video.TemporalBlender measured it, else None."""
 
     stylized: np.ndarray
     weights: np.ndarray | None
     mode: str
     net_size: tuple[int, int]
     ms: float
+    flicker: float | None = None
 
 
 def blend_weights(weights: Any) -> np.ndarray:

@@ -64,3 +64,12 @@ def test_blend_strength_colours_image_style_and_snapshot(qtbot, make_window, tmp
     assert cv2.imread(str(out)).shape == tab.latest.frame.image.shape
     tab.choose_style(3)
     qtbot.waitUntil(lambda: tab.latest.result.mode == "multistyle", timeout=60_000)
+
+
+def test_video_mode_reports_flicker(qtbot, make_window):
+    tab, _ = _open(qtbot, make_window)
+    tab.video_combo.setCurrentIndex(tab.video_combo.findData("on"))
+    tab.video_combo.activated.emit(tab.video_combo.currentIndex())
+    assert tab.settings.video == "on"
+    qtbot.waitUntil(lambda: tab.latest.result.flicker is not None, timeout=90_000)
+    assert "flicker" in tab.status.text()

@@ -120,3 +120,23 @@ def test_cpu_backends_run_the_26_style_network_or_are_refused_with_a_reason(engi
     finally:
         engine.set_device("cpu")
     assert np.array_equal(engine.infer(photo, 3).stylized.astype(int), ref)
+
+
+def test_trusted_pixels_flag_disocclusion_and_accept_a_plain_shift():
+    from engines.style.video import trusted_pixels
+
+    forward = np.zeros((40, 60, 2), np.float32)
+    forward[..., 0] = 3.0  # everything moved 3 px right
+    assert trusted_pixels(forward, -forward).mean() == 1.0
+    backward = -forward.copy()
+    backward[10:20, 10:20] = 0  # a patch that does not move back: disoccluded
+    c = trusted_pixels(forward, backward)
+    assert c[12:18, 12:18].max() == 0 and c[30:, 40:].min() == 1
+
+
+def test_video_mode_lowers_flicker_on_the_demo_clip(engine):
+    from engines.style.video import flicker_on_video
+
+    require_assets("vtest.avi")
+    res = flicker_on_video(engine, assets.asset_path("vtest.avi"), frames=8)
+    assert res["flicker_video_mode"] < 0.7 * res["flicker_frame_by_frame"]

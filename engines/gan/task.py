@@ -1,0 +1,278 @@
+"""Training the GAN lab's variants: the TrainTask for the shared loop, train_iter (live previews) and RECIPE.
+
+Headless: `python -m engines.gan.cli train --variant dcgan --dataset fashion-mnist --minutes 20 --export F.pt`.
+One train_step = n_critic D (critic) updates, then one G update. Resume is exact: the picture order is a
+seeded permutation per epoch plus a position, z and measurement noise come from a torch Generator seeded by
+(seed, step), and BEGAN's k_t travels in the checkpoint.
+Curves (TrainStep.losses): loss (= d_loss + g_loss), d_loss, g_loss, D(x), D(G(z)) (mean probabilities; WGAN/
+SN-GAN: mean scores), grad_norm_D, grad_norm_G; WGAN(-GP): critic_estimate = E[C(x)] - E[C(G(z))], gp;
+BEGAN: M, k_t; InfoGAN: info.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engines.base import EngineError, StopFlag, TrainStep
+from engines.distributed import average_gradients
+from engines.gan import losses as L
+from engines.gan.config import GANConfig, GANTrainSettings
+from engines.gan.model import build_discriminator, build_generator, init_weights, uses_conv, weights_payload
+from engines.training import TrainingRecipe
+
+PREVIEW_N = 64  # an 8x8 grid of fixed z
+
+
+def _grad_norm(module: torch.nn.Module) -> float:
+    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.stack(norms).norm()) if norms else 0.0
+
+
+class GANTrainTask:
+    """One G step (after n_critic D steps) per call. data: float32[N, 1, 32, 32] pictures in [-1, 1], or a toy
+    set's name (points drawn fresh each step). With world > 1 each rank trains on its share of every batch."""
+
+    def __init__(self, config: GANConfig, data: np.ndarray | str, device: str = "cpu", rank: int = 0,
+                 world: int = 1, name: str = "", licence: str = "") -> None:
+        self.config, self.rank, self.world = config, rank, world
+        self.data, self.name, self.licence = data, name or str(data if isinstance(data, str) else "images"), licence
+        self.device = torch.device(device)
+        torch.manual_seed(config.seed)
+        self.G = build_generator(config).to(self.device)
+        self.D = build_discriminator(config).to(self.device)
+        if uses_conv(config):
+            init_weights(self.G)
+            init_weights(self.D)
+        q_params = list(self.D.q.parameters()) if getattr(self.D, "q", None) is not None else []
+        q_ids = {id(p) for p in q_params}
+        d_params = [p for p in self.D.parameters() if id(p) not in q_ids]
+        self.opt_d = self._optimizer(d_params, config.lr_d)
+        self.opt_g = self._optimizer(list(self.G.parameters()) + q_params, config.lr_g)
+        per_step = config.batch_size * config.n_critic
+        self.steps_per_epoch = max(1, len(data) // per_step) if not isinstance(data, str) else 1000
+        self.epoch, self.position, self.step, self.k_t = 0, 0, 0, 0.0
+        self._order = self._permutation(0)
+        gen = torch.Generator().manual_seed(1234)
+        self.fixed_z = self._latent(PREVIEW_N, gen, fixed=True)
+
+    def _optimizer(self, params: list, lr: float) -> torch.optim.Optimizer:
+        c = self.config
+        if c.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, betas=(c.beta1, c.beta2))
+
+    # ------------------------------------------------------------------ sampling
+    def _latent(self, n: int, gen: torch.Generator, fixed: bool = False) -> torch.Tensor:
+        """z ~ N(0, I) (n, latent_dim), with InfoGAN's codes appended (fixed: row r = category r, the first
+        continuous code swept -1..1 along the 8 columns)."""
+        c = self.config
+        z = torch.randn(n, c.latent_dim, generator=gen)
+        if c.variant != "infogan":
+            return z.to(self.device)
+        if fixed:
+            cat = torch.arange(n) // 8 % c.info_categories
+            cont = torch.zeros(n, c.info_continuous)
+            if c.info_continuous:
+                cont[:, 0] = torch.linspace(-1, 1, 8).repeat(n // 8 + 1)[:n]
+        else:
+            cat, cont = L.sample_codes(c, n, gen)
+        return torch.cat([z, L.code_vector(c, cat, cont)], 1).to(self.device)
+
+    def _permutation(self, epoch: int) -> np.ndarray:
+        if isinstance(self.data, str):
+            return np.zeros(0, np.int64)
+        return np.random.default_rng([self.config.seed, epoch]).permutation(len(self.data))
+
+    def _real(self, gen: torch.Generator, step: int, k: int) -> torch.Tensor:
+        """A real batch (this rank's share), measured by AmbientGAN's f when a measurement is set."""
+        from engines.gan.data import sample_toy
+
+        b = self.config.batch_size
+        if isinstance(self.data, str):
+            x = torch.from_numpy(sample_toy(self.data, b, np.random.default_rng([self.config.seed, step, k])))
+        else:
+            if self.position + b > len(self._order):
+                self.epoch, self.position = self.epoch + 1, 0
+                self._order = self._permutation(self.epoch)
+            idx = self._order[self.position: self.position + b]
+            self.position += b
+            x = torch.from_numpy(self.data[np.sort(idx)])
+            x = L.measure(self.config, x, gen)
+        return x[self.rank:: self.world].to(self.device)
+
+    def _fake_seen(self, fake: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """What D sees of G's output: f(G(z)) under AmbientGAN, G(z) itself otherwise (and for the baseline)."""
+        c = self.config
+        return L.measure(c, fake, gen) if c.measurement != "none" and c.ambient else fake
+
+    # ------------------------------------------------------------------ one step
+    def lr(self) -> float:
+        return float(self.opt_g.param_groups[0]["lr"])
+
+    def train_step(self, step: int) -> Mapping[str, float]:
+        c, out = self.config, {}
+        self.step = step
+        gen = torch.Generator().manual_seed(c.seed * 1_000_003 + step)
+        self.G.train()
+        self.D.train()
+        for k in range(c.n_critic):
+            real = self._real(gen, step, k)
+            z = self._latent(c.batch_size, gen)[self.rank:: self.world]
+            with torch.no_grad():
+                fake = self._fake_seen(self.G(z), gen)
+            l_real, l_fake = self.D(real)["logit"], self.D(fake)["logit"]
+            loss_d = L.d_loss(c, l_real, l_fake, self.k_t)
+            if c.variant == "wgan-gp":
+                gp = L.gradient_penalty(self.D, real, fake, gen)
+                out["gp"] = float(gp.detach())
+                loss_d = loss_d + c.gp_lambda * gp
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            average_gradients(self.D, self.world)
+            grad_d = _grad_norm(self.D)
+            self.opt_d.step()
+            if c.variant == "wgan":  # weight clipping to [-c, c] keeps the critic K-Lipschitz
+                with torch.no_grad():
+                    for p in self.D.parameters():
+                        p.clamp_(-c.clip, c.clip)
+        z = self._latent(c.batch_size, gen)[self.rank:: self.world]
+        fake_seen = self._fake_seen(self.G(z), gen)
+        d_out = self.D(fake_seen)
+        loss_g = L.g_loss(c, d_out["logit"])
+        if c.variant == "infogan":
+            k0 = c.latent_dim
+            codes = z[:, k0:]
+            info = L.info_loss(c, d_out["q"], codes[:, : c.info_categories].argmax(1), codes[:, c.info_categories:])
+            out["info"] = float(info.detach())
+            loss_g = loss_g + c.info_lambda * info
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        average_gradients(self.G, self.world)
+        if getattr(self.D, "q", None) is not None:
+            average_gradients(self.D.q, self.world)
+        grad_g = _grad_norm(self.G)
+        self.opt_g.step()
+        return {"loss": float(loss_d.detach() + loss_g.detach()), "d_loss": float(loss_d.detach()),
+                "g_loss": float(loss_g.detach()), **self._scores(l_real, l_fake), "grad_norm_D": grad_d,
+                "grad_norm_G": grad_g, **out}
+
+    def _scores(self, l_real: torch.Tensor, l_fake: torch.Tensor) -> dict[str, float]:
+        """Mean D(x), D(G(z)) of the last D step, and each variant's own curve."""
+        c = self.config
+        lr_, lf = float(l_real.detach().mean()), float(l_fake.detach().mean())
+        if c.variant in L.SIGMOID_VARIANTS:
+            return {"D(x)": float(torch.sigmoid(l_real.detach()).mean()),
+                    "D(G(z))": float(torch.sigmoid(l_fake.detach()).mean())}
+        if c.variant == "began":  # k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1); M (BEGAN eq. 4)
+            balance = c.began_gamma * lr_ - lf
+            self.k_t = float(min(1.0, max(0.0, self.k_t + c.began_lambda_k * balance)))
+            return {"L(x)": lr_, "L(G(z))": lf, "M": lr_ + abs(balance), "k_t": self.k_t}
+        extra = {"critic_estimate": lr_ - lf} if c.variant in ("wgan", "wgan-gp") else {}
+        return {"D(x)": lr_, "D(G(z))": lf, **extra}
+
+    # ------------------------------------------------------------------ evaluation, previews, state
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> np.ndarray:
+        """G(z) in eval mode (BN running statistics) as float32 numpy."""
+        self.G.eval()
+        return self.G(z.to(self.device)).float().cpu().numpy()
+
+    def evaluate(self) -> dict[str, float]:
+        """2-D sets: modes covered and share of 2,000 samples within 3 sigma of a mode; pictures: nothing yet."""
+        from engines.gan.data import mode_coverage
+
+        if not isinstance(self.data, str):
+            return {}
+        z = self._latent(2000, torch.Generator().manual_seed(99))
+        modes, share = mode_coverage(self.generate(z), self.data)
+        return {"modes_covered": float(modes), "within_3_sigma": share}
+
+    def preview(self) -> np.ndarray:
+        """The fixed-z grid (pictures) or the 2-D view (points over D's decision map), BGR uint8."""
+        from engines.gan.data import sample_toy, to_pictures
+        from engines.gan.render import decision_map, heatmap_grid, sample_grid, toy_view
+
+        fake = self.generate(self.fixed_z)
+        if not isinstance(self.data, str):
+            return sample_grid(to_pictures(fake))
+        self.D.eval()
+        with torch.no_grad():
+            score = self.D(torch.from_numpy(heatmap_grid(48)).to(self.device))["logit"].cpu().numpy()
+        real = sample_toy(self.data, 256, np.random.default_rng(7))
+        return toy_view(real, fake, decision_map(self.config.variant, score, 48))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "epoch": self.epoch, "position": self.position, "step": self.step,
+                "k_t": self.k_t, "config": self.config.to_dict(), "dataset": self.name}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.epoch, self.position, self.step = int(state["epoch"]), int(state["position"]), int(state["step"])
+        self.k_t = float(state["k_t"])
+        self._order = self._permutation(self.epoch)
+
+    def weights_payload(self, metrics: Mapping[str, float] | None = None) -> dict[str, Any]:
+        toy = isinstance(self.data, str)
+        return weights_payload(self.config, self.G, self.D if toy else None, dataset=self.name,
+                               licence=self.licence, step=self.step, metrics=dict(metrics or {}))
+
+
+def load_training_data(settings: GANTrainSettings, progress: Any = None) -> tuple[np.ndarray | str, str, str]:
+    """(data, name, licence): pictures float32[N, 1, 32, 32] of the train split, or the toy set's name."""
+    from engines.gan.data import TOY_SETS, load_images, to_training
+
+    if settings.dataset in TOY_SETS:
+        return settings.dataset, settings.dataset, "generated (2-D toy set)"
+    images = load_images(settings.dataset, "train", progress)
+    if len(images.images) < settings.batch_size * max(1, settings.n_critic):
+        raise EngineError(f"{images.name} has {len(images.images)} pictures: fewer than one batch")
+    return to_training(images.images), images.name, images.licence
+
+
+def run(settings: GANTrainSettings, *, device: str, run_dir: Path, stop: StopFlag,
+        resume: str | Path | None = None, rank: int = 0, world: int = 1) -> Iterator[TrainStep]:
+    """Train one variant; the last step's `checkpoint` is RUN_DIR/gan.pt, which GANEngine loads."""
+    from engines.gan.model import export_weights
+    from engines.runtime import resolve_device
+    from engines.training import LoopSettings, load_checkpoint, prepare, run_training
+
+    loaded = yield from prepare(f"loading {settings.dataset} (the first time: fetch)",
+                                lambda p: load_training_data(settings, p), stop)
+    if loaded is None:
+        return
+    data, name, licence = loaded
+    task = GANTrainTask(settings.model_config(), data, resolve_device(device), rank, world, name, licence)
+    run_dir = Path(resume).parent if resume else Path(run_dir)
+    loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)
+    last: TrainStep | None = None
+    for ts in run_training(task, loop, run_dir, stop, settings, resume):
+        if rank == 0 and settings.preview_every and (ts.step % settings.preview_every == 0 or ts.step == 1):
+            ts = replace(ts, preview=task.preview())
+        if last is not None:
+            yield last
+        last = ts
+    if last is None:
+        return
+    if last.message.startswith("stopped:"):  # NaN guard: export the last good state, if there is one
+        good = run_dir / "last.pt"
+        if not good.is_file():
+            yield last
+            return
+        task.load_state_dict(load_checkpoint(good)["task"])
+    if rank == 0:
+        out = export_weights(task.weights_payload(last.metrics), run_dir / "gan.pt")
+        last = replace(last, checkpoint=str(out), message=(last.message + f" weights: {out}").strip())
+    yield last
+
+
+RECIPE = TrainingRecipe(paper="gan", title="GAN lab", config_type=GANTrainSettings, run=run)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider, QSpinBox
 
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
@@ -22,6 +22,14 @@ PRETRAINED = "BlazePose full (pretrained)"
 STUDENT = "Stacked Hourglass (our student)"
 STUDENT_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "weights" / "pose_hourglass.pt"
 HOVER_HINT = "hover a joint"
+
+
+@dataclass(frozen=True)
+class PeopleChoice:
+    """What the worker reads for each frame (replaced on the GUI thread): how many people, and whose heatmaps."""
+
+    max_people: int = 4
+    select_at: tuple[float, float] | None = None  # frame px inside the chosen person's box (None: most prominent)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,13 @@ class PoseTab(LiveTab):
         self.freeze_box.toggled.connect(self._on_freeze)
         for w in (self.skeleton_box, self.freeze_box):
             self.controls.addWidget(w)
+        self.people_spin = add_labeled(self.controls, "People (at most)", QSpinBox())
+        self.people_spin.setRange(1, 12)
+        self.people_spin.setValue(4)
+        self.people_spin.setToolTip("Pose runs on each detected person, up to this many (each costs one model "
+                                    "run); click a person to see their heatmaps")
+        self.people_spin.valueChanged.connect(self._on_people)
+        self.people = PeopleChoice(self.people_spin.value())
         self.grid = HeatmapGrid(self, columns=4)
         self.grid.selected.connect(self._on_joint)
         self.controls.addWidget(QLabel("Heatmaps (click one to show it alone)"))
@@ -79,7 +94,8 @@ class PoseTab(LiveTab):
 
     # engine hooks (worker thread) ------------------------------------------------
     def run_engine(self, engine, frame: Frame):
-        return engine.infer(frame.image)
+        people = self.people  # one read of the GUI thread's frozen choice
+        return engine.infer(frame.image, max_people=people.max_people, select_at=people.select_at)
 
     # GUI ---------------------------------------------------------------------------
     def names(self, result) -> tuple[str, ...]:
@@ -100,8 +116,12 @@ class PoseTab(LiveTab):
         heat = r.heatmaps[self.joint] if self.joint >= 0 else r.heatmaps[body].max(0)
         self._shown = PoseView(bgra_qimage(colorize(heat)), names)
         self.grid.set_heatmaps(r.heatmaps[body], [names[i] for i in body], r.confidence[body])
-        self.status.setText(f"{r.model} on {r.backend}/{live.device}: {r.elapsed_ms:.0f} ms per frame, "
-                            f"presence {r.presence:.2f}")
+        count = len(r.people)
+        self.status.setText(f"{count} {'person' if count == 1 else 'people'}; {r.model} on {r.backend}/"
+                            f"{live.device}: {r.elapsed_ms:.0f} ms per frame, presence {r.presence:.2f}")
+        if self.people.select_at is not None:  # the choice follows its person as they move
+            x0, y0, x1, y1 = (float(v) for v in r.person_box)
+            self.people = PeopleChoice(self.people.max_people, ((x0 + x1) / 2, (y0 + y1) / 2))
         if self._hover_pos is not None:
             self._on_hover(self._hover_pos)  # the hovered joint's values follow the live result
 
@@ -117,11 +137,9 @@ class PoseTab(LiveTab):
             p.setOpacity(1.0)
         if not self.skeleton_box.isChecked():  # unticked hides the whole skeleton: bones and dots
             return
-        pts = [to_view.map(QPointF(float(x), float(y))) for x, y in r.keypoints]
-        p.setPen(QPen(QColor(120, 255, 170), 3))
-        for a, b in r.edges:
-            if min(r.confidence[a], r.confidence[b]) > 0.3:
-                p.drawLine(pts[a], pts[b])
+        for other in r.others:  # everyone else: bones only, in another colour
+            self._paint_bones(p, to_view, other, QColor(255, 210, 90))
+        pts = self._paint_bones(p, to_view, r, QColor(120, 255, 170))
         for i, pt in enumerate(pts):
             if r.joint_names[i].startswith("auxiliary") or r.confidence[i] < 0.3:
                 continue
@@ -129,6 +147,33 @@ class PoseTab(LiveTab):
             p.setPen(QPen(QColor(255, 255, 255), 1))
             p.setBrush(QColor(80, 220, 255) if selected else QColor(255, 90, 90))
             p.drawEllipse(pt, 6 if selected else 4, 6 if selected else 4)
+
+    @staticmethod
+    def _paint_bones(p: QPainter, to_view: QTransform, r, colour: QColor) -> list[QPointF]:
+        pts = [to_view.map(QPointF(float(x), float(y))) for x, y in r.keypoints]
+        p.setPen(QPen(colour, 3))
+        for a, b in r.edges:
+            if min(r.confidence[a], r.confidence[b]) > 0.3:
+                p.drawLine(pts[a], pts[b])
+        return pts
+
+    def _on_people(self, count: int) -> None:
+        self.people = PeopleChoice(count, self.people.select_at)
+        self.rerun()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt): a click on a person selects them
+        from PySide6.QtCore import QEvent
+
+        if watched is self.view and event.type() == QEvent.Type.MouseButtonPress and self.latest is not None:
+            inv, ok = self.view.image_to_view().inverted()
+            if ok and event.button() == Qt.MouseButton.LeftButton:
+                self.select_person_at(inv.map(event.position()))
+        return super().eventFilter(watched, event)
+
+    def select_person_at(self, point: QPointF) -> None:
+        """Show the heatmaps of the person at `point` (frame px) from the next result on."""
+        self.people = PeopleChoice(self.people.max_people, (point.x(), point.y()))
+        self.rerun()
 
     def _on_hover(self, pos: QPointF) -> None:
         self._hover_pos = QPointF(pos)

@@ -19,7 +19,7 @@ import numpy as np
 from engines import assets
 from engines.base import EngineError, frozen_array
 from engines.pose.joints import BLAZEPOSE_EDGES, BLAZEPOSE_NAMES, MPII_EDGES, MPII_NAMES
-from engines.pose.result import PoseResult, crop_square, crop_to_frame, pick_person, square_box
+from engines.pose.result import PoseResult, crop_square, crop_to_frame, person_at, pick_person, square_box
 from engines.pose.sources import BLAZEPOSE_FULL
 
 BLAZE_INPUT = 256
@@ -160,11 +160,13 @@ class PoseEngine:
             boxes, scores = np.delete(boxes, i, axis=0), np.delete(scores, i)
         return out
 
-    def infer(self, image: np.ndarray, person_box: np.ndarray | None = None) -> PoseResult:
-        """Pose of the most prominent person in a BGR uint8 frame (H, W, 3); a "no person" result if none.
+    def infer(self, image: np.ndarray, person_box: np.ndarray | None = None, max_people: int = 1,
+              select_at: tuple[float, float] | None = None) -> PoseResult:
+        """Pose of the people in a BGR uint8 frame (H, W, 3); a "no person" result if none.
 
-        Without `person_box`, up to `max_candidates` detected people are tried, most prominent first,
-        until the model confirms one (presence >= min_presence).
+        Without `person_box`, detected people are tried, most prominent first, until `max_people` are confirmed
+        (presence >= min_presence; at most max_candidates + max_people - 1 misses). The result is one person
+        (the one whose box holds `select_at`, frame px, else the most prominent), everyone else in `others`.
         """
         if image is None or image.ndim != 3 or image.shape[2] != 3:
             raise EngineError("expected a colour image (H, W, 3)")
@@ -172,16 +174,24 @@ class PoseEngine:
             raise EngineError("load a pose model first")
         t0 = time.perf_counter()
         candidates = [(np.asarray(person_box, np.float32), 1.0)] if person_box is not None else self.find_people(image)
-        result = None
-        for box, score in candidates[: self.max_candidates]:
-            result = self.infer_box(image, box, score)
-            if result.found:
+        found, last, misses = [], None, 0
+        for box, score in candidates:  # a miss (presence too low) costs a try: at most max_candidates of them
+            if len(found) >= max(1, max_people) or misses >= self.max_candidates + max(0, max_people - 1):
                 break
-        if result is None:
-            result = PoseResult.no_person(
+            last = self.infer_box(image, box, score)
+            if last.found:
+                found.append(last)
+            else:
+                misses += 1
+        if not found:
+            result = last or PoseResult.no_person(
                 image.shape[:2], self.joint_names, self.edges, self.heatmap_hw, self.model, self.backend
             )
-        return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
+            return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
+        people = tuple(found)
+        chosen = person_at(people, select_at) if select_at is not None else 0
+        others = people[:chosen] + people[chosen + 1:]
+        return replace(people[chosen], others=others, elapsed_ms=(time.perf_counter() - t0) * 1000)
 
     def infer_box(self, image: np.ndarray, person_box: np.ndarray, person_score: float = 1.0) -> PoseResult:
         """Run the model on the square crop around `person_box` (xyxy frame px) of a BGR frame.

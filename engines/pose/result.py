@@ -21,6 +21,7 @@ class PoseResult:
     person_box float32 (4,) xyxy source px of the person box the crop came from
     found      False for the "no person" result: arrays keep their shapes, filled with zeros
     presence   the model's whole-person score in [0, 1] (BlazePose `Identity_1`; Hourglass: mean confidence)
+    others     the other people found in the same frame (each a PoseResult without `others`), most prominent first
     """
 
     keypoints: np.ndarray
@@ -38,6 +39,12 @@ class PoseResult:
     backend: str = ""
     elapsed_ms: float = 0.0
     message: str = ""
+    others: tuple[PoseResult, ...] = ()
+
+    @property
+    def people(self) -> tuple[PoseResult, ...]:
+        """Everyone found: this person first, then the others (empty when no one was found)."""
+        return ((self,) if self.found else ()) + self.others
 
     @staticmethod
     def no_person(
@@ -112,3 +119,18 @@ def pick_person(boxes: np.ndarray, scores: np.ndarray) -> int | None:
         return None
     area = (boxes[:, 2] - boxes[:, 0]).clip(0) * (boxes[:, 3] - boxes[:, 1]).clip(0)
     return int(np.argmax(scores * area))
+
+
+def person_at(people: tuple[PoseResult, ...], point: tuple[float, float]) -> int:
+    """Index of the person whose box holds `point` (x, y frame px; the smallest such box), else the nearest box
+    centre's; -1 when there is no one."""
+    if not people:
+        return -1
+    x, y = point
+    boxes = np.stack([p.person_box for p in people])
+    inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    if inside.any():
+        return int(np.flatnonzero(inside)[np.argmin(area[inside])])
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    return int(np.argmin(np.hypot(centres[:, 0] - x, centres[:, 1] - y)))

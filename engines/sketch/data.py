@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import pickle
 import re
@@ -230,11 +231,14 @@ def _read_npy(raw: bytes) -> np.ndarray:
     f = io.BytesIO(raw)
     version = np.lib.format.read_magic(f)
     if version == (1, 0):
-        _, _, dtype = np.lib.format.read_array_header_1_0(f)
+        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
     elif version == (2, 0):
-        _, _, dtype = np.lib.format.read_array_header_2_0(f)
+        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
     else:
         raise EngineError(f".npy format version {version} is not supported")
+    count = math.prod(int(n) for n in shape)
+    if count * max(dtype.itemsize, 8 if dtype.hasobject else 1) > len(raw):  # an object needs > 8 pickled bytes
+        raise EngineError(f"declares {count:,} elements of {dtype} in a {len(raw):,}-byte entry")
     if not dtype.hasobject:
         f.seek(0)
         return np.lib.format.read_array(f, allow_pickle=False)
@@ -269,7 +273,7 @@ def _read_quickdraw_members(path: Path) -> dict[str, list[np.ndarray]]:
                 continue
             try:
                 arr = _read_npy(zf.read(member))
-            except EngineError:
+            except (EngineError, MemoryError):  # MemoryError: the sandbox says how much it was allowed
                 raise
             except Exception as exc:
                 raise EngineError(f"{path.name}:{key} is damaged ({type(exc).__name__}: {exc})") from exc

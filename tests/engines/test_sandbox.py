@@ -49,3 +49,29 @@ def test_a_zip_member_that_unpacks_past_the_budget_is_refused_before_reading(tmp
         check_npz_members(bomb, max_bytes=1 << 20)
     with pytest.raises(EngineError, match="limit"):
         load_quickdraw(bomb, max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("descr", ["|O", "<i2"])
+def test_an_npy_entry_declaring_more_elements_than_it_holds_is_refused_before_allocating(tmp_path, descr):
+    """Before: an object array declaring 2e9 elements (a 400-byte file) asked for 16 GB (MemoryError in the
+    sandbox, 8 GB in 27 s without one); an int16 one preallocated 4 GB."""
+    import pickle
+    import struct
+
+    from engines.sketch.data import read_quickdraw_npz
+
+    class Bomb:  # numpy's own reconstruction, declaring 2e9 elements and giving none
+        def __reduce__(self):
+            reconstruct = np.ndarray.__reduce__(np.empty(1, object))[0]
+            return reconstruct, (np.ndarray, (0,), b"b"), (1, (2_000_000_000,), np.dtype(object), False, [])
+
+    text = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': (2000000000,), }}".ljust(117).encode() + b"\n"
+    body = pickle.dumps(Bomb(), protocol=3) if descr == "|O" else b"\0" * 64
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("train.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + body)
+    assert path.stat().st_size < 1000  # the sandboxed reader first: the old in-process one would balloon
+    with pytest.raises(EngineError, match=r"bomb.npz: declares 2,000,000,000 elements of (object|int16) in a \d+-byte"):
+        load_quickdraw(path)
+    with pytest.raises(EngineError, match="declares 2,000,000,000 elements"):
+        read_quickdraw_npz(path)

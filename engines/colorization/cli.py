@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("add-folder", help="add a folder of your own colour photos to the set")
     a.add_argument("folder", type=Path)
     a.add_argument("--out", type=Path, help="the set's folder (default: the user data dir)")
+    inf = sub.add_parser("infer", help="colorize one image at full resolution")
+    inf.add_argument("input", type=Path)
+    inf.add_argument("--out", type=Path, required=True, help="the coloured image (PNG/JPEG)")
+    inf.add_argument("--weights", type=Path, default=None, help="a colorization .pt (default: the shipped model)")
+    inf.add_argument("--json", type=Path, help="scene guess and timing as JSON")
+    inf.add_argument("--device", default="cpu")
     ev = sub.add_parser("evaluate", help="validation figures next to two baselines")
     ev.add_argument("weights", nargs="*", type=Path, help="weights files (default: the shipped model)")
     ev.add_argument("--size", type=int, default=256)
@@ -46,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"train": _train, "build-data": _build_data, "add-folder": _add_folder,
-                "evaluate": _evaluate}[args.cmd](args)
+                "evaluate": _evaluate, "infer": _infer}[args.cmd](args)
     except (EngineError, ValueError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
@@ -57,6 +63,28 @@ def _train(args: argparse.Namespace) -> int:
     from engines.training_cli import train_main
 
     return train_main(RECIPE, args)[0]
+
+
+def _infer(args: argparse.Namespace) -> int:
+    import json
+
+    import cv2
+
+    from engines.colorization.engine import ColorizationEngine
+    from engines.images import read_image
+
+    image = read_image(args.input)
+    engine = ColorizationEngine()
+    engine.load(args.weights, args.device)
+    result = engine.infer(image)
+    if not cv2.imwrite(str(args.out), result.colorized):
+        raise EngineError(f"could not write {args.out}")
+    record = {"input": str(args.input), "out": str(args.out), "ms": round(result.ms, 1),
+              "top_classes": [[name, round(p, 3)] for name, p in result.top_classes]}
+    if args.json:
+        args.json.write_text(json.dumps(record, indent=2))
+    print(f"{args.out} ({image.shape[1]}x{image.shape[0]}, {result.ms:.0f} ms)")
+    return 0
 
 
 def _build_data(args: argparse.Namespace) -> int:

@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
                                   "Stacked Hourglass.")
     sub = top.add_subparsers(dest="cmd", required=True)
     add_train_parser(sub, RECIPE, exports=("student.pt",))
+    inf = sub.add_parser("infer", help="every person's pose in one image -> JSON (and an annotated PNG)")
+    inf.add_argument("input", type=Path)
+    inf.add_argument("--json", type=Path, help="result as JSON (default: printed)")
+    inf.add_argument("--out", type=Path, help="the image with every skeleton drawn")
+    inf.add_argument("--weights", type=Path, default=None, help="a .tflite or student .pt (default: BlazePose)")
+    inf.add_argument("--max-people", type=int, default=8)
+    inf.add_argument("--device", default="cpu")
     b = sub.add_parser("bench", help="BlazePose runtimes and the Hourglass, alternated")
     b.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     b.add_argument("--rounds", type=int, default=20)
@@ -122,7 +129,41 @@ def main(argv: list[str] | None = None) -> int:
         return train_main(RECIPE, args)[0]
     if args.cmd == "bench":
         return _bench(args)
+    if args.cmd == "infer":
+        return _infer(args)
     return _distill(args)
+
+
+def _infer(args: argparse.Namespace) -> int:
+    """One image: each person's keypoints (frame px), confidences, presence; optionally drawn."""
+    import cv2
+
+    from engines.images import read_image
+    from engines.pose.engine import PoseEngine
+
+    image = read_image(args.input)
+    engine = PoseEngine()
+    engine.load(args.weights, args.device)
+    r = engine.infer(image, max_people=args.max_people)
+    people = [{"person_box_xyxy": [round(float(v), 1) for v in p.person_box], "presence": round(p.presence, 3),
+               "person_score": round(p.person_score, 3),
+               "keypoints": {n: [round(float(x), 1), round(float(y), 1), round(float(c), 3)]
+                             for n, (x, y), c in zip(p.joint_names, p.keypoints, p.confidence)
+                             if not n.startswith("auxiliary")}} for p in r.people]
+    record = {"input": str(args.input), "model": r.model, "backend": r.backend, "ms": round(r.elapsed_ms, 1),
+              "people": people}
+    if args.out:
+        drawn = image.copy()
+        for p in r.people:
+            pts = p.keypoints.round().astype(int)
+            for a, b in p.edges:
+                if min(p.confidence[a], p.confidence[b]) > 0.3:
+                    cv2.line(drawn, tuple(map(int, pts[a])), tuple(map(int, pts[b])), (120, 255, 170), 2)
+        cv2.imwrite(str(args.out), drawn)
+    text = json.dumps(record, indent=2)
+    args.json.write_text(text) if args.json else print(text)
+    print(f"{len(people)} {'person' if len(people) == 1 else 'people'} in {args.input}", file=sys.stderr)
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -60,6 +60,8 @@ class StyleSettings:
     vector: np.ndarray | None = None
     vector_name: str = ""
     video: str = "off"  # one of VIDEO_MODES
+    fixed_stats: bool = False
+    contrast: float = 1.0
 
     def weights(self) -> np.ndarray:
         """float32 (26,) summing to 1."""
@@ -150,6 +152,14 @@ class StyleTab(LiveTab):
                                     "where the flow is trusted the two are blended. Flicker: mean change after "
                                     "warping (0..255)")
         self.video_combo.activated.connect(lambda _i: self._set(video=self.video_combo.currentData()))
+        self.fixed_box = QCheckBox("Fixed normalisation statistics")
+        self.fixed_box.setToolTip("Instance norm uses each frame's own mean and variance (Ulyanov et al.); ticked, "
+                                  "the statistics of the next frame are kept and reused. Lower the contrast to see "
+                                  "the difference")
+        self.fixed_box.toggled.connect(self._on_fixed_stats)
+        self.controls.addWidget(self.fixed_box)
+        self.contrast = add_labeled(self.controls, "Input contrast (%)", _slider(10, 100, 100))
+        self.contrast.valueChanged.connect(lambda v: self._set(contrast=v / 100.0))
         self.snapshot_button = QPushButton("Snapshot (full resolution) ...")
         self.snapshot_button.clicked.connect(self._ask_snapshot)
         self.controls.addWidget(self.snapshot_button)
@@ -164,7 +174,11 @@ class StyleTab(LiveTab):
     # engine hooks (worker thread) ------------------------------------------------
     def run_engine(self, engine, frame: Frame):
         s = self.settings  # one read: the GUI thread replaces it whole
-        r = engine.infer(frame.image, s.weights(), s.strength, s.keep_colors, s.vector)
+        image = frame.image
+        if s.contrast != 1.0:
+            mean = float(image.mean())
+            image = cv2.convertScaleAbs(image, alpha=s.contrast, beta=mean * (1 - s.contrast))
+        r = engine.infer(image, s.weights(), s.strength, s.keep_colors, s.vector, fixed_stats=s.fixed_stats)
         if s.video == "off":
             self._blender = None
             return r
@@ -183,6 +197,8 @@ class StyleTab(LiveTab):
         r, s = live.result, self.settings
         what = (f"the style of {s.vector_name}" if r.mode == "arbitrary" else
                 f"style {s.style}" + (f" + {s.blend:.0%} of style {s.second}" if s.blend > 0 else ""))
+        if s.fixed_stats and r.mode == "multistyle":
+            what += ", fixed normalisation statistics"
         flicker = f"\nflicker {r.flicker:.2f} ({VIDEO_MODES[s.video].lower()})" if r.flicker is not None else ""
         self.status.setText(f"{what}\n{r.ms:.0f} ms per frame on {live.device}, network at "
                             f"{r.net_size[1]}x{r.net_size[0]}{flicker}")
@@ -246,6 +262,12 @@ class StyleTab(LiveTab):
             self.use_style_image(Path(data))  # a Gatys run's image
         else:
             self._set(vector=None, vector_name="")
+
+    def _on_fixed_stats(self, on: bool) -> None:
+        engine = self._engine
+        if engine is not None:
+            self.commands.submit(engine.freeze_statistics)  # record afresh from the next frame
+        self._set(fixed_stats=on)
 
     def _set(self, **changes) -> None:
         """Replace the worker's settings snapshot (GUI thread)."""

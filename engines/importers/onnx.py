@@ -132,8 +132,13 @@ class OnnxNet(nn.Module):
         key = self._const_key[name]
         return self.params[key] if key in self.params else getattr(self, key)
 
-    def run(self, feeds: Mapping[str, torch.Tensor], outputs: Iterable[str] | None = None) -> dict[str, torch.Tensor]:
-        """Evaluate the graph on `feeds` (graph-input name -> tensor); return the named values (default: outputs)."""
+    def run(self, feeds: Mapping[str, torch.Tensor], outputs: Iterable[str] | None = None,
+            norm_stats: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None) -> dict[str, torch.Tensor]:
+        """Evaluate the graph on `feeds` (graph-input name -> tensor); return the named values (default: outputs).
+
+        norm_stats: for fused instance norms. An empty dict is filled with each one's per-channel (mean, var)
+        of this input, (B, C, 1, 1) each; a filled dict replaces the per-image statistics with those (fixed
+        statistics, as batch norm at inference: what instance norm is compared against, Ulyanov et al.)."""
         wanted = tuple(outputs) if outputs is not None else self.output_names
         missing = [n for n in self.input_names if n not in feeds]
         if missing:
@@ -143,7 +148,10 @@ class OnnxNet(nn.Module):
         for i, node in enumerate(self.nodes):
             xs = [env[x] if x in env else self._value(x) if x else None for x in node.inputs]
             try:
-                env[node.outputs[0]] = OPS[node.op](xs, node.attrs, node.static, fq)
+                if norm_stats is not None and node.op == "_InstanceNorm":
+                    env[node.outputs[0]] = _stats_norm(xs, node, norm_stats)
+                else:
+                    env[node.outputs[0]] = OPS[node.op](xs, node.attrs, node.static, fq)
             except (RuntimeError, ValueError, IndexError, TypeError) as exc:
                 raise EngineError(f"{self.file_name}: {node.op} node {node.name!r} failed: {exc}") from exc
             for x in node.inputs:
@@ -157,6 +165,20 @@ class OnnxNet(nn.Module):
         feeds = dict(zip(self.input_names, args)) | kwargs
         out = self.run(feeds)
         return tuple(out[n] for n in self.output_names)
+
+
+def _stats_norm(xs: list, node: Node, stats: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """Instance norm with recorded statistics (see OnnxNet.run's norm_stats); records them when missing."""
+    x = xs[0]
+    if node.name not in stats:
+        var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+        stats[node.name] = (mean.detach(), var.detach())
+    mean, var = stats[node.name]
+    y = (x - mean) * torch.rsqrt(var + float(node.attrs["epsilon"]))
+    if len(xs) == 3:
+        c = x.shape[1]
+        y = y * xs[1].reshape(1, c, 1, 1) + xs[2].reshape(1, c, 1, 1)
+    return y
 
 
 def load_onnx(path: str | Path, fake_quant: bool = True, limit: int | None = None, fuse: bool = True) -> OnnxNet:

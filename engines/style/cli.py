@@ -4,6 +4,8 @@
             [--size PX] --out PNG [--json J]
     gallery IMAGE --out PNG          the 26 styles on one image, in a 13 x 2 sheet
     video   [VIDEO] [--frames N]     flicker and ms per frame, frame by frame vs video mode (default: vtest.avi)
+    contrast IMAGE [--factor F]      output change when the input's contrast is scaled: instance norm vs fixed
+                                     statistics (Ulyanov et al.)
     train   iterative Gatys optimisation (the training panel's recipe), headless; --export copies gatys.png
 """
 
@@ -47,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     vid.add_argument("--lam", type=float, default=0.6, help="weight of the warped previous output")
     vid.add_argument("--threads", type=int, default=1)
     vid.add_argument("--json", type=Path)
+    con = sub.add_parser("contrast", help="instance norm vs fixed statistics under a contrast change")
+    con.add_argument("image", type=Path)
+    con.add_argument("--factor", type=float, default=0.5)
+    con.add_argument("--styles", default="3,12,19")
     add_train_parser(sub, RECIPE, exports=("gatys.png",))
     return p
 
@@ -63,7 +69,8 @@ def parse_blend(text: str) -> dict[int, float]:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"infer": _infer, "gallery": _gallery, "video": _video, "train": _train}[args.cmd](args)
+        return {"infer": _infer, "gallery": _gallery, "video": _video, "contrast": _contrast,
+                "train": _train}[args.cmd](args)
     except (EngineError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -125,6 +132,17 @@ def _video(args: argparse.Namespace) -> int:
     print(json.dumps({k: round(v, 3) for k, v in res.items()}))
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
+    return 0
+
+
+def _contrast(args: argparse.Namespace) -> int:
+    from engines.images import read_image
+    from engines.style.engine import contrast_effect
+
+    engine, image = _engine(None), read_image(args.image)
+    for style in (int(s) for s in args.styles.split(",")):
+        res = contrast_effect(engine, image, style, args.factor)
+        print(json.dumps({"style": style, **{k: round(v, 2) for k, v in res.items()}}))
     return 0
 
 

@@ -93,6 +93,8 @@ class StyleEngine:
         self._lock = threading.Lock()
         self._runner: Any = None  # an engines.backends runner for multistyle26 while a CPU backend runs it
         self.refused: dict[str, str] = {}  # backend device -> why it was refused
+        self._stats: dict[str, Any] = {}  # fixed instance-norm statistics, keyed by node (see freeze_statistics)
+        self._stats_key: bytes = b""  # the style weights they were recorded with
 
     @property
     def _tdev(self) -> str:
@@ -198,10 +200,17 @@ class StyleEngine:
         with torch.inference_mode():
             return frozen_array(predictor(x)[0].reshape(-1).float().cpu().numpy())
 
+    def freeze_statistics(self) -> None:
+        """Forget the fixed instance-norm statistics: the next infer(fixed_stats=True) records new ones."""
+        self._stats, self._stats_key = {}, b""
+
     def infer(self, image: np.ndarray, weights: Any = 0, strength: float = 1.0, keep_colors: bool = False,
-              style_vector: np.ndarray | None = None, size: int | None = None) -> StyleResult:
+              style_vector: np.ndarray | None = None, size: int | None = None,
+              fixed_stats: bool = False) -> StyleResult:
         """Stylise a uint8 BGR (H, W, 3) frame. weights: see blend_weights; style_vector (100,) from
-        `style_vector` switches to arbitrary mode; strength in [0, 1]; size: short side of the net's input."""
+        `style_vector` switches to arbitrary mode; strength in [0, 1]; size: short side of the net's input.
+        fixed_stats: the 26-style net normalises with statistics recorded from the first frame seen this way
+        (per style blend) instead of each frame's own (Ulyanov et al.'s point made visible; torch only)."""
         import cv2
         import torch
 
@@ -225,12 +234,16 @@ class StyleEngine:
             model, runner = self._require(), self._runner
             net_hw = _net_size(h, w, size or self.config.size, 4)
             x_np = self._rgb(image, net_hw).transpose(2, 0, 1)[None].copy()
-            if runner is not None:
+            if runner is not None and not fixed_stats:
                 out = runner.run({"image": x_np, "style_weights": vec})[0][0].transpose(1, 2, 0)
             else:
+                feeds = {"image": torch.from_numpy(x_np).to(self._tdev),
+                         "style_weights": torch.from_numpy(vec).to(self._tdev)}
+                if fixed_stats and self._stats_key != vec.tobytes():
+                    self._stats, self._stats_key = {}, vec.tobytes()
                 with torch.inference_mode():
-                    out = model(torch.from_numpy(x_np).to(self._tdev), torch.from_numpy(vec).to(self._tdev))
-                out = out[0][0].float().cpu().numpy().transpose(1, 2, 0)
+                    out = model.run(feeds, norm_stats=self._stats if fixed_stats else None)[model.output_names[0]]
+                out = out[0].float().cpu().numpy().transpose(1, 2, 0)
         bgr = np.clip(out[..., ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
         stylized = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
         if mode == "multistyle" and strength < 1.0:
@@ -250,3 +263,17 @@ class StyleEngine:
         square = np.ascontiguousarray(image[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])
         small = [self.infer(square, i, size=2 * side).stylized for i in range(NUM_STYLES)]  # strokes at 2x scale
         return [cv2.resize(t, (side, side), interpolation=cv2.INTER_AREA) for t in small]
+
+
+def contrast_effect(engine: StyleEngine, image: np.ndarray, style: int = 3, factor: float = 0.5) -> dict[str, float]:
+    """How much the output moves when the input's contrast is scaled by `factor` (about its mean): mean
+    |S(low) - S(image)| over pixels (0..255), with instance norm and with statistics fixed on `image`."""
+    low = np.clip((image.astype(np.float32) - image.mean()) * factor + image.mean() + 0.5, 0, 255).astype(np.uint8)
+    out = {}
+    for name, fixed in (("instance_norm", False), ("fixed_statistics", True)):
+        engine.freeze_statistics()
+        ref = engine.infer(image, style, fixed_stats=fixed).stylized.astype(np.float32)
+        out[name] = float(np.abs(engine.infer(low, style, fixed_stats=fixed).stylized.astype(np.float32) - ref).mean())
+    engine.freeze_statistics()
+    out["input_change"] = float(np.abs(low.astype(np.float32) - image.astype(np.float32)).mean())
+    return out

@@ -73,3 +73,11 @@ def test_video_mode_reports_flicker(qtbot, make_window):
     assert tab.settings.video == "on"
     qtbot.waitUntil(lambda: tab.latest.result.flicker is not None, timeout=90_000)
     assert "flicker" in tab.status.text()
+
+
+def test_fixed_statistics_and_contrast_reach_the_worker(qtbot, make_window):
+    tab, _ = _open(qtbot, make_window)
+    tab.fixed_box.setChecked(True)
+    tab.contrast.setValue(40)
+    assert tab.settings.fixed_stats and tab.settings.contrast == 0.4
+    qtbot.waitUntil(lambda: "fixed normalisation statistics" in tab.status.text(), timeout=60_000)

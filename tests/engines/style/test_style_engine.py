@@ -140,3 +140,15 @@ def test_video_mode_lowers_flicker_on_the_demo_clip(engine):
     require_assets("vtest.avi")
     res = flicker_on_video(engine, assets.asset_path("vtest.avi"), frames=8)
     assert res["flicker_video_mode"] < 0.7 * res["flicker_frame_by_frame"]
+
+
+def test_instance_norm_makes_the_output_ignore_input_contrast_and_fixed_statistics_do_not(engine, photo):
+    from engines.style.engine import contrast_effect
+
+    res = contrast_effect(engine, photo, style=3, factor=0.5)
+    assert res["input_change"] > 10
+    assert res["instance_norm"] < 3 and res["fixed_statistics"] > 5 * res["instance_norm"] + 10
+    # recorded statistics of the same frame reproduce instance norm itself
+    engine.freeze_statistics()
+    first = engine.infer(photo, 3, fixed_stats=True).stylized.astype(int)
+    assert np.abs(first - engine.infer(photo, 3).stylized.astype(int)).max() <= 1

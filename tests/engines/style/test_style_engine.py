@@ -152,3 +152,19 @@ def test_instance_norm_makes_the_output_ignore_input_contrast_and_fixed_statisti
     engine.freeze_statistics()
     first = engine.infer(photo, 3, fixed_stats=True).stylized.astype(int)
     assert np.abs(first - engine.infer(photo, 3).stylized.astype(int)).max() <= 1
+
+
+def test_texture_synthesis_from_noise_with_the_spectrum_constraint(photo):
+    from engines.style.config import GatysConfig
+    from engines.style.task import GatysTask, perceptual_net
+
+    require_assets("arbitrary_predict.onnx")
+    style = np.zeros((64, 64, 3), np.uint8)
+    style[::8] = (255, 255, 255)  # horizontal stripes every 8 px: vertical frequency 64 / 8 = 8
+    config = GatysConfig.tiny(steps=10, size=64, init="noise", content_weight=0.0, spectrum=True)
+    task = GatysTask(config, photo, style, perceptual_net())
+    losses = [task.train_step(i) for i in range(1, 11)]
+    assert losses[0]["content"] == 0.0 and losses[-1]["style"] < losses[0]["style"]
+    img = task.picture().astype(np.float32).mean(-1)
+    spec = np.abs(np.fft.rfft2(img - img.mean()))
+    assert spec[8, 0] > 20 * np.median(spec)  # the stripes' frequency carries the energy

@@ -43,6 +43,14 @@ _BUILTIN: tuple[PaperInfo, ...] = (
         summary="Conditional instance norm: one network, 26 styles that blend; any image's style through a "
                 "predicted style vector; or the image itself optimised against Gram-matrix losses.",
     ),
+    PaperInfo.from_folder(
+        "gan", "GAN lab",
+        ("Generative Adversarial Networks", "DCGAN (Radford et al.)", "Wasserstein GAN", "WGAN-GP",
+         "Spectral Normalization for GANs", "BEGAN", "InfoGAN", "AmbientGAN"),
+        "GANTab", "GANEngine",
+        summary="A generator and a discriminator trained against each other; watch the samples and curves evolve.",
+        live=False,
+    ),
 )
 """Adding a paper: one engines/<key>/ folder, one desktop/tabs/<key>.py, one entry here (docs/adding-a-paper.md)."""
 

@@ -140,7 +140,7 @@ class GANTrainSettings:
     steps: int = 3000
     batch_size: int = 64
     latent_dim: int = 64
-    width: int = 64
+    width: int = 32
     lr: float = 0.0
     n_critic: int = 0
     began_gamma: float = 0.5

@@ -139,6 +139,14 @@ class GANEngine:
         codes = ((1 - t)[:, None] * z0[None, k:] + t[:, None] * z1[None, k:]).astype(np.float32)
         return np.concatenate([noise, codes], 1)
 
+    def between(self, za: np.ndarray, zb: np.ndarray, t: float) -> np.ndarray:
+        """Row-wise: each za[i] walked a fraction t towards zb[i] (as interpolate), float32[N, Z]."""
+        k, ts = self.config.latent_dim, np.array([float(t)])
+        noise = np.stack([slerp(np.asarray(a[:k], np.float64), np.asarray(b[:k], np.float64), ts)[0]
+                          for a, b in zip(za, zb)])
+        codes = (1 - t) * np.asarray(za)[:, k:] + t * np.asarray(zb)[:, k:]
+        return np.concatenate([noise, codes], 1).astype(np.float32)
+
     # ------------------------------------------------------------------ sampling
     def infer(self, z: np.ndarray) -> GANSamples:
         """G(z) for float32[N, Z] latents (N <= 4096)."""

@@ -238,8 +238,10 @@ def tiny_cases() -> list:
             shapes["q"] = (b, cfg.code_dim)
         if variant == "began":
             shapes["recon"] = x_shape
+        # BEGAN: d/d recon of mean|recon - x| + mean(recon) vanishes where recon < x; square the recon term
+        loss = (lambda out: out["logit"].mean() + (out["recon"] ** 2).mean()) if variant == "began" else None
         return ModelCase(name, lambda: build_discriminator(cfg), lambda: (torch.randn(*x_shape),),
-                         lambda m, x: m(*x), shapes)
+                         lambda m, x: m(*x), shapes, loss)
 
     return [case("dcgan-G", "dcgan", True, "G"), case("dcgan-D", "dcgan", True, "D"),
             case("wgan-gp-D", "wgan-gp", True, "D"), case("sngan-D", "sngan", True, "D"),

@@ -1,0 +1,71 @@
+"""GAN lab tab: the grid comes from the chosen weights, the seed and the interpolation slider change it, InfoGAN
+shows its code controls, a 2-D model shows GAN Lab's view, and the training preview replaces the grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engines.base import TrainStep
+from engines.gan.config import GANConfig
+from engines.gan.model import build_discriminator, build_generator, export_weights, weights_payload
+
+
+def _weights(path, cfg: GANConfig, dataset: str = "fashion-mnist-train"):
+    torch.manual_seed(0)
+    d = build_discriminator(cfg) if not cfg.image else None
+    return export_weights(weights_payload(cfg, build_generator(cfg), d, dataset=dataset, step=7), path)
+
+
+@pytest.fixture
+def models(tmp_path):
+    return {"tiny_dcgan": _weights(tmp_path / "a.pt", GANConfig.tiny()),
+            "tiny_infogan": _weights(tmp_path / "b.pt", GANConfig.tiny("infogan")),
+            "tiny_ring": _weights(tmp_path / "c.pt", GANConfig.tiny("gan-ns", image=False), "ring8")}
+
+
+def _open(qtbot, make_window, tmp_path, models):
+    window = make_window("gan", gan_weights=models, runs_root=tmp_path / "runs")
+    tab = window.tab_widget("gan")
+    with qtbot.waitSignal(tab.reply_shown, timeout=60_000) as shown:
+        pass
+    return tab, shown.args[0]
+
+
+def _next_reply(qtbot, tab, action):
+    with qtbot.waitSignal(tab.reply_shown, timeout=30_000) as shown:
+        action()
+    return shown.args[0]
+
+
+def test_seed_and_interpolation_change_the_grid(qtbot, make_window, tmp_path, models):
+    tab, first = _open(qtbot, make_window, tmp_path, models)
+    assert first.image_model and first.image.shape[2] == 3 and "dcgan" in first.describe
+    assert not tab.codes.isVisible()
+    other = _next_reply(qtbot, tab, lambda: tab.seed.setValue(5))
+    assert other.request.seed == 5 and not np.array_equal(other.image, first.image)
+    end = _next_reply(qtbot, tab, lambda: tab.mix.setValue(100))
+    tab.mix.setValue(0)
+    start_b = _next_reply(qtbot, tab, lambda: tab.seed.setValue(6))
+    assert end.request.t == 1.0 and np.array_equal(end.image, start_b.image)  # t = 1 is seed_b's grid
+
+
+def test_infogan_codes_and_the_2d_view(qtbot, make_window, tmp_path, models):
+    tab, _ = _open(qtbot, make_window, tmp_path, models)
+    info = _next_reply(qtbot, tab, lambda: (tab.model_combo.setCurrentIndex(1), tab.model_combo.activated.emit(1)))
+    assert info.variant == "infogan"
+    qtbot.waitUntil(tab.codes.isVisible, timeout=5_000)
+    coded = _next_reply(qtbot, tab, lambda: tab.category.setValue(3))
+    assert coded.request.category == 3 and not np.array_equal(coded.image, info.image)
+    ring = _next_reply(qtbot, tab, lambda: (tab.model_combo.setCurrentIndex(2), tab.model_combo.activated.emit(2)))
+    assert not ring.image_model and ring.image.shape == (320, 320, 3) and not tab.mix.isEnabled()
+
+
+def test_the_training_preview_replaces_the_grid(qtbot, make_window, tmp_path, models):
+    tab, _ = _open(qtbot, make_window, tmp_path, models)
+    tab.show_training(True)
+    qtbot.waitUntil(lambda: tab.training_panel is not None, timeout=60_000)
+    preview = np.full((40, 60, 3), 200, np.uint8)
+    tab.training_panel.step_received.emit(TrainStep(3, 10, 0.0, {"loss": 1.0}, preview=preview))
+    assert np.array_equal(tab.view.image, preview) and "step 3" in tab.status.text()

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -28,6 +29,8 @@ class MainWindow(QMainWindow):
 
         empty_trash((options or {}).get("runs_root"))  # runs deleted in an earlier session are gone for good now
         self.tabs = QTabWidget(self)
+        self.tabs.setUsesScrollButtons(False)  # six tabs at 900 px: their titles shorten (full title in the tooltip)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.setCentralWidget(self.tabs)
         self.paper_tabs: dict[str, PaperTab] = {}
         for info in self.registry:
@@ -36,7 +39,8 @@ class MainWindow(QMainWindow):
             except Exception as exc:  # one broken tab must not take the app down
                 log.exception("tab %s failed to build", info.key)
                 tab = QLabel(f"The {info.title} tab could not be built: {exc}")
-            self.tabs.addTab(tab, info.title)
+            index = self.tabs.addTab(tab, info.title)
+            self.tabs.setTabToolTip(index, " / ".join(info.papers) or info.title)
             if isinstance(tab, PaperTab):
                 self.paper_tabs[info.key] = tab
                 tab.notice.connect(self._on_notice)

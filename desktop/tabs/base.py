@@ -126,6 +126,9 @@ class PaperTab(QWidget):
         from engines.runs import trained_runs
 
         self.model_list = combo
+        # run labels are long ("trained 2026-12-05 16:51 (stopped at 6/40)"): the list must not widen the column
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(12)
         self.trained_insert_at = max(0, combo.count() - 1)  # every tab's list ends with its "Open ..." item
         for run in reversed(trained_runs(self.info.key, self.trained_export, self.options.get("runs_root"))):
             self._insert_run(run)

@@ -92,6 +92,18 @@ class LiveTab(PaperTab):
         """The BGR image to show for a result (default: the frame itself)."""
         return live.frame.image
 
+    def model_choices(self) -> list[tuple[str, Any]]:
+        """(label, weights for create_engine) of each model in the tab's list, for the compare view. Default:
+        the first item is the tab's default model (None), others carry their weights as item data."""
+        combo = getattr(self, "model_list", None)
+        out = []
+        for i in range(combo.count() if combo is not None else 0):
+            text, data = combo.itemText(i), combo.itemData(i)
+            if text.startswith("Open") or (i > 0 and data in (None, "")):
+                continue
+            out.append((text, None if data in (None, "") else data))
+        return out
+
     # construction -------------------------------------------------------------
     def __init__(self, info: PaperInfo, options: dict[str, Any] | None = None, parent: QWidget | None = None):
         super().__init__(info, options, parent)
@@ -151,6 +163,10 @@ class LiveTab(PaperTab):
         self._hud_timer.timeout.connect(self._refresh_hud)
         self.choice: SourceChoice = self.options.get("source_choice") or SourceChoice("demo")
         self.source_bar.show_choice(self.choice)
+        from desktop.compare import CompareControls
+
+        self.compare = CompareControls(self)  # added below the tab's own controls when the tab first shows
+        self.painting_b = False  # True while the compare view paints model B's result
 
     def _build_download_panel(self) -> None:
         self.download_panel = QWidget(self)
@@ -187,6 +203,8 @@ class LiveTab(PaperTab):
 
     # lifecycle ------------------------------------------------------------------
     def activate(self) -> None:
+        if self.controls.indexOf(self.compare) < 0:
+            self.controls.addWidget(self.compare)
         self._active = True
         if self._missing_assets():
             return
@@ -288,6 +306,7 @@ class LiveTab(PaperTab):
         assert slot is not None
         weights, device = self.weights, self.options.get("device") or self.default_device
         create, facts, run = self.create_engine, self.engine_facts, self.run_engine
+        pair = self.compare.new_runner()  # the compare view's model B runs beside A on this worker
 
         def generate(stop):
             from engines.runtime import freeze_gc
@@ -296,11 +315,15 @@ class LiveTab(PaperTab):
             freeze_gc(collect=False)  # on a worker: collections belong to the GUI thread
             yield EngineLoaded(weights, facts(engine), engine)
             slot.dropped = 0  # frames that arrived while the model loaded are not pipeline drops
-            yield from live_loop(slot, lambda f: run(engine, f), stop,
-                                 lambda: getattr(engine, "device", "cpu"), commands)
+            try:
+                yield from live_loop(slot, lambda f: pair.run(run, engine, f), stop,
+                                     lambda: getattr(engine, "device", "cpu"), commands)
+            finally:
+                pair.close()
 
         self.view.set_placeholder("Loading the model ...")
         self._worker = self.run_task("infer", generate, self._on_item, self._on_failed, failure="The model stopped")
+        self.compare.send_choice()  # a restarted worker compares again with the chosen model
 
     def _stop_worker(self) -> None:
         if self._worker is not None:
@@ -335,12 +358,11 @@ class LiveTab(PaperTab):
             self.show_notice(item.text, item.error)
             return
         assert isinstance(item, LiveResult)
+        item, image, overlay = self.compare.split(item)  # the compare view: A's result for the tab's hooks
         self.latest = item
         self.engine_device = item.device
         self.on_result(item)
-        result = item.result
-        self.view.show_frame(self.display_image(item), item.frame.t_capture,
-                             lambda p, t: self.paint_result(p, t, result))
+        self.view.show_frame(image, item.frame.t_capture, overlay)
         self.result_shown.emit(item)
 
     def _on_engine_loaded(self, loaded: EngineLoaded) -> None:

@@ -131,7 +131,7 @@ class PoseTab(LiveTab):
             p.drawText(QPointF(12, 60), "no person")
             return
         x0, y0, x1, y1 = (float(v) for v in r.crop_box)
-        if self._shown.heat is not None and self.alpha.value() > 0:
+        if self._shown.heat is not None and self.alpha.value() > 0 and not self.painting_b:  # the heat is A's
             p.setOpacity(self.alpha.value() / 100)
             p.drawImage(to_view.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0)), self._shown.heat)
             p.setOpacity(1.0)
@@ -156,6 +156,13 @@ class PoseTab(LiveTab):
             if min(r.confidence[a], r.confidence[b]) > 0.3:
                 p.drawLine(pts[a], pts[b])
         return pts
+
+    def model_choices(self) -> list[tuple[str, Any]]:
+        """For the compare view: the shipped student has no item data; its weights are the shipped file."""
+        combo = self.model_combo
+        items = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+        return [(text, STUDENT_WEIGHTS if text == STUDENT else (data or None)) for text, data in items
+                if not text.startswith("Open") and (text in (PRETRAINED, STUDENT) or data)]
 
     def _on_people(self, count: int) -> None:
         self.people = PeopleChoice(count, self.people.select_at)

@@ -85,3 +85,21 @@ def test_layout_holds_with_the_training_panel_open(qtbot, make_window, key, size
     event_loop_turns(qtbot)
     assert (window.width(), window.height()) == size, "'Use these weights' resized the window"
     assert start.mapTo(window, start.rect().topLeft()) == where, "'Use these weights' moved the controls"
+
+
+def test_long_trained_run_labels_do_not_squeeze_the_model_list(qtbot, make_window, tmp_path):
+    """A user's runs ("trained 2026-12-05 16:51 (stopped at 6/40)") made the pose model list wider than its
+    column, so its text was cut."""
+    import json
+
+    for name in ("2026-12-05-1651", "2026-12-05-1648"):
+        run = tmp_path / "pose" / name
+        run.mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"steps": 40}))
+        (run / "metrics.jsonl").write_text(json.dumps({"step": 6, "total_steps": 40}) + "\n")
+        (run / "student.pt").write_bytes(b"x")
+    window = make_window("pose", runs_root=tmp_path)
+    window.resize(900, 600)
+    event_loop_turns(qtbot)
+    assert window.tab_widget("pose").model_list.count() >= 4
+    assert squeezed(window) == []

@@ -123,13 +123,14 @@ class StyleTab(LiveTab):
         self.gallery.setWrapping(True)
         blank = QPixmap(THUMB, THUMB)
         blank.fill(Qt.GlobalColor.darkGray)
-        self.gallery.setMinimumHeight(150)
+        self.gallery.setMinimumHeight(3 * (THUMB + 22) + 8)  # three rows of thumbnails
         self.gallery.setToolTip("The 26 styles rendered on the current frame; click one to use it")
         for i in range(NUM_STYLES):
             self.gallery.addItem(QListWidgetItem(QIcon(blank), str(i)))
         self.gallery.setCurrentRow(0)
         self.gallery.itemClicked.connect(lambda item: self.choose_style(self.gallery.row(item)))
         add_labeled(self.controls, "Gallery (click a style)", self.gallery)
+        self.controls.setStretchFactor(self.gallery, 1)
         self.refresh_gallery_button = QPushButton("Render the gallery on this frame")
         self.refresh_gallery_button.clicked.connect(self.render_gallery)
         self.controls.addWidget(self.refresh_gallery_button)

@@ -36,7 +36,6 @@ class CompareControls(QWidget):
                                       "model, right of it the one chosen here")
         self.compare_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.compare_combo.addItem(OFF)
-        self.compare_combo.showPopup = self._refill_then_popup
         self.compare_combo.activated.connect(self._on_choice)
         self.wipe = add_labeled(layout, "Wipe (where the line is)", QSlider(Qt.Orientation.Horizontal))
         self.wipe.setRange(5, 95)
@@ -46,14 +45,23 @@ class CompareControls(QWidget):
         self.choice: tuple[str, Any] | None = None  # (label, weights) of model B
         self.last_pair: PairResult | None = None  # the latest pair shown (GUI thread)
 
-    def _refill_then_popup(self) -> None:
+    def attach(self) -> None:
+        """Follow the tab's model list (call once it exists): the choices are its models."""
+        combo = getattr(self.tab, "model_list", None)
+        if combo is not None:
+            for sig in (combo.model().rowsInserted, combo.model().rowsRemoved):
+                sig.connect(lambda *_: self.refill())
+        self.refill()
+
+    def refill(self) -> None:
         current = self.compare_combo.currentText()
+        self.compare_combo.blockSignals(True)
         self.compare_combo.clear()
         self.compare_combo.addItem(OFF)
         for label, weights in self.tab.model_choices():
             self.compare_combo.addItem(label, weights)
-        self.compare_combo.setCurrentText(current)
-        QComboBox.showPopup(self.compare_combo)
+        self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findText(current)))
+        self.compare_combo.blockSignals(False)
 
     def _on_choice(self, index: int) -> None:
         if index <= 0:
@@ -120,7 +128,8 @@ class CompareControls(QWidget):
             p.drawLine(QPointF(line, top), QPointF(line, bottom))
             for text, x, align in ((f"A: {label_a}  {pair.ms_a:.0f} ms", line - 8, Qt.AlignmentFlag.AlignRight),
                                    (f"B: {pair.label_b}  {pair.ms_b:.0f} ms", line + 8, Qt.AlignmentFlag.AlignLeft)):
-                box = QRectF(x - 400 if align == Qt.AlignmentFlag.AlignRight else x, bottom - 28, 400, 22)
+                y = top + 60  # below the HUD, above the notice banner
+                box = QRectF(x - 400 if align == Qt.AlignmentFlag.AlignRight else x, y, 400, 22)
                 p.fillRect(p.boundingRect(box, int(align), text).adjusted(-4, -2, 4, 2), QColor(0, 0, 0, 170))
                 p.drawText(box, int(align), text)
         return live_a, image_a, paint

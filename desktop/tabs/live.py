@@ -205,6 +205,7 @@ class LiveTab(PaperTab):
     def activate(self) -> None:
         if self.controls.indexOf(self.compare) < 0:
             self.controls.addWidget(self.compare)
+            self.compare.attach()
         self._active = True
         if self._missing_assets():
             return

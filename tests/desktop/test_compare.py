@@ -11,10 +11,6 @@ from engines.compare import PairResult
 
 def _choose(tab, label: str) -> None:
     combo = tab.compare.compare_combo
-    combo.clear()
-    combo.addItem("off")
-    for text, weights in tab.model_choices():
-        combo.addItem(text, weights)
     index = combo.findText(label)
     assert index > 0, [combo.itemText(i) for i in range(combo.count())]
     combo.setCurrentIndex(index)

@@ -1,8 +1,10 @@
 """Timings of the style engine for `python -m engines.bench` (CPU, 1 torch thread by default).
 
 Records: style.multistyle256 (StyleEngine.infer on a 640x480 frame, the 26-style net at 256 px short side,
-so 256x344) next to style.multistyle256.onnxruntime (the same file and input size in onnxruntime, alternated
-in one process), and style.arbitrary384 (the arbitrary-style transformer at 384 px short side).
+so 256x344), style.multistyle256.net_torch (our imported network alone) and net_<backend> for each CPU
+backend installed (onnxruntime-f32, openvino-f32, openvino-bf16: the same file, the same input), all
+alternated in one process; torch_speed_vs_this = backend ms / torch ms (>= 1: torch is as fast).
+style.arbitrary384: the arbitrary-style transformer at 384 px short side.
 """
 
 from __future__ import annotations
@@ -43,22 +45,20 @@ def bench_records(threads: int = 1, rounds: int = 20, arbitrary: bool = True) ->
                 engine._multi(x_t, w_t)  # noqa: SLF001 (the network alone, as onnxruntime runs it)
 
         fns = {"engine": lambda: engine.infer(frame, 3), "torch": torch_net}
-        try:
-            import onnxruntime as ort
+        from engines.backends.choice import BackendChoice, backend_devices
+        from engines.backends.runners import open_runner
 
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            sess = ort.InferenceSession(str(assets.require(MULTISTYLE)), options, providers=["CPUExecutionProvider"])
-            fns["onnxruntime"] = lambda: sess.run(None, {"image": net_in, "style_weights": w})
-        except ImportError:
-            pass
+        for device in (d for d in backend_devices() if not d.endswith("int8")):
+            backend, _, precision = device.partition("-")
+            runner = open_runner(assets.require(MULTISTYLE), BackendChoice(backend, precision, threads))
+            fns[device] = lambda r=runner: r.run({"image": net_in, "style_weights": w})
         times = alternate(fns, rounds)
+        torch_ms = statistics.median(times["torch"])
         records = [_record("style.multistyle256", times["engine"], threads, input="640x480", net="256x344"),
                    _record("style.multistyle256.net_torch", times["torch"], threads, input="256x344")]
-        if "onnxruntime" in times:
-            ratio = statistics.median(times["onnxruntime"]) / statistics.median(times["torch"])
-            records.append(_record("style.multistyle256.net_onnxruntime", times["onnxruntime"], threads,
-                                   input="256x344", torch_speed_vs_ort=round(ratio, 2)))
+        for device in (k for k in times if k not in ("engine", "torch")):
+            records.append(_record(f"style.multistyle256.net_{device}", times[device], threads, input="256x344",
+                                   torch_speed_vs_this=round(statistics.median(times[device]) / torch_ms, 2)))
         if arbitrary:
             vec = engine.style_vector(frame)
             records.append(_record("style.arbitrary384", alternate(

@@ -156,3 +156,14 @@ def test_instance_norm_fusion_keeps_the_numbers(photo):
     w = torch.full((26,), 1 / 26)
     with torch.no_grad():
         assert (fused(x, w)[0] - plain(x, w)[0]).abs().max() < 1e-5
+
+
+def test_qdq_transformer_run_in_float_stays_close_to_onnxruntime(photo):
+    """What the live engine runs (activations not rounded); measured: mean 0.023, p99 0.091, max 0.20."""
+    c = cv2.resize(photo, (384, 384))[None].copy()
+    vec = _session(_path(PREDICTOR)).run(None, {"style_image": cv2.resize(photo, (256, 256))[None].copy()})[0]
+    ref = _session(_path(TRANSFORMER)).run(None, {"content_image": c, "mobilenet_conv/Conv/BiasAdd": vec})[0]
+    with torch.no_grad():
+        out = load_onnx(_path(TRANSFORMER), fake_quant=False)(torch.from_numpy(c), torch.from_numpy(vec))[0].numpy()
+    diff = np.abs(out - ref)
+    assert diff.mean() < 0.04 and np.percentile(diff, 99) < 0.15

@@ -2,7 +2,10 @@
 
     python -m engines.gan.cli train --variant dcgan --dataset fashion-mnist [--minutes M] [--export F.pt]
     python -m engines.gan.cli train --resume RUN_DIR/last.pt --minutes 10        # go on
+    python -m engines.gan.cli export RUN_DIR/last.pt OUT.pt                      # a checkpoint's weights
     python -m engines.gan.cli sample WEIGHTS.pt OUT.png [--seed N] [--interpolate]
+    python -m engines.gan.cli classifier --dataset fashion-mnist [--steps 900]     # the FD classifier
+    python -m engines.gan.cli score WEIGHTS.pt                                     # FD, class coverage
 """
 
 from __future__ import annotations
@@ -18,6 +21,19 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m engines.gan.cli", description="GAN lab (GAN, DCGAN, WGAN, ...).")
     sub = p.add_subparsers(dest="command", required=True)
     add_train_parser(sub, RECIPE, exports=("gan.pt",))
+    ex = sub.add_parser("export", help="write a training checkpoint's generator (and a 2-D D) as a gan.pt")
+    ex.add_argument("checkpoint", help="a last.pt of a run")
+    ex.add_argument("out")
+    cl = sub.add_parser("classifier", help="train the small classifier whose features give our FD; ship it")
+    cl.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist"))
+    cl.add_argument("--steps", type=int, default=900)
+    sc = sub.add_parser("score", help="FD on our classifier's features (1,000 test pictures vs 1,000 samples)")
+    sc.add_argument("weights")
+    sc.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist"))
+    cv = sub.add_parser("claim", help="Spearman correlation of a loss curve with FD over a run's evaluations")
+    cv.add_argument("run_dir")
+    cv.add_argument("--curve", default="critic_estimate", help="a loss key of metrics.jsonl (e.g. d_loss)")
+    cv.add_argument("--window", type=int, default=50, help="steps averaged before each evaluation")
     sp = sub.add_parser("sample", help="write an 8x8 grid of samples (or 8 interpolation rows) as a PNG")
     sp.add_argument("weights")
     sp.add_argument("out")
@@ -44,6 +60,77 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classifier(args: argparse.Namespace) -> int:
+    import time
+
+    from engines.gan.data import load_images, to_training
+    from engines.gan.metrics import accuracy, classifier_path, save_classifier, train_classifier
+
+    t0 = time.perf_counter()
+    train, test = load_images(args.dataset, "train"), load_images(args.dataset, "test")
+    net = train_classifier(to_training(train.images), train.labels, args.steps,
+                           log=lambda s, loss: print(f"step {s}: loss {loss:.3f}", file=sys.stderr))
+    acc = accuracy(net, to_training(test.images), test.labels)
+    out = save_classifier(net, classifier_path(args.dataset), args.dataset, acc)
+    print(f"wrote {out}: test accuracy {acc:.4f} on {len(test.images)} pictures, "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from engines.gan.engine import GANEngine
+    from engines.gan.metrics import SampleScorer
+
+    scorer = SampleScorer.for_dataset(args.dataset)
+    if scorer is None:
+        print(f"error: no classifier for {args.dataset}; run `classifier` first", file=sys.stderr)
+        return 1
+    eng = GANEngine()
+    eng.load(args.weights)
+    x = eng.sample(1000, seed=99).pictures[:, None].astype("float32") / 127.5 - 1  # the [-1, 1] frame
+    print(" ".join(f"{k} {v:.4f}" for k, v in scorer.score(x).items()) + f"  ({eng.describe()})")
+    return 0
+
+
+def _claim(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engines.gan.metrics import curve_vs_fd, spearman
+
+    steps, curve, fd = curve_vs_fd(Path(args.run_dir) / "metrics.jsonl", args.curve, args.window)
+    if len(steps) < 3:
+        print(f"error: {len(steps)} evaluations with FD in {args.run_dir}; need at least 3", file=sys.stderr)
+        return 1
+    for s, c, f in zip(steps, curve, fd):
+        print(f"step {s:6d}  {args.curve} {c:9.4f}  fd_classifier {f:9.3f}")
+    print(f"Spearman({args.curve}, fd_classifier) = {spearman(curve, fd):.3f} over {len(steps)} evaluations")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from engines.base import EngineError
+    from engines.gan.config import GANConfig
+    from engines.gan.model import build_discriminator, build_generator, export_weights, weights_payload
+    from engines.runtime import require_finite
+    from engines.training import load_checkpoint
+
+    try:
+        task = load_checkpoint(args.checkpoint)["task"]
+        config = GANConfig.from_dict(dict(task["config"]))
+        require_finite(task["G"], args.checkpoint)
+        G, D = build_generator(config), build_discriminator(config)
+        G.load_state_dict(task["G"])
+        D.load_state_dict(task["D"])
+    except (EngineError, KeyError, ValueError, RuntimeError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    payload = weights_payload(config, G, None if config.image else D, dataset=str(task.get("dataset")),
+                              step=int(task["step"]), metrics={})
+    export_weights(payload, args.out)
+    print(f"exported {args.out}: {config.variant} step {int(task['step'])}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "train":
@@ -51,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         from engines.training_cli import train_main
 
         return train_main(RECIPE, args)[0]
-    return _sample(args)
+    return {"export": _export, "sample": _sample, "classifier": _classifier, "score": _score,
+            "claim": _claim}[args.command](args)
 
 
 if __name__ == "__main__":

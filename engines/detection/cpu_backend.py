@@ -30,12 +30,22 @@ def to_input(image: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
 
 
-def head_scopes(net) -> list[str]:
-    """ONNX node-name prefixes of the detection heads and the linear conv feeding each (kept in float)."""
+def head_scopes(net, first: int = 2, before_head: int = 3) -> list[str]:
+    """ONNX node-name prefixes kept in float by int8: the detection heads, the first `first` convs, and up to
+    `before_head` convs feeding each head (walking back to the previous route/head).
+
+    Chosen on vtest.avi frames (not the gate's): 98.1% of 161 boxes kept, where heads + their linear conv
+    alone kept 96.3%."""
     scopes = ["/Concat"]
+    convs = [i for i, k in enumerate(net.kinds) if k == "convolutional"]
+    scopes += [f"/layers.{i}/" for i in convs[:first]]
     for i, kind in enumerate(net.kinds):
         if kind in ("region", "yolo"):
-            scopes += [f"/layers.{i}/", f"/layers.{i - 1}/"]
+            scopes.append(f"/layers.{i}/")
+            j, kept = i - 1, 0
+            while j >= 0 and net.kinds[j] == "convolutional" and kept < before_head:
+                scopes.append(f"/layers.{j}/")
+                j, kept = j - 1, kept + 1
     return scopes
 
 

@@ -55,9 +55,10 @@ class DeviceState:
 
 def device_state(engine: Any) -> DeviceState:
     """The engine's device facts (worker thread); engines without CPU backends have no refusals."""
-    backend = getattr(engine, "backend", None)
-    gate = backend.gate.summary() if backend is not None else ""
-    return DeviceState(getattr(engine, "device", "cpu"), dict(getattr(engine, "refused", {}) or {}), gate)
+    gate = getattr(getattr(engine, "backend", None), "gate", None)  # pose's `backend` is a runtime name
+    refused = getattr(engine, "refused", None)
+    return DeviceState(str(getattr(engine, "device", "cpu")), dict(refused) if isinstance(refused, dict) else {},
+                       gate.summary() if hasattr(gate, "summary") else "")
 
 
 class Commands:

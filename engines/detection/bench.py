@@ -110,9 +110,13 @@ def _pipeline_run(engine, clip: Path, seconds: float, feed_fps: float) -> dict:
             "dropped": slot.dropped, "delivered": slot.delivered}
 
 
-def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0, rounds: int = 3) -> list[Record]:
+def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0, rounds: int = 3,
+                     device: str = "cpu") -> list[Record]:
     """The live pipeline over the demo clip fed at `feed_fps`, alternated with the same engine run back to
-    back on decoded frames (rounds x [back-to-back, pipeline]), so both see the same machine load."""
+    back on decoded frames (rounds x [back-to-back, pipeline]), so both see the same machine load.
+    device "auto": the app's default on a CPU machine (the fastest backend passing its gate), at `threads`."""
+    import os
+
     import cv2
     import torch
 
@@ -120,7 +124,15 @@ def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0, round
 
     clip = Path(__file__).resolve().parents[2] / "assets" / "media" / "demo_street.webm"
     engine = DetectionEngine()
-    engine.load(None, "cpu")
+    saved = os.environ.get("PAPERZOO_BACKEND_THREADS")
+    os.environ["PAPERZOO_BACKEND_THREADS"] = str(threads)  # the backends' thread count, read at build
+    try:
+        engine.load(None, device)
+    finally:
+        if saved is None:
+            os.environ.pop("PAPERZOO_BACKEND_THREADS", None)
+        else:
+            os.environ["PAPERZOO_BACKEND_THREADS"] = saved
     torch.set_num_threads(threads)
     cap = cv2.VideoCapture(str(clip))
     frames = [cap.read()[1] for _ in range(60)]
@@ -128,6 +140,7 @@ def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0, round
         engine.infer(f)
     b2b_frames = b2b_s = 0.0
     runs = []
+    before = os.getloadavg()[0]
     for _ in range(rounds):
         t0, n = time.perf_counter(), 0
         while time.perf_counter() - t0 < seconds / 2:
@@ -136,19 +149,22 @@ def pipeline_records(threads: int, seconds: float, feed_fps: float = 30.0, round
         b2b_frames, b2b_s = b2b_frames + n, b2b_s + time.perf_counter() - t0
         runs.append(_pipeline_run(engine, clip, seconds, feed_fps))
     b2b_fps = b2b_frames / b2b_s
+    from engines.backends.records import load_avg
+
+    loads = [before, load_avg()]
     n = sum(x["frames"] for x in runs)
     pipe_fps = n / sum(x["seconds"] for x in runs)
     ages = [a for x in runs for a in x["ages"]]
     lat = [v for x in runs for v in x["lat"]]
     dropped = sum(x["dropped"] for x in runs) / max(1, sum(x["dropped"] + x["delivered"] for x in runs))
     return [
-        {"name": "detection.backtoback", "device": "cpu", "threads": threads, "fps": round(b2b_fps, 2),
-         "median_ms": round(1000 / b2b_fps, 2), "frames": int(b2b_frames)},
-        {"name": "detection.pipeline", "device": "cpu", "threads": threads, "feed_fps": feed_fps,
+        {"name": "detection.backtoback", "device": engine.device, "threads": threads, "fps": round(b2b_fps, 2),
+         "median_ms": round(1000 / b2b_fps, 2), "frames": int(b2b_frames), "load_avg": loads},
+        {"name": "detection.pipeline", "device": engine.device, "threads": threads, "feed_fps": feed_fps,
          "fps": round(pipe_fps, 2), "fps_ratio_vs_backtoback": round(pipe_fps / b2b_fps, 3),
          "median_ms": _median(lat), "median_frame_age_ms": _median(ages),
          "frame_age_over_latency": round(statistics.median(ages) / statistics.median(lat), 3),
-         "dropped_fraction": round(dropped, 3), "frames": n, "rounds": rounds},
+         "dropped_fraction": round(dropped, 3), "frames": n, "rounds": rounds, "load_avg": loads},
     ]
 
 
@@ -167,5 +183,5 @@ def bench_records(threads: tuple[int, ...] = (1, 2), rounds: int = 30, seconds: 
         if compile_ or not backends:
             out += detection_records(t, rounds, compile_)
         if pipeline:
-            out += pipeline_records(t, seconds)
+            out += pipeline_records(t, seconds, device="auto" if backends else "cpu")
     return out

@@ -14,7 +14,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -91,6 +91,30 @@ def _slider(lo: int, hi: int, value: int) -> QSlider:
     return s
 
 
+class StyleGallery(QListWidget):
+    """The 26-style icon grid; an image file dropped on it becomes the style (`image_dropped`)."""
+
+    image_dropped = Signal(Path)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptDrops(True)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
+        urls = event.mimeData().urls()
+        if urls:
+            event.acceptProposedAction()
+            self.image_dropped.emit(Path(urls[0].toLocalFile()))
+
+
 class StyleTab(LiveTab):
     trained_export = "gatys.png"
     asset_names = ("multistyle26.onnx", "arbitrary_predict.onnx", "arbitrary_transform.onnx")
@@ -113,7 +137,8 @@ class StyleTab(LiveTab):
         self.runtime_combo.setToolTip("Which runtime runs the 26-style network; a backend that disagrees with our "
                                       "import past a tolerance is refused")
         self.runtime_combo.activated.connect(lambda _i: self.switch_device(self.runtime_combo.currentData()))
-        self.gallery = QListWidget()
+        self.gallery = StyleGallery()
+        self.gallery.image_dropped.connect(self.use_style_image)
         self.gallery.setViewMode(QListView.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(THUMB, THUMB))
         self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
@@ -124,12 +149,13 @@ class StyleTab(LiveTab):
         blank = QPixmap(THUMB, THUMB)
         blank.fill(Qt.GlobalColor.darkGray)
         self.gallery.setMinimumHeight(3 * (THUMB + 22) + 8)  # three rows of thumbnails
-        self.gallery.setToolTip("The 26 styles rendered on the current frame; click one to use it")
+        self.gallery.setToolTip("The 26 styles rendered on the current frame; click one to use it, or drop any "
+                                "painting or photo here to use its style")
         for i in range(NUM_STYLES):
             self.gallery.addItem(QListWidgetItem(QIcon(blank), str(i)))
         self.gallery.setCurrentRow(0)
         self.gallery.itemClicked.connect(lambda item: self.choose_style(self.gallery.row(item)))
-        add_labeled(self.controls, "Gallery (click a style)", self.gallery)
+        add_labeled(self.controls, "Gallery (click a style, or drop an image here)", self.gallery)
         self.controls.setStretchFactor(self.gallery, 1)
         self.refresh_gallery_button = QPushButton("Render the gallery on this frame")
         self.refresh_gallery_button.clicked.connect(self.render_gallery)

@@ -81,3 +81,22 @@ def test_fixed_statistics_and_contrast_reach_the_worker(qtbot, make_window):
     tab.contrast.setValue(40)
     assert tab.settings.fixed_stats and tab.settings.contrast == 0.4
     qtbot.waitUntil(lambda: "fixed normalisation statistics" in tab.status.text(), timeout=60_000)
+
+
+def test_an_image_dropped_on_the_gallery_becomes_the_style(qtbot, make_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    tab, _ = _open(qtbot, make_window)
+    source = tab.choice
+    style = tmp_path / "dots.png"
+    dots = np.full((96, 96, 3), 255, np.uint8)
+    dots[::12, ::12] = (255, 0, 0)
+    cv2.imwrite(str(style), dots)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(style))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    tab.gallery.dropEvent(drop)
+    qtbot.waitUntil(lambda: tab.settings.vector_name == "dots.png", timeout=90_000)
+    assert tab.choice is source  # the source stayed what it was

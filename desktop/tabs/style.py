@@ -155,7 +155,7 @@ class StyleTab(LiveTab):
             self.gallery.addItem(QListWidgetItem(QIcon(blank), str(i)))
         self.gallery.setCurrentRow(0)
         self.gallery.itemClicked.connect(lambda item: self.choose_style(self.gallery.row(item)))
-        add_labeled(self.controls, "Gallery (click a style, or drop an image here)", self.gallery)
+        add_labeled(self.controls, "Gallery (click, or drop an image)", self.gallery)
         self.controls.setStretchFactor(self.gallery, 1)
         self.refresh_gallery_button = QPushButton("Render the gallery on this frame")
         self.refresh_gallery_button.clicked.connect(self.render_gallery)

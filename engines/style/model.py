@@ -60,9 +60,10 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
 class GatysImage(nn.Module):
     """The optimised image (1, H, W, 3) NHWC in [0, 1] and its losses against fixed targets.
 
-    forward(features) -> {"content", "style", "tv", "loss"}: content = MSE of the content layer (eq. 1),
-    style = sum over layers of MSE between Gram matrices (eq. 4-5), tv = total variation; loss = the
-    weighted sum (alpha, beta, tv weight).
+    forward(features) -> {"content", "style", "tv", "loss"}, each term already weighted so that they add up to
+    the loss (paper eq. 7, L = alpha L_content + beta L_style, plus a total-variation prior): content = alpha *
+    feature MSE of the content layer (eq. 1), style = beta * sum over layers of the Gram-matrix MSE (eq. 4-5),
+    tv = weight * total variation.
     """
 
     def __init__(self, init: torch.Tensor, content: Mapping[str, torch.Tensor], style_grams: Mapping[str, torch.Tensor],
@@ -79,7 +80,8 @@ class GatysImage(nn.Module):
         style = sum((torch.mean((gram(features[k]) - g) ** 2) * 1e3 for k, g in self.style_grams.items()), zero)
         tv = total_variation(self.image)
         a, b, t = self.weights
-        return {"content": content, "style": style, "tv": tv, "loss": a * content + b * style + t * tv}
+        terms = {"content": a * content, "style": b * style, "tv": t * tv}
+        return {**terms, "loss": terms["content"] + terms["style"] + terms["tv"]}
 
 
 def impose_spectrum(image: torch.Tensor, magnitude: torch.Tensor) -> torch.Tensor:

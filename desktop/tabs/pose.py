@@ -55,7 +55,11 @@ class PoseTab(LiveTab):
         self.model_combo.activated.connect(self._on_model)
         self.fill_trained_runs(self.model_combo)
         self.device_combo = add_labeled(self.controls, "Device", QComboBox())
-        self.device_combo.addItems(["cpu", "cuda", "mps"])
+        from engines.backends.choice import backend_devices  # no torch: which runtimes are installed
+
+        self.device_combo.addItems(["cpu", "cuda", "mps", *backend_devices()])
+        self.device_combo.setToolTip("OpenVINO / onnxruntime run the Hourglass student only, after its heatmaps\n"
+                                     "match torch's on held-out frames; BlazePose keeps LiteRT")
         self.device_combo.activated.connect(self._on_device)
         self.alpha = add_labeled(self.controls, "Heatmap opacity", QSlider(Qt.Orientation.Horizontal))
         self.alpha.setRange(0, 100)

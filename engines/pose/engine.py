@@ -70,6 +70,7 @@ class PoseEngine:
         self.min_person_score = min_person_score
         self.min_presence = min_presence
         self.device = "cpu"
+        self.refused: dict[str, str] = {}  # backend device -> why its gate refused it (for the UI)
         self.model = ""  # "blazepose" or "hourglass"
         self.weights: Path | None = None
         self.joint_names: tuple[str, ...] = ()
@@ -95,8 +96,10 @@ class PoseEngine:
         device = resolve_device(device)
         if path.suffix.lower() == ".pt":
             self._load_student(path, device)
-        else:
-            self._load_blazepose(path, device)
+        else:  # BlazePose keeps LiteRT/torch: a CPU backend device means the CPU for it
+            from engines.backends import is_backend_device
+
+            self._load_blazepose(path, "cpu" if is_backend_device(device) else device)
         self.weights = path
         if self.detect and detector is None and self.detector is None:
             from engines.detection.engine import DetectionEngine
@@ -137,7 +140,15 @@ class PoseEngine:
             raise EngineError("load a pose model first")
         if not hasattr(runner, "set_device"):
             raise EngineError(f"the {runner.name} backend runs on the CPU only")
-        runner.set_device(device)
+        from engines.backends import is_backend_device
+
+        if is_backend_device(device) and self.model != "hourglass":
+            raise EngineError(f"{device}: the CPU backends run the Hourglass student; BlazePose keeps {runner.name}")
+        try:
+            runner.set_device(device)
+        except EngineError as exc:
+            self.refused[device] = str(exc)
+            raise
         self.device = device
 
     @property

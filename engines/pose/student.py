@@ -23,22 +23,54 @@ class StudentRunner:
         self._master, self.joint_names, self.meta = load_student(path)
         self.config = self._master.config
         self._lock = threading.Lock()
+        self._backend = None  # pose.cpu_backend.HeatmapBackend while a CPU backend runs the network
+        self.gate = None
         self.set_device(device)
 
     def set_device(self, device: str) -> None:
+        """torch "cpu"/"cuda"/"mps", or a CPU backend ("openvino-bf16" ...) that must pass the heatmap gate
+        (engines.pose.cpu_backend); a refused one raises EngineError and the runner stays where it was."""
+        from engines.backends import is_backend_device
         from engines.runtime import Precision
 
+        if is_backend_device(device):
+            backend = self._build_backend(device)
+            with self._lock:
+                self._backend, self.device = backend, device
+            return
         # fp32 everywhere, like the BlazePose port: a small model, and fp16 costs landmark accuracy
         model = Precision(half=False, channels_last=Precision.for_device(device).channels_last).place(
             self._master, device)
         with self._lock:
-            self._model, self.device = model, device
+            self._model, self.device, self._backend = model, device, None
+
+    def _build_backend(self, device: str):
+        from engines.backends import parse_device
+        from engines.backends.frames import demo_frames
+        from engines.base import EngineError
+        from engines.pose import cpu_backend
+
+        try:
+            choice = parse_device(device)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from exc
+        built = cpu_backend.build_backend(self._master.float().eval(), self.config.input_size, choice,
+                                          demo_frames(16, step=15))
+        if not built.gate.passed:
+            raise EngineError(f"{device} refused: {built.gate.reason} (needs <= {cpu_backend.HEAT_LIMIT})")
+        self.gate = built.gate
+        return built
 
     def run(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import torch
 
         with self._lock:
-            model, device = self._model, self.device
+            model, device, backend = getattr(self, "_model", None), self.device, self._backend
+        if backend is not None:
+            x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+            heat = backend.heatmaps(x)
+            pts, peak = decode_heatmaps(heat)
+            return to_input_px(pts, 4.0), peak, heat
         x = (
             torch.from_numpy(np.ascontiguousarray(rgb))
             .to(device)[None]

@@ -156,3 +156,24 @@ def test_colorization_export_equals_torch_and_a_broken_int8_is_refused(colour_mo
     black = [np.zeros_like(f) if i % 2 == 0 else f for i, f in enumerate(frames)]  # calibration sees black
     broken = build_backend(model, 64, g, parse_device("onnxruntime-int8"), black)
     assert not broken.gate.passed and "a*b*" in broken.gate.reason
+
+
+def test_pose_student_on_a_backend_and_a_refused_one_keeps_the_device(data_dir):
+    from engines.base import EngineError
+    from engines.pose.cpu_backend import STUDENT
+    from engines.pose.engine import PoseEngine
+
+    if not STUDENT.is_file():
+        pytest.skip("no shipped pose student")
+    engine = PoseEngine()
+    engine.detect = False
+    engine.load(STUDENT, "cpu")
+    engine.set_device("onnxruntime-f32")
+    assert engine.device == "onnxruntime-f32" and engine._runner.gate.passed
+
+    def refuse(device):
+        raise EngineError(f"{device} refused: max |heatmap error| 0.3")
+    engine._runner._build_backend = refuse
+    with pytest.raises(EngineError, match="refused"):
+        engine.set_device("openvino-int8")
+    assert engine.device == "onnxruntime-f32" and "0.3" in engine.refused["openvino-int8"]

@@ -109,6 +109,8 @@ class GANConfig:
     @classmethod
     def for_variant(cls, variant: str, **changes: Any) -> GANConfig:
         """The variant with its paper's optimiser settings (PAPER_OPTIM), then `changes`."""
+        if variant not in PAPER_OPTIM:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
         opt, lr_g, lr_d, b1, b2, n_critic = PAPER_OPTIM[variant]
         base = dict(variant=variant, optimizer=opt, lr_g=lr_g, lr_d=lr_d, beta1=b1, beta2=b2, n_critic=n_critic)
         return cls(**{**base, **changes})

@@ -49,7 +49,7 @@ if command -v desktop-file-validate >/dev/null; then desktop-file-validate "$ent
 say "installed: $entry (menu entry 'PaperZoo'), command: $link"
 
 # A real window needs a few X libraries that every desktop has; say which are missing, if any.
-missing=$(ldd "$bundle/_internal/PySide6/Qt/plugins/platforms/libqxcb.so" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' ')
+missing=$(ldd "$bundle/_internal/PySide6/Qt/plugins/platforms/libqxcb.so" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' ' || true)
 if [ -n "$missing" ]; then
   say "the window needs these system libraries: $missing"
   say "on Debian/Ubuntu: sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libegl1 libgl1"

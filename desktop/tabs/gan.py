@@ -3,6 +3,7 @@ interpolation, InfoGAN code sliders, and the 2-D view for toy sets. Training com
 
 from __future__ import annotations
 
+import queue
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -80,9 +81,16 @@ def run_request(engine, req: GANRequest) -> GANReply:
                     (time.perf_counter() - t0) * 1000)
 
 
+def model_label(stem: str) -> str:
+    """'dcgan_fashion-mnist' -> 'DCGAN on Fashion-MNIST' (unknown parts kept as they are)."""
+    variant, _, dataset = stem.partition("_")
+    return f"{VARIANT_NAMES.get(variant, variant)} on {DATASET_NAMES.get(dataset, dataset)}"
+
+
 class GANTab(PaperTab):
     trained_export = "gan.pt"
     reply_shown = Signal(object)  # GANReply (GUI thread)
+    lab_frame_shown = Signal(object)  # engines.gan.toylab.ToyFrame (GUI thread)
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
@@ -95,11 +103,11 @@ class GANTab(PaperTab):
         self._floor = 0
         self.model_combo = QComboBox()
         for name, path in self.models.items():
-            self.model_combo.addItem(f"{name} (shipped)", str(path))
+            self.model_combo.addItem(f"{model_label(name)} (shipped)", str(path))
         self.model_combo.addItem(OPEN, "")
         self.model_combo.activated.connect(self._on_model)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(24)
+        self.model_combo.setMinimumContentsLength(30)
         self.seed = QSpinBox()
         self.seed.setRange(0, 1_000_000)
         self.seed.setPrefix("seed ")
@@ -121,6 +129,7 @@ class GANTab(PaperTab):
             walk.addWidget(w)
         walk.addWidget(self.mix, 1)
         self.codes = self._code_controls()
+        lab = self._lab_controls()
         self.status = QLabel("Loading the generator ...")
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -133,6 +142,7 @@ class GANTab(PaperTab):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(walk)
+        layout.addLayout(lab)
         layout.addWidget(self.codes)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
@@ -165,6 +175,82 @@ class GANTab(PaperTab):
         box.hide()
         return box
 
+    def _lab_controls(self) -> QHBoxLayout:
+        """GAN Lab on a 2-D set: one D update, one G update, play/pause, reset (a new variant or set resets)."""
+        row = QHBoxLayout()
+        self.lab_commands: queue.SimpleQueue = queue.SimpleQueue()
+        self.lab_worker: Worker | None = None
+        self.lab_set, self.lab_variant = QComboBox(), QComboBox()
+        for key in ("ring8", "grid25", "moons"):
+            self.lab_set.addItem(DATASET_NAMES[key].removeprefix("2-D: "), key)
+        for key in ("gan-ns", "gan-minimax", "wgan-gp", "wgan", "sngan"):
+            self.lab_variant.addItem(VARIANT_NAMES[key], key)
+        self.lab_set.activated.connect(lambda _i: self.lab_reset())
+        self.lab_variant.activated.connect(lambda _i: self.lab_reset())
+        row.addWidget(QLabel("2-D lab:"))
+        row.addWidget(self.lab_set)
+        row.addWidget(self.lab_variant)
+        self.lab_buttons = {}
+        for text, command in (("D step", "d"), ("G step", "g"), ("Play", "play"), ("Reset", "reset")):
+            b = QPushButton(text)
+            b.clicked.connect(lambda _c=False, cmd=command: self.lab_command(cmd))
+            row.addWidget(b)
+            self.lab_buttons[command] = b
+        row.addStretch(1)
+        return row
+
+    def lab_command(self, command: str) -> None:
+        """d | g | play (toggles pause) | reset; starts the lab on first use."""
+        if command == "reset" or self.lab_worker is None or not self.lab_worker.is_running():
+            self.lab_reset()
+            if command == "reset":
+                return
+        if command == "play":
+            playing = self.lab_buttons["play"].text() == "Play"
+            self.lab_buttons["play"].setText("Pause" if playing else "Play")
+            command = "play" if playing else "pause"
+        self.lab_commands.put(command)
+
+    def lab_reset(self) -> None:
+        """A fresh ToyLab with the chosen variant and set (replaces a running one), paused."""
+        self.lab_buttons["play"].setText("Play")
+        self.lab_commands = commands = queue.SimpleQueue()
+        variant, dataset = self.lab_variant.currentData(), self.lab_set.currentData()
+
+        def work(stop):
+            from engines.gan.toylab import ToyLab
+
+            lab, playing = ToyLab(variant, dataset), False
+            yield lab.view()
+            while not stop():
+                try:
+                    cmd = commands.get(timeout=0.0 if playing else 0.1)
+                except queue.Empty:
+                    cmd = None
+                if cmd in ("play", "pause"):
+                    playing = cmd == "play"
+                elif cmd == "d":
+                    lab.step_d()
+                elif cmd == "g":
+                    lab.step_g()
+                if playing:
+                    lab.train(0.04)
+                if cmd is not None or playing:
+                    yield lab.view()
+
+        self.lab_worker = self.run_task("lab", work, self._on_lab_frame, failure="The 2-D lab stopped")
+
+    def _on_lab_frame(self, frame) -> None:
+        self.view.show_frame(frame.image, time.perf_counter())
+        modes = f"modes {frame.modes}" if self.lab_set.currentData() != "moons" else "moons"
+        self.view.set_hud([f"2-D lab: {self.lab_variant.currentText()} on {self.lab_set.currentText()}",
+                           f"D updates {frame.d_steps}  G updates {frame.g_steps}  ({frame.updates_per_s:.0f}/s)",
+                           f"{modes}, {frame.within_3_sigma:.0%} of samples within 3 sigma"])
+        losses = "  ".join(f"{k} {v:.3g}" for k, v in frame.losses.items() if not k.startswith("grad"))
+        self.status.setText(f"Green: real points; purple: G's samples, arrows: where G's next update moves them; "
+                            f"background: D's belief (green = real). {losses}")
+        self.lab_frame_shown.emit(frame)
+
     # lifecycle ---------------------------------------------------------------------
     def activate(self) -> None:
         if self.worker is not None and self.worker.is_running():
@@ -187,6 +273,11 @@ class GANTab(PaperTab):
         self.request("load", path=first)
 
     def deactivate(self) -> None:
+        if self.lab_worker is not None:
+            self.lab_worker.stop()
+            self.lab_worker.wait()
+            self.lab_worker = None
+            self.lab_buttons["play"].setText("Play")
         if self.worker is not None:
             self.worker.stop()
             self.slot.close()
@@ -236,7 +327,8 @@ class GANTab(PaperTab):
         self.view.show_frame(reply.image, time.perf_counter())
         self.view.set_hud([])
         what = "64 samples from fixed z" if reply.image_model else "real points (green), samples (purple), D's map"
-        self.status.setText(f"{reply.describe}: {what} in {reply.ms:.0f} ms.")
+        how = "loaded and drawn" if reply.request.kind == "load" else "drawn"
+        self.status.setText(f"{reply.describe}: {what}, {how} in {reply.ms:.0f} ms.")
         self.reply_shown.emit(reply)
         self.result_shown.emit(reply)
 

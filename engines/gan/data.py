@@ -179,6 +179,7 @@ def to_pictures(x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- 2-D toy sets
 TOY_SIGMA = {"ring8": 0.05, "grid25": 0.05, "moons": 0.1}  # the std of each mode's Gaussian noise (data units)
+TOY_EXTENT = {"ring8": 3.0, "grid25": 5.0, "moons": 3.5}  # half the side of the 2-D view (data units)
 
 
 def toy_modes(name: str) -> np.ndarray:

@@ -183,7 +183,7 @@ class GANEngine:
         z = np.concatenate([self.interpolate(ends[2 * r], ends[2 * r + 1], steps) for r in range(rows)])
         return sample_grid(self.infer(z).pictures, steps)
 
-    def decision_map(self, size: int = 48) -> np.ndarray | None:
+    def decision_map(self, size: int = 48, extent: float = 5.0) -> np.ndarray | None:
         """D on the 2-D view's lattice, float[size, size] in [0, 1] (1 = "real"); None without a D."""
         import torch
 
@@ -192,15 +192,15 @@ class GANEngine:
         if self.D is None or self.config.image:
             return None
         with torch.no_grad():
-            score = self.D(torch.from_numpy(heatmap_grid(size)).to(self.device))["logit"].cpu().numpy()
+            score = self.D(torch.from_numpy(heatmap_grid(size, extent)).to(self.device))["logit"].cpu().numpy()
         return decision_map(self.config.variant, score, size)
 
     def toy_view(self, n: int = 512, seed: int = 0, size: int = 320) -> np.ndarray:
         """GAN Lab's view: the data set's points, n samples and D's decision map (BGR uint8 size x size)."""
-        from engines.gan.data import sample_toy
+        from engines.gan.data import TOY_EXTENT, sample_toy
         from engines.gan.render import toy_view
 
         name = str(self.info.get("dataset"))
-        real = sample_toy(name, 256, np.random.default_rng(7)) if name in ("ring8", "grid25", "moons") else None
-        return toy_view(real if real is not None else np.zeros((0, 2), np.float32), self.sample(n, seed).points,
-                        self.decision_map(), size)
+        extent = TOY_EXTENT.get(name, 5.0)
+        real = sample_toy(name, 256, np.random.default_rng(7)) if name in TOY_EXTENT else np.zeros((0, 2), np.float32)
+        return toy_view(real, self.sample(n, seed).points, self.decision_map(extent=extent), size, extent=extent)

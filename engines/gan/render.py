@@ -40,10 +40,10 @@ def heatmap_grid(size: int, extent: float = VIEW_EXTENT) -> np.ndarray:
 
 
 def toy_view(real: np.ndarray, fake: np.ndarray, d_map: np.ndarray | None = None, size: int = 320,
-             arrows: np.ndarray | None = None) -> np.ndarray:
+             arrows: np.ndarray | None = None, extent: float = VIEW_EXTENT) -> np.ndarray:
     """GAN Lab's picture: D's decision map (float[g, g] in [0, 1], 1 = "real", green; 0 = "fake", purple) behind
     real points (dark green) and generated points (purple); arrows: float[n, 2] G-gradient directions at `fake`
-    (data units, drawn scaled to 12 px)."""
+    (data units, drawn scaled to 12 px). The view spans [-extent, extent]^2 (d_map must be on that lattice)."""
     if d_map is not None:
         g = np.clip(d_map, 0, 1).astype(np.float32)
         fake_c, real_c = np.array([230, 200, 235], np.float32), np.array([200, 235, 200], np.float32)
@@ -51,14 +51,15 @@ def toy_view(real: np.ndarray, fake: np.ndarray, d_map: np.ndarray | None = None
         img = cv2.resize(img, (size, size), interpolation=cv2.INTER_LINEAR)
     else:
         img = np.full((size, size, 3), 245, np.uint8)
-    for p in to_view(real, size):
+    for p in to_view(real, size, extent):
         cv2.circle(img, (int(p[0]), int(p[1])), 2, (60, 140, 40), -1, cv2.LINE_AA)
-    fp = to_view(fake, size)
+    fp = to_view(fake, size, extent)
     if arrows is not None:
         norm = np.linalg.norm(arrows, axis=1, keepdims=True) + 1e-12
         tips = fp + (arrows / norm * np.array([12, -12])).round().astype(np.int32)
         for a, b in zip(fp, tips):
-            cv2.line(img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), (150, 90, 150), 1, cv2.LINE_AA)
+            cv2.arrowedLine(img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), (150, 90, 150), 1, cv2.LINE_AA,
+                            tipLength=0.3)
     for p in fp:
         cv2.circle(img, (int(p[0]), int(p[1])), 2, (160, 40, 150), -1, cv2.LINE_AA)
     return img

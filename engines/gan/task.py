@@ -117,38 +117,51 @@ class GANTrainTask:
         return float(self.opt_g.param_groups[0]["lr"])
 
     def train_step(self, step: int) -> Mapping[str, float]:
-        c, out = self.config, {}
+        """n_critic D steps, then one G step, on batches drawn from a Generator seeded by (seed, step)."""
         self.step = step
-        gen = torch.Generator().manual_seed(c.seed * 1_000_003 + step)
+        gen = torch.Generator().manual_seed(self.config.seed * 1_000_003 + step)
+        for k in range(self.config.n_critic):
+            d = self.d_step(gen, step, k)
+        g = self.g_step(gen)
+        l_real, l_fake = d.pop("l_real"), d.pop("l_fake")
+        return {"loss": d["d_loss"] + g["g_loss"], **d, **g, **self._scores(l_real, l_fake)}
+
+    def d_step(self, gen: torch.Generator, step: int, k: int = 0) -> dict[str, Any]:
+        """One D (critic) update: d_loss, grad_norm_D (gp for WGAN-GP); l_real/l_fake: D's scores (tensors)."""
+        c, out = self.config, {}
         self.G.train()
         self.D.train()
-        for k in range(c.n_critic):
-            real = self._real(gen, step, k)
-            z = self._latent(c.batch_size, gen)[self.rank:: self.world]
-            with torch.no_grad():
-                fake = self._fake_seen(self.G(z), gen)
-            l_real, l_fake = self.D(real)["logit"], self.D(fake)["logit"]
-            loss_d = L.d_loss(c, l_real, l_fake, self.k_t)
-            if c.variant == "wgan-gp":
-                gp = L.gradient_penalty(self.D, real, fake, gen)
-                out["gp"] = float(gp.detach())
-                loss_d = loss_d + c.gp_lambda * gp
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            average_gradients(self.D, self.world)
-            grad_d = _grad_norm(self.D)
-            self.opt_d.step()
-            if c.variant == "wgan":  # weight clipping to [-c, c] keeps the critic K-Lipschitz
-                with torch.no_grad():
-                    for p in self.D.parameters():
-                        p.clamp_(-c.clip, c.clip)
+        real = self._real(gen, step, k)
         z = self._latent(c.batch_size, gen)[self.rank:: self.world]
-        fake_seen = self._fake_seen(self.G(z), gen)
-        d_out = self.D(fake_seen)
+        with torch.no_grad():
+            fake = self._fake_seen(self.G(z), gen)
+        l_real, l_fake = self.D(real)["logit"], self.D(fake)["logit"]
+        loss_d = L.d_loss(c, l_real, l_fake, self.k_t)
+        if c.variant == "wgan-gp":
+            gp = L.gradient_penalty(self.D, real, fake, gen)
+            out["gp"] = float(gp.detach())
+            loss_d = loss_d + c.gp_lambda * gp
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        average_gradients(self.D, self.world)
+        grad_d = _grad_norm(self.D)
+        self.opt_d.step()
+        if c.variant == "wgan":  # weight clipping to [-c, c] keeps the critic K-Lipschitz
+            with torch.no_grad():
+                for p in self.D.parameters():
+                    p.clamp_(-c.clip, c.clip)
+        return {"d_loss": float(loss_d.detach()), "grad_norm_D": grad_d, **out, "l_real": l_real, "l_fake": l_fake}
+
+    def g_step(self, gen: torch.Generator) -> dict[str, float]:
+        """One G update (with InfoGAN's Q head): g_loss, grad_norm_G (info for InfoGAN)."""
+        c, out = self.config, {}
+        self.G.train()
+        self.D.train()
+        z = self._latent(c.batch_size, gen)[self.rank:: self.world]
+        d_out = self.D(self._fake_seen(self.G(z), gen))
         loss_g = L.g_loss(c, d_out["logit"])
         if c.variant == "infogan":
-            k0 = c.latent_dim
-            codes = z[:, k0:]
+            codes = z[:, c.latent_dim:]
             info = L.info_loss(c, d_out["q"], codes[:, : c.info_categories].argmax(1), codes[:, c.info_categories:])
             out["info"] = float(info.detach())
             loss_g = loss_g + c.info_lambda * info
@@ -159,9 +172,7 @@ class GANTrainTask:
             average_gradients(self.D.q, self.world)
         grad_g = _grad_norm(self.G)
         self.opt_g.step()
-        return {"loss": float(loss_d.detach() + loss_g.detach()), "d_loss": float(loss_d.detach()),
-                "g_loss": float(loss_g.detach()), **self._scores(l_real, l_fake), "grad_norm_D": grad_d,
-                "grad_norm_G": grad_g, **out}
+        return {"g_loss": float(loss_g.detach()), "grad_norm_G": grad_g, **out}
 
     def _scores(self, l_real: torch.Tensor, l_fake: torch.Tensor) -> dict[str, float]:
         """Mean D(x), D(G(z)) of the last D step, and each variant's own curve."""
@@ -199,7 +210,7 @@ class GANTrainTask:
 
     def preview(self) -> np.ndarray:
         """The fixed-z grid (pictures) or the 2-D view (points over D's decision map), BGR uint8."""
-        from engines.gan.data import sample_toy, to_pictures
+        from engines.gan.data import TOY_EXTENT, sample_toy, to_pictures
         from engines.gan.render import decision_map, heatmap_grid, sample_grid, toy_view
 
         fake = self.generate(self.fixed_z)
@@ -207,9 +218,10 @@ class GANTrainTask:
             return sample_grid(to_pictures(fake))
         self.D.eval()
         with torch.no_grad():
-            score = self.D(torch.from_numpy(heatmap_grid(48)).to(self.device))["logit"].cpu().numpy()
+            lattice = torch.from_numpy(heatmap_grid(48, TOY_EXTENT[self.data])).to(self.device)
+            score = self.D(lattice)["logit"].cpu().numpy()
         real = sample_toy(self.data, 256, np.random.default_rng(7))
-        return toy_view(real, fake, decision_map(self.config.variant, score, 48))
+        return toy_view(real, fake, decision_map(self.config.variant, score, 48), extent=TOY_EXTENT[self.data])
 
     def state_dict(self) -> dict[str, Any]:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from engines.base import TrainStep
 from engines.gan.config import GANConfig
@@ -69,3 +70,19 @@ def test_the_training_preview_replaces_the_grid(qtbot, make_window, tmp_path, mo
     preview = np.full((40, 60, 3), 200, np.uint8)
     tab.training_panel.step_received.emit(TrainStep(3, 10, 0.0, {"loss": 1.0}, preview=preview))
     assert np.array_equal(tab.view.image, preview) and "step 3" in tab.status.text()
+
+
+def test_the_2d_lab_steps_d_and_g_and_plays(qtbot, make_window, tmp_path, models):
+    tab, _ = _open(qtbot, make_window, tmp_path, models)
+    frames = []
+    tab.lab_frame_shown.connect(frames.append)
+    qtbot.mouseClick(tab.lab_buttons["d"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(frames) and frames[-1].d_steps == 1, timeout=60_000)
+    qtbot.mouseClick(tab.lab_buttons["g"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: frames[-1].g_steps == 1, timeout=10_000)
+    assert frames[-1].d_steps == 1 and frames[-1].image.shape == (320, 320, 3)
+    qtbot.mouseClick(tab.lab_buttons["play"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: frames[-1].g_steps >= 5, timeout=30_000)
+    assert tab.lab_buttons["play"].text() == "Pause" and "2-D lab" in tab.view._hud[0]  # noqa: SLF001
+    qtbot.mouseClick(tab.lab_buttons["play"], Qt.MouseButton.LeftButton)
+    assert tab.lab_buttons["play"].text() == "Play"

@@ -1,0 +1,108 @@
+"""GAN Lab in-process: a variant training on a 2-D toy set, one D or G update at a time or in bursts, drawn as
+real points, generated points with the generator's gradient arrows, and D's decision map.
+
+Not thread-safe: one worker owns a ToyLab. Points are float32[n, 2] in data units.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engines.base import frozen_array
+from engines.gan import losses as L
+from engines.gan.config import GANConfig
+from engines.gan.data import TOY_EXTENT, mode_coverage, sample_toy
+from engines.gan.render import decision_map, heatmap_grid, toy_view
+from engines.gan.task import GANTrainTask
+
+VIEW_POINTS = 256  # generated points drawn (fixed z)
+MAP_SIZE = 40  # D is evaluated on a MAP_SIZE x MAP_SIZE lattice for the background
+
+
+@dataclass(frozen=True)
+class ToyFrame:
+    """image: BGR uint8 (S, S, 3); d_steps / g_steps: updates so far; losses of the last update; modes and
+    within_3_sigma of the VIEW_POINTS samples (see data.mode_coverage); updates_per_s: D + G updates per second
+    since the previous frame; ms: time to draw the frame."""
+
+    image: np.ndarray
+    d_steps: int
+    g_steps: int
+    losses: dict
+    modes: int
+    within_3_sigma: float
+    updates_per_s: float
+    ms: float
+
+
+class ToyLab:
+    """A GANTrainTask on `dataset` (ring8, grid25, moons) with MLPs of `width` hidden units, z of `latent_dim`."""
+
+    def __init__(self, variant: str = "gan-ns", dataset: str = "ring8", width: int = 64, latent_dim: int = 8,
+                 batch_size: int = 128, seed: int = 0) -> None:
+        config = GANConfig.for_variant(variant, image=False, width=width, latent_dim=latent_dim,
+                                       batch_size=batch_size, seed=seed)
+        self.task = GANTrainTask(config, dataset)
+        self.dataset = dataset
+        self.gen = torch.Generator().manual_seed(seed)
+        self.d_steps = self.g_steps = 0
+        self.losses: dict = {}
+        self.real = sample_toy(dataset, 256, np.random.default_rng(7))
+        self.fixed_z = self.task._latent(VIEW_POINTS, torch.Generator().manual_seed(5))  # noqa: SLF001
+        self._rate: tuple[float, int] = (time.perf_counter(), 0)
+
+    def step_d(self) -> dict:
+        """One discriminator (critic) update."""
+        out = self.task.d_step(self.gen, self.d_steps + self.g_steps + 1)
+        l_real, l_fake = out.pop("l_real"), out.pop("l_fake")
+        self.d_steps += 1
+        self.losses = {**out, **self.task._scores(l_real, l_fake)}  # noqa: SLF001
+        return self.losses
+
+    def step_g(self) -> dict:
+        """One generator update."""
+        self.losses = {**self.losses, **self.task.g_step(self.gen)}
+        self.g_steps += 1
+        return self.losses
+
+    def train(self, seconds: float = 0.04, max_steps: int = 50) -> int:
+        """Full training steps (n_critic D updates + one G update) for about `seconds`; how many ran."""
+        t0, n = time.perf_counter(), 0
+        while n < max_steps and (n == 0 or time.perf_counter() - t0 < seconds):
+            for _ in range(self.task.config.n_critic):
+                self.step_d()
+            self.step_g()
+            n += 1
+        return n
+
+    def arrows(self, points: torch.Tensor) -> np.ndarray:
+        """-d(G's loss)/d(point) at generated points: where G's update pushes each sample, float32[n, 2]."""
+        x = points.detach().clone().requires_grad_(True)
+        self.task.D.eval()
+        loss = L.g_loss(self.task.config, self.task.D(x)["logit"])
+        (grad,) = torch.autograd.grad(loss, x)
+        return (-grad).numpy().astype(np.float32)
+
+    def view(self, size: int = 320) -> ToyFrame:
+        """Draw the current state (D on the lattice, G on the fixed z)."""
+        t0 = time.perf_counter()
+        task = self.task
+        task.G.eval()
+        with torch.no_grad():
+            fake = task.G(self.fixed_z)
+            lattice = torch.from_numpy(heatmap_grid(MAP_SIZE, TOY_EXTENT[self.dataset]))
+            score = task.D.eval()(lattice)["logit"].numpy()
+        pts = fake.numpy()
+        image = toy_view(self.real, pts, decision_map(task.config.variant, score, MAP_SIZE), size, self.arrows(fake),
+                         TOY_EXTENT[self.dataset])
+        modes, share = mode_coverage(pts, self.dataset)
+        now, done = time.perf_counter(), self.d_steps + self.g_steps
+        rate = (done - self._rate[1]) / max(now - self._rate[0], 1e-6)
+        self._rate = (now, done)
+        return ToyFrame(frozen_array(image), self.d_steps, self.g_steps, dict(self.losses), modes, share, rate,
+                        (time.perf_counter() - t0) * 1000)
+

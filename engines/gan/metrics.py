@@ -189,3 +189,18 @@ def curve_vs_fd(metrics_jsonl: Path, curve: str, window: int = 50) -> tuple[np.n
                 cur.append(float(np.mean(span)))
                 fd.append(r["metrics"]["fd_classifier"])
     return np.array(steps), np.array(cur), np.array(fd)
+
+
+def cluster_accuracy(clusters: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
+    """(accuracy with each cluster mapped to its most frequent label, accuracy with a one-to-one mapping chosen
+    greedily from the largest cluster/label counts) for int clusters in [0, k) and int labels."""
+    n_labels = int(labels.max()) + 1
+    counts = np.zeros((k, n_labels), np.int64)
+    np.add.at(counts, (clusters, labels), 1)
+    many = counts.max(1).sum() / len(labels)
+    c, total = counts.copy(), 0
+    for _ in range(min(k, n_labels)):
+        i, j = np.unravel_index(np.argmax(c), c.shape)
+        total += c[i, j]
+        c[i, :], c[:, j] = -1, -1
+    return float(many), float(total / len(labels))

@@ -58,6 +58,7 @@ class GANTrainTask:
         self.steps_per_epoch = max(1, len(data) // per_step) if not isinstance(data, str) else 1000
         self.epoch, self.position, self.step, self.k_t = 0, 0, 0, 0.0
         self.scorer: Any = None  # metrics.SampleScorer: FD on our classifier's features at each evaluation
+        self.test_set: tuple[np.ndarray, np.ndarray] | None = None  # (pictures, labels): InfoGAN's code accuracy
         self._order = self._permutation(0)
         gen = torch.Generator().manual_seed(1234)
         self.fixed_z = self._latent(PREVIEW_N, gen, fixed=True)
@@ -201,12 +202,28 @@ class GANTrainTask:
         from engines.gan.data import mode_coverage
 
         if not isinstance(self.data, str):
-            if self.scorer is None:
-                return {}
-            return self.scorer.score(self.generate(self._latent(1000, torch.Generator().manual_seed(99))))
+            out = {} if self.scorer is None else self.scorer.score(
+                self.generate(self._latent(1000, torch.Generator().manual_seed(99))))
+            if self.config.variant == "infogan" and self.test_set is not None:
+                out.update(self.code_accuracy(*self.test_set))
+            return out
         z = self._latent(2000, torch.Generator().manual_seed(99))
         modes, share = mode_coverage(self.generate(z), self.data)
         return {"modes_covered": float(modes), "within_3_sigma": share}
+
+    @torch.no_grad()
+    def code_accuracy(self, pictures: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        """InfoGAN's categorical code as an unsupervised classifier: argmax Q(c|x) on labelled test pictures,
+        each category mapped to its most frequent label (code_accuracy) or one-to-one, greedily by count
+        (code_accuracy_1to1, a lower bound of the best matching)."""
+        from engines.gan.metrics import cluster_accuracy
+
+        self.D.eval()
+        cats = np.concatenate([self.D(torch.from_numpy(pictures[a: a + 500]).to(self.device))["q"]
+                               [:, : self.config.info_categories].argmax(1).cpu().numpy()
+                               for a in range(0, len(pictures), 500)])
+        many, one = cluster_accuracy(cats, labels, self.config.info_categories)
+        return {"code_accuracy": many, "code_accuracy_1to1": one}
 
     def preview(self) -> np.ndarray:
         """The fixed-z grid (pictures) or the 2-D view (points over D's decision map), BGR uint8."""
@@ -273,6 +290,11 @@ def run(settings: GANTrainSettings, *, device: str, run_dir: Path, stop: StopFla
         from engines.gan.metrics import SampleScorer
 
         task.scorer = SampleScorer.for_dataset(settings.dataset)
+        if settings.variant == "infogan":
+            from engines.gan.data import load_images, to_training
+
+            test = load_images(settings.dataset, "test")
+            task.test_set = (to_training(test.images), test.labels)
     run_dir = Path(resume).parent if resume else Path(run_dir)
     loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)
     last: TrainStep | None = None

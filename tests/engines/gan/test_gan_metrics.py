@@ -50,3 +50,14 @@ def test_spearman_is_rank_based():
     assert spearman(x, -(x**3)) == pytest.approx(-1.0)
     tied = np.array([1.0, 1.0, 2.0, 2.0, 3.0])  # ranks 0.5, 0.5, 2.5, 2.5, 4 against 0..4
     assert spearman(x, tied) == pytest.approx(9 / np.sqrt(90), abs=1e-9)
+
+
+def test_cluster_accuracy():
+    from engines.gan.metrics import cluster_accuracy
+
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    assert cluster_accuracy(np.array([2, 2, 0, 0, 1, 1]), labels, 3) == (1.0, 1.0)  # a relabelling is perfect
+    many, one = cluster_accuracy(np.array([0, 0, 0, 0, 1, 1]), labels, 3)  # two labels merged
+    assert many == pytest.approx(4 / 6) and one == pytest.approx(4 / 6)
+    many, one = cluster_accuracy(np.array([0, 1, 0, 1, 0, 1]), labels, 3)
+    assert many == pytest.approx(2 / 6) and one == pytest.approx(2 / 6)  # each cluster holds one of each label

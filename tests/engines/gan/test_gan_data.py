@@ -79,3 +79,19 @@ def test_mode_coverage_counts_modes_and_a_collapse():
     assert modes == 1 and share > 0.95
     assert mode_coverage(rng.uniform(-5, 5, (1000, 2)), "ring8")[1] < 0.2
     assert mode_coverage(sample_toy("moons", 2000, rng), "moons")[1] > 0.95
+
+
+def test_a_folder_of_images_becomes_28x28_grey_pictures(tmp_path):
+    import cv2
+
+    from engines.gan.data import load_images
+
+    cv2.imwrite(str(tmp_path / "wide.png"), np.full((50, 100, 3), 255, np.uint8))
+    cv2.imwrite(str(tmp_path / "tall.jpg"), np.full((90, 30, 3), 128, np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+    s = load_images(str(tmp_path))
+    assert s.images.shape == (2, 28, 28) and (s.labels == -1).all()
+    wide = s.images[1]  # sorted: tall.jpg, wide.png; the wide picture fills the width, letterboxed in height
+    assert wide[14].min() == 255 and wide[0].max() == 0
+    with pytest.raises(EngineError):
+        load_images(str(tmp_path / "nowhere"))

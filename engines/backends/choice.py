@@ -86,13 +86,15 @@ def parse_device(name: str, threads: int | None = None) -> BackendChoice:
 
 
 def default_threads() -> int:
-    """Intra-op threads for a backend: PAPERZOO_BACKEND_THREADS, else PAPERZOO_TORCH_THREADS, else every core.
+    """Intra-op threads for a backend: PAPERZOO_BACKEND_THREADS, else PAPERZOO_TORCH_THREADS, else cores-1 (at
+    least 1), leaving a core to capture and the GUI.
 
-    Unlike torch (cores-1: its OpenMP threads collapse under load), OpenVINO (no pinning) and onnxruntime
-    (no spinning) at 2 threads kept 1.07-1.28x their 1-thread speed with one busy process per core
-    (`python -m engines.bench --only detection --load`), so they get every core.
+    Runners never pin threads (OpenVINO) or spin (onnxruntime): so configured, 2 threads with one busy process
+    per core ran at 0.88-1.28x their 1-thread speed (`python -m engines.bench --only detection --load`), where
+    torch fell to 0.23x OpenCV. OpenVINO bf16 gained nothing from a second thread (22.5 vs 23.6 ms), pinning
+    made it slower (25.2 / 26.8 ms), so the spare core goes to the rest of the app.
     """
     for key in ("PAPERZOO_BACKEND_THREADS", "PAPERZOO_TORCH_THREADS"):
         if os.environ.get(key):
             return max(1, int(os.environ[key]))
-    return max(1, os.cpu_count() or 1)
+    return max(1, (os.cpu_count() or 2) - 1)

@@ -64,6 +64,7 @@ OPEN = "Open .pt ..."
 
 class ColorizationTab(LiveTab):
     trained_export = "colorization.pt"
+    default_device = "auto"  # the GPU, else the fastest CPU backend passing the colour gate (issue 13)
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)

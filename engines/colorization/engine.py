@@ -48,6 +48,13 @@ class ColorizationEngine:
         self.categories: list[str] = []
         self.meta: dict[str, Any] = {}
         self._model: Any = None
+        self.backend: Any = None  # cpu_backend.BackendColorizer on a CPU backend device ("openvino-bf16" ...)
+        self.refused: dict[str, str] = {}  # backend device -> why its colour gate refused it
+
+    @property
+    def torch_device(self) -> str:
+        """Where the torch model lives (the CPU while a backend runs the network)."""
+        return "cpu" if self.backend is not None else self.device
 
     @property
     def loaded(self) -> bool:
@@ -57,8 +64,9 @@ class ColorizationEngine:
     def has_global(self) -> bool:
         return self.config is not None and self.config.use_global
 
-    def load(self, weights: str | Path | None = None, device: str = "cpu") -> None:
-        """Load weights (default: the shipped assets/weights/colorization.pt) onto `device`."""
+    def load(self, weights: str | Path | None = None, device: str | None = "cpu") -> None:
+        """Load weights (default: the shipped assets/weights/colorization.pt) onto `device` (a torch device, a
+        CPU backend such as "openvino-bf16", or "auto": the GPU, else the fastest CPU backend that passes)."""
         import torch
 
         from engines.colorization.model import LetThereBeColorNet, read_weights
@@ -71,11 +79,52 @@ class ColorizationEngine:
             model.load_state_dict(payload["state_dict"])
         except (TypeError, ValueError, RuntimeError) as exc:
             raise EngineError(f"{path.name} does not match the colorization network ({exc})") from exc
-        self.device = device
-        self._model = model.to(torch.device(device)).eval()
+        from engines.backends import is_backend_device
+        from engines.runtime import resolve_device
+
+        auto = device in (None, "", "auto")  # on a CPU machine: the fastest CPU backend passing its gate
+        self.backend, self.refused = None, {}
+        device = resolve_device(device) if auto else device
+        self.device = "cpu" if is_backend_device(device) else device
+        self._model = model.to(torch.device(self.device)).eval()
         self.config = config
         self.categories = list(payload.get("categories") or [])
         self.meta = dict(payload.get("meta") or {})
+        if is_backend_device(device):
+            self.set_device(device)
+        elif auto and device == "cpu" and config.use_global:
+            from engines.colorization.cpu_backend import fastest_colorizer
+
+            backend = fastest_colorizer(self._model, config.global_size, config.infer_size)
+            if backend is not None:
+                self.backend, self.device = backend, backend.device
+
+    def set_device(self, device: str) -> None:
+        """A torch device, or a CPU backend ("openvino-bf16" ...) that runs the network after its colour gate
+        (global-feature transfer stays on torch); a refused one raises EngineError and the device stays."""
+        from engines.backends import is_backend_device
+
+        model, c = self._require()
+        if not is_backend_device(device):
+            self._model, self.backend, self.device = model.to(device), None, device
+            return
+        if not c.use_global:
+            raise EngineError(f"{device}: the ablation model (no global branch) runs on torch only")
+        from engines.colorization.cpu_backend import BackendColorizer
+
+        try:
+            backend = BackendColorizer(model.cpu(), c.global_size, device, c.infer_size)
+        except EngineError as exc:
+            self.refused[device] = str(exc)
+            raise
+        self.backend, self.device = backend, device
+
+    def _backend_ab(self, image: np.ndarray, l_local: Any, c: ColorizationConfig) -> tuple[np.ndarray, np.ndarray]:
+        """(ab in [0, 1] (h, w, 2), class probabilities (C,)) from the CPU backend."""
+        glob = small_lightness(image, (c.global_size, c.global_size))[None, None].astype(np.float32) / 100.0
+        ab, logits = self.backend.run(l_local.numpy(), glob)
+        e = np.exp(logits[0] - logits[0].max())
+        return ab[0].transpose(1, 2, 0), (e / e.sum()).astype(np.float32)
 
     def _require(self) -> tuple[Any, ColorizationConfig]:
         if self._model is None or self.config is None:
@@ -86,7 +135,7 @@ class ColorizationEngine:
         import torch
 
         return torch.from_numpy(np.ascontiguousarray(l_channel / 100.0, dtype=np.float32))[None, None].to(
-            self.device
+            self.torch_device
         )
 
     def global_features(self, image: np.ndarray) -> np.ndarray:
@@ -121,10 +170,11 @@ class ColorizationEngine:
         scale = c.infer_size / max(h, w)
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
         probs = None
+        use_backend = self.backend is not None and global_feature is None and global_from is None
         with torch.inference_mode():
             l_local = self._l_tensor(small_lightness(image, size))
             feat = None
-            if c.use_global:
+            if c.use_global and not use_backend:
                 if global_feature is None and global_from is not None:
                     global_feature = self.global_features(global_from)
                 if global_feature is None:
@@ -132,8 +182,11 @@ class ColorizationEngine:
                     feat, logits = model.global_features(self._l_tensor(glob_l))
                     probs = torch.softmax(logits[0].float(), 0).cpu().numpy()
                 else:
-                    feat = torch.from_numpy(np.array(global_feature, np.float32))[None].to(self.device)
-            ab_unit = model.colorize_with(l_local, feat)[0].float().cpu().numpy().transpose(1, 2, 0)
+                    feat = torch.from_numpy(np.array(global_feature, np.float32))[None].to(self.torch_device)
+            if use_backend:
+                ab_unit, probs = self._backend_ab(image, l_local, c)
+            else:
+                ab_unit = model.colorize_with(l_local, feat)[0].float().cpu().numpy().transpose(1, 2, 0)
         ab = unit_to_ab(ab_unit).astype(np.float32)  # (h, w, 2) Lab units
         colorized, gray = compose(image, ab)  # (H, W, 3) each, strip by strip
         top: tuple[tuple[str, float], ...] = ()

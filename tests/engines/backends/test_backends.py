@@ -177,3 +177,26 @@ def test_pose_student_on_a_backend_and_a_refused_one_keeps_the_device(data_dir):
     with pytest.raises(EngineError, match="refused"):
         engine.set_device("openvino-int8")
     assert engine.device == "onnxruntime-f32" and "0.3" in engine.refused["openvino-int8"]
+
+
+@pytest.mark.slow  # ~40 s here: two exports and gates
+def test_colorization_engine_on_a_backend_matches_torch_and_keeps_its_device_when_refused(data_dir, monkeypatch):
+    from engines.backends.frames import demo_frames
+    from engines.base import EngineError
+    from engines.colorization import cpu_backend
+    from engines.colorization.engine import SHIPPED_WEIGHTS, ColorizationEngine
+
+    if not SHIPPED_WEIGHTS.is_file():
+        pytest.skip("no shipped colorization weights")
+    frame = demo_frames(1)[0]
+    engine = ColorizationEngine()
+    engine.load(None, "cpu")
+    ref = engine.infer(frame)
+    engine.set_device("onnxruntime-f32")
+    got = engine.infer(frame)
+    assert engine.device == "onnxruntime-f32" and engine.torch_device == "cpu"
+    assert float(np.abs(got.ab - ref.ab).max()) < 1e-2 and got.top_classes[0][0] == ref.top_classes[0][0]
+    monkeypatch.setattr(cpu_backend, "COLOUR_LIMIT", -1.0)  # nothing can pass: a refused backend
+    with pytest.raises(EngineError, match="refused"):
+        engine.set_device("openvino-f32")
+    assert engine.device == "onnxruntime-f32" and "openvino-f32" in engine.refused

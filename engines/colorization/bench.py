@@ -37,9 +37,10 @@ def bench_records(threads: int = 1, rounds: int = 20, weights: Path | None = SHI
     """Median ms / FPS of `infer` on a 256x256 and a 640x480 frame (CPU, `threads` torch threads); then the
     network at 256 on every CPU backend at each of `backend_threads` (bench_backends), with shipped weights."""
     if backends and weights is not None and Path(weights).is_file():
-        from engines.colorization.bench_backends import backend_records
+        from engines.colorization.bench_backends import backend_records, engine_records
 
-        return _engine_records(threads, rounds, weights) + backend_records(backend_threads, rounds)
+        return (_engine_records(threads, rounds, weights) + backend_records(backend_threads, rounds)
+                + engine_records(backend_threads, rounds))
     return _engine_records(threads, rounds, weights)
 
 

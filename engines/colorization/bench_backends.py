@@ -73,3 +73,42 @@ def backend_records(threads: Sequence[int] = (1, 2), rounds: int = 30, size: int
                 extra.update(gate_passed=gate.passed, gate_reason=gate.reason, gate_frames=gate.frames)
             out.append(make_record(NAME, backend, precision, t, ts, ref, agreement, loads, **extra))
     return out
+
+
+def engine_records(threads: Sequence[int] = (1, 2), rounds: int = 20) -> list[Record]:
+    """The whole ColorizationEngine.infer on a 256x256 demo-clip frame (Lab conversion, net, compositing):
+    torch vs the app's CPU default (load "auto": the fastest backend passing its gate), alternated."""
+    import os
+
+    import cv2
+    import torch
+
+    from engines.backends.frames import demo_frames
+    from engines.colorization.engine import ColorizationEngine
+
+    frame = cv2.resize(demo_frames(1)[0], (256, 256), interpolation=cv2.INTER_AREA)
+    out: list[Record] = []
+    for t in threads:
+        torch.set_num_threads(t)
+        saved = os.environ.get("PAPERZOO_BACKEND_THREADS")
+        os.environ["PAPERZOO_BACKEND_THREADS"] = str(t)
+        try:
+            ref, fast = ColorizationEngine(), ColorizationEngine()
+            ref.load(None, "cpu")
+            fast.load(None, "auto")
+        finally:
+            if saved is None:
+                os.environ.pop("PAPERZOO_BACKEND_THREADS", None)
+            else:
+                os.environ["PAPERZOO_BACKEND_THREADS"] = saved
+        before = load_avg()
+        times = alternate({"torch": lambda e=ref: e.infer(frame), fast.device: lambda e=fast: e.infer(frame)}, rounds)
+        loads = (before, load_avg())
+        err = float(abs(fast.infer(frame).ab - ref.infer(frame).ab).mean())
+        torch_ms = statistics.median(times["torch"])
+        for key, ts in times.items():
+            backend, _, precision = key.partition("-")
+            out.append(make_record("colorization.infer256", backend, precision or "f32", t, ts,
+                                   {"opencv": None, "torch": torch_ms}, 0.0 if key == "torch" else round(err, 4),
+                                   loads, agreement_measure="mean |a*b* error| (Lab units)", scope="engine.infer"))
+    return out

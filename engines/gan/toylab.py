@@ -87,7 +87,7 @@ class ToyLab:
         (grad,) = torch.autograd.grad(loss, x)
         return (-grad).numpy().astype(np.float32)
 
-    def view(self, size: int = 320) -> ToyFrame:
+    def view(self, size: int = 480) -> ToyFrame:
         """Draw the current state (D on the lattice, G on the fixed z)."""
         t0 = time.perf_counter()
         task = self.task

@@ -80,7 +80,7 @@ def test_the_2d_lab_steps_d_and_g_and_plays(qtbot, make_window, tmp_path, models
     qtbot.waitUntil(lambda: bool(frames) and frames[-1].d_steps == 1, timeout=60_000)
     qtbot.mouseClick(tab.lab_buttons["g"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: frames[-1].g_steps == 1, timeout=10_000)
-    assert frames[-1].d_steps == 1 and frames[-1].image.shape == (320, 320, 3)
+    assert frames[-1].d_steps == 1 and frames[-1].image.shape == (480, 480, 3)
     qtbot.mouseClick(tab.lab_buttons["play"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: frames[-1].g_steps >= 5, timeout=30_000)
     assert tab.lab_buttons["play"].text() == "Pause" and "2-D lab" in tab.view._hud[0]  # noqa: SLF001

@@ -50,6 +50,7 @@ def test_repo_relative_assets_resolve_inside_the_bundle_layout() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_build_and_run_the_bundle(tmp_path) -> None:
     """Builds the bundle (minutes) and runs it offscreen in a clean environment on the demo clip."""
     subprocess.run(["bash", str(ROOT / "packaging" / "build.sh")], cwd=ROOT, check=True, timeout=3600)

@@ -170,9 +170,18 @@ class DetectionEngine:
         """The fastest CPU choice that passes its gate, timed here: OpenVINO/onnxruntime f32 and bf16 (int8
         needs a calibration of ~20-30 s, so it is only used when chosen), else torch "cpu"."""
         from engines.backends import backend_devices
+        from engines.backends.fastest import remember, remembered
         from engines.timing import alternate
 
-        x = np.zeros((1, 3, int(self.input_size or 416), int(self.input_size or 416)), np.float32)
+        size = int(self.input_size or 416)
+        memo = remembered(self._master, size)  # an earlier start's winner: build (and gate) only that one
+        if memo is not None:
+            try:
+                self.build_backend(memo)
+                return memo
+            except Exception:  # noqa: BLE001 - refused or gone since: time them all again
+                pass
+        x = np.zeros((1, 3, size, size), np.float32)
         fns = {}
         for device in [d for d in backend_devices() if not d.endswith("int8")]:
             try:
@@ -183,7 +192,9 @@ class DetectionEngine:
         if not fns:
             return "cpu"
         times = alternate(fns, rounds, warmup=1)
-        return min(times, key=lambda d: float(np.median(times[d])))
+        best = min(times, key=lambda d: float(np.median(times[d])))
+        remember(self._master, size, best)
+        return best
 
     def blob(self, image: np.ndarray) -> np.ndarray:
         """BGR uint8 (H, W, 3) -> RGB uint8 (S, S, 3) resized to the network input."""

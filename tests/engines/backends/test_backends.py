@@ -200,3 +200,19 @@ def test_colorization_engine_on_a_backend_matches_torch_and_keeps_its_device_whe
     with pytest.raises(EngineError, match="refused"):
         engine.set_device("openvino-f32")
     assert engine.device == "onnxruntime-f32" and "openvino-f32" in engine.refused
+
+
+def test_the_auto_winner_is_remembered_per_model_and_machine(tmp_path, monkeypatch):
+    """A second start builds only the remembered backend (no timing of the others)."""
+    import torch
+
+    from engines.backends.fastest import remember, remembered
+
+    monkeypatch.setenv("PAPERZOO_DATA_DIR", str(tmp_path))
+    a, b = torch.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
+    assert remembered(a, 416) is None
+    remember(a, 416, "openvino-bf16")
+    assert remembered(a, 416) == "openvino-bf16"
+    assert remembered(a, 320) is None and remembered(b, 416) is None  # another size, other weights
+    (tmp_path / "backends" / "fastest.json").write_text("{broken")
+    assert remembered(a, 416) is None  # a damaged memo is ignored

@@ -97,6 +97,14 @@ class PoseTab(LiveTab):
         self._stale: object = None  # the last result of the previous model: hover ignores it
 
     # engine hooks (worker thread) ------------------------------------------------
+    def create_engine(self, weights, device: str):
+        """The pose engine; its person detector runs on the fastest CPU backend unless a device was chosen."""
+        from engines.pose.engine import PoseEngine
+
+        engine = PoseEngine()
+        engine.load(weights, device, detector_device=self.options.get("device") or "auto")
+        return engine
+
     def run_engine(self, engine, frame: Frame):
         people = self.people  # one read of the GUI thread's frozen choice
         return engine.infer(frame.image, max_people=people.max_people, select_at=people.select_at)

@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("run_dir")
     cv.add_argument("--curve", default="critic_estimate", help="a loss key of metrics.jsonl (e.g. d_loss)")
     cv.add_argument("--window", type=int, default=50, help="steps averaged before each evaluation")
+    cv.add_argument("--from-step", type=int, default=0, help="leave out evaluations before this step")
     sp = sub.add_parser("sample", help="write an 8x8 grid of samples (or 8 interpolation rows) as a PNG")
     sp.add_argument("weights")
     sp.add_argument("out")
@@ -98,6 +99,8 @@ def _claim(args: argparse.Namespace) -> int:
     from engines.gan.metrics import curve_vs_fd, spearman
 
     steps, curve, fd = curve_vs_fd(Path(args.run_dir) / "metrics.jsonl", args.curve, args.window)
+    keep = steps >= args.from_step
+    steps, curve, fd = steps[keep], curve[keep], fd[keep]
     if len(steps) < 3:
         print(f"error: {len(steps)} evaluations with FD in {args.run_dir}; need at least 3", file=sys.stderr)
         return 1

@@ -117,6 +117,7 @@ class StyleGallery(QListWidget):
 
 class StyleTab(LiveTab):
     trained_export = "gatys.png"
+    default_device = "auto"  # a GPU, else the fastest CPU runtime that passes the output check (OpenVINO bf16 here)
     asset_names = ("multistyle26.onnx", "arbitrary_predict.onnx", "arbitrary_transform.onnx")
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
@@ -229,6 +230,9 @@ class StyleTab(LiveTab):
         flicker = f"\nflicker {r.flicker:.2f} ({VIDEO_MODES[s.video].lower()})" if r.flicker is not None else ""
         self.status.setText(f"{what}\n{r.ms:.0f} ms per frame on {live.device}, network at "
                             f"{r.net_size[1]}x{r.net_size[0]}{flicker}")
+        index = self.runtime_combo.findData(live.device)  # "auto" chose a runtime: the list says which
+        if index >= 0 and index != self.runtime_combo.currentIndex():
+            self.runtime_combo.setCurrentIndex(index)
         if not self._gallery_done:
             self._gallery_done = True
             self.render_gallery()

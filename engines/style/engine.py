@@ -127,7 +127,29 @@ class StyleEngine:
             net(torch.rand(1, 3, 32, 32), torch.from_numpy(blend_weights(0)))
         self._multi, self.folder, self.device, self._runner = net, path.parent, "cpu", None
         self._predictor = self._transformer = None
-        self.set_device(device or "cpu")
+        if device in (None, "", "auto"):
+            self.set_device(self.fastest_device())
+        else:
+            self.set_device(device)
+
+    def fastest_device(self) -> str:
+        """"auto": a GPU if torch has one, else the first CPU backend that passes the output check, in the order
+        measured here (OpenVINO bf16 21 ms, OpenVINO f32 48, onnxruntime f32 52, our torch import 65 ms at
+        256x344, 1 thread), else torch on the CPU."""
+        from engines.backends.choice import backend_devices
+        from engines.runtime import resolve_device
+
+        device = resolve_device("auto")
+        if device != "cpu":
+            return device
+        ranked = [d for d in ("openvino-bf16", "openvino-f32", "onnxruntime-f32") if d in backend_devices()]
+        for candidate in ranked:
+            try:
+                self.set_device(candidate)
+                return candidate
+            except EngineError:
+                continue
+        return "cpu"
 
     def set_device(self, device: str) -> None:
         """"cpu"/"cuda"/"mps": our torch import; "onnxruntime-f32", "openvino-f32", "openvino-bf16": that

@@ -3,26 +3,15 @@ a click on a person shows their heatmaps, and the limit is a control the user se
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
 from desktop.sources import SourceChoice
-from engines.assets import asset_path
-
-
-def _street_photo(tmp_path):
-    cap = cv2.VideoCapture(str(asset_path("vtest.avi")))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, 160)
-    ok, frame = cap.read()
-    assert ok
-    path = tmp_path / "street.png"
-    cv2.imwrite(str(path), frame)
-    return path
+from tests.street import street_photo
 
 
 def test_every_person_gets_a_skeleton_and_a_click_chooses_whose_heatmaps(qtbot, make_window, tmp_path):
-    window = make_window("pose", choice=SourceChoice("file", path=_street_photo(tmp_path)))
+    window = make_window("pose", choice=SourceChoice("file", path=street_photo(tmp_path)))
     tab = window.tab_widget("pose")
     assert tab.people_spin.value() == 4
     qtbot.waitUntil(lambda: tab.latest is not None and len(tab.latest.result.people) == 4, timeout=90_000)

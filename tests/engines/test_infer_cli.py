@@ -8,16 +8,12 @@ import cv2
 
 from engines.assets import asset_path
 from engines.cli import infer_main
+from tests.street import street_photo
 
 
 def test_infer_pose_lists_every_person(tmp_path):
-    cap = cv2.VideoCapture(str(asset_path("vtest.avi")))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, 160)
-    ok, frame = cap.read()
-    assert ok
-    cv2.imwrite(str(tmp_path / "street.png"), frame)
     out = tmp_path / "pose.json"
-    assert infer_main(["pose", str(tmp_path / "street.png"), "--json", str(out), "--max-people", "6"]) == 0
+    assert infer_main(["pose", str(street_photo(tmp_path)), "--json", str(out), "--max-people", "6"]) == 0
     record = json.loads(out.read_text())
     assert len(record["people"]) >= 4 and record["model"] == "blazepose"
     assert "left_hip" in record["people"][0]["keypoints"]

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
-from engines.assets import asset_path
 from engines.pose.result import person_at
+from tests.street import street_frame
 
 
 @pytest.fixture(scope="module")
 def street():
-    """Frame 160 of the demo street clip (768x576): YOLOv3-tiny finds ten people in it, BlazePose confirms 8."""
-    cap = cv2.VideoCapture(str(asset_path("vtest.avi")))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, 160)
-    ok, frame = cap.read()
-    assert ok
-    return frame
+    return street_frame()
 
 
 @pytest.fixture(scope="module")

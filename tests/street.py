@@ -6,19 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import numpy as np
 
-from engines.assets import asset_path
-
-
-def street_frame(index: int = 160) -> np.ndarray:
-    """BGR uint8 (576, 768, 3) frame `index` of vtest.avi."""
-    cap = cv2.VideoCapture(str(asset_path("vtest.avi")))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-    ok, frame = cap.read()
-    cap.release()
-    assert ok, f"vtest.avi has no frame {index}"
-    return frame
+from engines.pose.bench_people import street_frame
 
 
 def street_photo(folder: Path, index: int = 160) -> Path:

@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="BlazePose runtimes and the Hourglass, alternated")
     b.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     b.add_argument("--rounds", type=int, default=20)
-    b.add_argument("--only", choices=["blazepose", "hourglass"], default=None)
+    b.add_argument("--only", choices=["blazepose", "hourglass", "people"], default=None)
     p = sub.add_parser("distill", help="the long headless distillation that made the shipped student")
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
     p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
@@ -175,6 +175,10 @@ def _bench(args: argparse.Namespace) -> int:
             records += blazepose_records(t, args.rounds)
         if args.only in (None, "hourglass"):
             records += hourglass_records(t, args.rounds)
+        if args.only == "people":
+            from engines.pose.bench_people import people_records
+
+            records += people_records(t, args.rounds)
     for r in records:
         print(json.dumps(r), flush=True)
     return 0

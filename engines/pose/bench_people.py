@@ -30,16 +30,14 @@ def street_frame(index: int = 160) -> np.ndarray:
 
 
 def people_records(threads: int, rounds: int = 10) -> list[dict]:
-    from engines.detection.engine import DetectionEngine
     from engines.pose.engine import PoseEngine
 
     frame = street_frame()
     fns, meta = {}, {}
     for det_device in ("cpu", "auto"):
-        det = DetectionEngine()
-        det.load(device=det_device)
         pose = PoseEngine()
-        pose.load(detector=det)
+        pose.load(detector_device=det_device)  # its own person detector, on torch or the fastest backend
+        det = pose.detector
         for people in (1, 4):
             key = f"pose.people{people}.detector_{det.device}"
             fns[key] = (lambda p=pose, n=people: p.infer(frame, max_people=n))

@@ -35,7 +35,14 @@ def _shown(w: QWidget) -> bool:
 
 
 def _rect_in(window: QWidget, w: QWidget):
-    return w.rect().translated(w.mapTo(window, w.rect().topLeft()))
+    """w's rect in window coordinates, clipped by every ancestor (a scroll area's viewport hides what scrolled
+    out of it: a button half under the viewport's edge does not overlap what lies beyond that edge)."""
+    rect = w.rect().translated(w.mapTo(window, w.rect().topLeft()))
+    parent = w.parentWidget()
+    while parent is not None and parent is not window:
+        rect = rect.intersected(parent.rect().translated(parent.mapTo(window, parent.rect().topLeft())))
+        parent = parent.parentWidget()
+    return rect
 
 
 def overlapping_buttons(window: QWidget) -> list[tuple[str, str]]:

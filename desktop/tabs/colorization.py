@@ -134,10 +134,10 @@ class ColorizationTab(LiveTab):
         if self._recorder is not None:
             self._record(live)
         r = live.result.result
-        guess = ", ".join(f"{name} {prob:.0%}" for name, prob in r.top_classes)
+        # no "scene guess": our class head learned which photo package a picture came from (labels such as
+        # "explore_monuments"), not scenes, so naming its answer a scene would mislead (issue 16)
         borrowed = " (global features borrowed)" if self.settings.global_feature is not None else ""
-        self.status.setText(f"{r.ms:.0f} ms per frame on {live.device}{borrowed}\n"
-                            f"{'scene guess: ' + guess if guess else ''}")
+        self.status.setText(f"{r.ms:.0f} ms per frame on {live.device}{borrowed}")
 
     def start_recording(self, seconds: float) -> Path:
         """Write the frames this tab receives (true colours) to a video for self-supervised fine-tuning."""

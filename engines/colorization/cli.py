@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     inf.add_argument("input", type=Path)
     inf.add_argument("--out", type=Path, required=True, help="the coloured image (PNG/JPEG)")
     inf.add_argument("--weights", type=Path, default=None, help="a colorization .pt (default: the shipped model)")
-    inf.add_argument("--json", type=Path, help="scene guess and timing as JSON")
+    inf.add_argument("--json", type=Path, help="timing and the class head's top photo-source categories as JSON")
     inf.add_argument("--device", default="cpu")
     ev = sub.add_parser("evaluate", help="validation figures next to two baselines")
     ev.add_argument("weights", nargs="*", type=Path, help="weights files (default: the shipped model)")
@@ -80,7 +80,7 @@ def _infer(args: argparse.Namespace) -> int:
     if not cv2.imwrite(str(args.out), result.colorized):
         raise EngineError(f"could not write {args.out}")
     record = {"input": str(args.input), "out": str(args.out), "ms": round(result.ms, 1),
-              "top_classes": [[name, round(p, 3)] for name, p in result.top_classes]}
+              "photo_source_categories": [[name, round(p, 3)] for name, p in result.top_classes]}
     if args.json:
         args.json.write_text(json.dumps(record, indent=2))
     print(f"{args.out} ({image.shape[1]}x{image.shape[0]}, {result.ms:.0f} ms)")

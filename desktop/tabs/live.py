@@ -18,16 +18,14 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.sources import CameraList, SourceChoice
-from desktop.tabs.base import PaperTab, ProgressRelay
+from desktop.tabs.base import PaperTab
+from desktop.widgets.asset_download import AssetDownloadPanel
 from desktop.widgets.frame_view import FrameView, HudStats
 from desktop.widgets.scroll_column import scroll_column
 from desktop.widgets.source_bar import SourceBar
@@ -134,7 +132,8 @@ class LiveTab(PaperTab):
         self.view.installEventFilter(self)
         self.controls = QVBoxLayout()
         self.controls.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self._build_download_panel()
+        self.download_panel = AssetDownloadPanel(self, self.asset_names)
+        self.download_panel.downloaded.connect(self._on_downloaded)
         holder = QWidget(self)
         holder.setLayout(self.controls)
         side = scroll_column(holder, 270, self)  # the pose tab's controls made the window 877 px tall
@@ -166,20 +165,6 @@ class LiveTab(PaperTab):
         from desktop.compare import CompareControls
 
         self.compare = CompareControls(self)  # added below the tab's own controls when the tab first shows
-        self.painting_b = False  # True while the compare view paints model B's result
-
-    def _build_download_panel(self) -> None:
-        self.download_panel = QWidget(self)
-        row = QHBoxLayout(self.download_panel)
-        self.download_label = QLabel(self.download_panel)
-        self.download_button = QPushButton("Download pretrained files", self.download_panel)
-        self.download_button.clicked.connect(self.download_assets)
-        self.download_bar = QProgressBar(self.download_panel)
-        self.download_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        row.addWidget(self.download_label, 1)
-        row.addWidget(self.download_bar)
-        row.addWidget(self.download_button)
-        self.download_panel.hide()
 
     # messages -------------------------------------------------------------------
     def show_notice(self, text: str, error: bool = False) -> None:
@@ -411,43 +396,15 @@ class LiveTab(PaperTab):
 
     # assets -------------------------------------------------------------------
     def _missing_assets(self) -> bool:
-        from engines import assets
-
-        missing = assets.missing(self.asset_names)
-        if missing:
-            self.download_label.setText(
-                f"This tab needs pretrained files that are not downloaded yet: {', '.join(missing)}.")
-            self.download_panel.show()
-        return bool(missing)
+        return self.download_panel.check()
 
     def download_assets(self) -> None:
-        from engines import assets
+        self.download_panel.download()
 
-        names = list(self.asset_names)
-        self.download_button.setEnabled(False)
-        progress = ProgressRelay(self)
-        progress.moved.connect(self._on_download_progress)
-
-        def generate(stop):
-            yield assets.fetch(names, lambda label, done, total: progress.moved.emit(label, done, total))
-
-        self.run_task("download", generate, self._on_downloaded, self._on_download_failed,
-                      failure="The download failed")
-
-    def _on_download_progress(self, label: str, done: int, total: int) -> None:
-        self.download_bar.setMaximum(max(1, total // 1024))
-        self.download_bar.setValue(done // 1024)
-        self.download_label.setText(f"Downloading {label} ...")
-
-    def _on_downloaded(self, paths: object) -> None:
-        self.download_panel.hide()
+    def _on_downloaded(self) -> None:
         self.show_notice("Pretrained files downloaded and verified.")
         if self._active:
             self.activate()
-
-    def _on_download_failed(self, message: str) -> None:
-        self.download_button.setEnabled(True)
-        self.download_label.setText(message)
 
     # drag and drop --------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802

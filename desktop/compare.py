@@ -118,11 +118,7 @@ class CompareControls(QWidget):
             p.setClipRect(QRectF(full.left(), full.top(), line - full.left(), full.height()))
             tab.paint_result(p, to_view, pair.a)
             p.setClipRect(QRectF(line, full.top(), full.right() - line, full.height()))
-            tab.painting_b = True
-            try:
-                tab.paint_result(p, to_view, pair.b)
-            finally:
-                tab.painting_b = False
+            tab.paint_result(p, to_view, pair.b)
             p.restore()
             p.setPen(QPen(QColor(255, 255, 255), 2))
             p.drawLine(QPointF(line, top), QPointF(line, bottom))

@@ -34,10 +34,11 @@ class PeopleChoice:
 
 @dataclass(frozen=True)
 class PoseView:
-    """What the GUI shows from one PoseResult: a colourised heatmap image for the crop, names."""
+    """What the GUI shows from one PoseResult (`result`): a colourised heatmap image for the crop, names."""
 
     heat: QImage | None
     names: tuple[str, ...]
+    result: object = None
 
 
 class PoseTab(LiveTab):
@@ -126,7 +127,7 @@ class PoseTab(LiveTab):
         names = self.names(r)
         body = [i for i, n in enumerate(r.joint_names) if not n.startswith("auxiliary")]
         heat = r.heatmaps[self.joint] if self.joint >= 0 else r.heatmaps[body].max(0)
-        self._shown = PoseView(bgra_qimage(colorize(heat)), names)
+        self._shown = PoseView(bgra_qimage(colorize(heat)), names, r)
         self.grid.set_heatmaps(r.heatmaps[body], [names[i] for i in body], r.confidence[body])
         count = len(r.people)
         self.status.setText(f"{count} {'person' if count == 1 else 'people'}; {r.model} on {r.backend}/"
@@ -143,7 +144,8 @@ class PoseTab(LiveTab):
             p.drawText(QPointF(12, 60), "no person")
             return
         x0, y0, x1, y1 = (float(v) for v in r.crop_box)
-        if self._shown.heat is not None and self.alpha.value() > 0 and not self.painting_b:  # the heat is A's
+        # the heat image belongs to one result (the compare view also paints model B's, which has none here)
+        if self._shown.heat is not None and self._shown.result is r and self.alpha.value() > 0:
             p.setOpacity(self.alpha.value() / 100)
             p.drawImage(to_view.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0)), self._shown.heat)
             p.setOpacity(1.0)

@@ -17,6 +17,7 @@ class AssetDownloadPanel(QWidget):
         self.tab, self.names = tab, tuple(names)
         row = QHBoxLayout(self)
         self.label = QLabel(self)
+        self.label.setWordWrap(True)  # a long list of missing files must not widen the window (975 px at 900)
         self.button = QPushButton("Download pretrained files", self)
         self.button.clicked.connect(self.download)
         self.bar = QProgressBar(self)

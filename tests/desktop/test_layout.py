@@ -110,3 +110,14 @@ def test_long_trained_run_labels_do_not_squeeze_the_model_list(qtbot, make_windo
     event_loop_turns(qtbot)
     assert window.tab_widget("pose").model_list.count() >= 4
     assert squeezed(window) == []
+
+
+def test_the_missing_files_bar_does_not_widen_the_window(qtbot, make_window, tmp_path, monkeypatch):
+    """A fresh user with nothing downloaded: the bar listing the missing files made a 900x600 window 975 px wide."""
+    monkeypatch.setenv("PAPERZOO_DATA_DIR", str(tmp_path))
+    window = make_window("detection")
+    window.resize(900, 600)
+    event_loop_turns(qtbot)
+    tab = window.tab_widget("detection")
+    assert tab.download_panel.isVisible() and "yolov3-tiny.weights" in tab.download_panel.label.text()
+    assert (window.width(), window.height()) == (900, 600)

@@ -30,12 +30,12 @@ def captures_dir() -> Path:
 
 def tab_settings(tab: Any) -> dict[str, Any]:
     """What a snapshot records: paper, model, device, source, every remembered control, version, time."""
-    from desktop.persistence import _controls, _value, source_text
+    from desktop.persistence import control_value, source_text, tab_controls
     from engines.system_check import version
 
     controls = {}
-    for name, w in _controls(tab).items():
-        value = _value(w)
+    for name, w in tab_controls(tab).items():
+        value = control_value(w)
         controls[name] = value if isinstance(value, (bool, int, float, str)) else str(value)
     model = getattr(tab, "model_list", None)
     return {"paper": tab.info.key, "papers": list(tab.info.papers),

@@ -36,7 +36,7 @@ def settings_store() -> QSettings:
     return QSettings("PaperZoo", "PaperZoo")
 
 
-def _controls(tab: QWidget) -> dict[str, QWidget]:
+def tab_controls(tab: QWidget) -> dict[str, QWidget]:
     from desktop.widgets.training_panel import TrainingPanel
 
     found = {}
@@ -53,7 +53,7 @@ def _controls(tab: QWidget) -> dict[str, QWidget]:
     return found
 
 
-def _value(w: QWidget) -> Any:
+def control_value(w: QWidget) -> Any:
     if isinstance(w, QCheckBox):
         return w.isChecked()
     if isinstance(w, QComboBox):
@@ -96,8 +96,8 @@ def save_state(window: Any, store: QSettings | None = None) -> None:
     if tab is not None:
         store.setValue("window/tab", tab.info.key)
     for key, tab in window.paper_tabs.items():
-        for name, w in _controls(tab).items():
-            store.setValue(f"tabs/{key}/{name}", _value(w))
+        for name, w in tab_controls(tab).items():
+            store.setValue(f"tabs/{key}/{name}", control_value(w))
         source = source_text(getattr(tab, "choice", None))
         if source:
             store.setValue(f"tabs/{key}/source", source)
@@ -120,7 +120,7 @@ def restore_state(window: Any, store: QSettings | None = None, restore_source: b
     if restore_tab and last in window.paper_tabs:
         window.show_tab(last)
     for key, tab in window.paper_tabs.items():
-        for name, w in _controls(tab).items():
+        for name, w in tab_controls(tab).items():
             value = store.value(f"tabs/{key}/{name}")
             if value is not None:
                 try:

@@ -103,11 +103,9 @@ def presenter_actions(window, presenter: PresenterMode, capture) -> dict[str, QA
         if bar is not None and bar.pause_button.isVisible():
             bar.pause_button.toggle()  # a video or a folder: pause its playback
             return
-        box = getattr(tab, "freeze_box", None)
+        box = getattr(tab, "freeze_box", None)  # the pose tab: freeze the frame on screen
         if box is not None:
             box.toggle()
-        elif tab is not None and hasattr(tab, "toggle_live_pause"):
-            tab.toggle_live_pause()
 
     return {
         "presenter": _action(window, "&Presenter mode (full screen)", Qt.Key.Key_F11, presenter.toggle),

@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.widgets.curves import LiveCurves
+from desktop.widgets.scaled_picture import ScaledPicture
 from desktop.widgets.scroll_column import scroll_column
 from desktop.widgets.status_lines import StatusLines
 from desktop.workers import TaskRunner, Worker, WorkerSet
@@ -157,8 +157,9 @@ class TrainingPanel(QWidget):
         self.status = StatusLines("Not started.", lines=3)
         self.curves = LiveCurves(self)
         self.curves.add_option(self.overlay_box)
-        self.preview = QLabel()  # the latest TrainStep.preview (samples, teacher vs student ...)
-        self.preview.setMinimumHeight(0)
+        # the latest TrainStep.preview (samples, teacher vs student ...), fitted to its space: a label sized by its
+        # picture grew a 900x600 window to 713 px when a GAN grid arrived
+        self.preview = ScaledPicture()
         self.preview.hide()
         controls = QGridLayout()
         controls.addWidget(self.start_button, 0, 0)
@@ -388,8 +389,7 @@ class TrainingPanel(QWidget):
         from desktop.widgets.frame_view import qimage_from_bgr
 
         pix = QPixmap.fromImage(qimage_from_bgr(image).copy())
-        self.preview.setPixmap(pix.scaledToHeight(max(120, min(320, self.height() // 3)),
-                                                  Qt.TransformationMode.SmoothTransformation))
+        self.preview.set_picture(pix)
         self.preview.show()
 
     # runs, files --------------------------------------------------------------------

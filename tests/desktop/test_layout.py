@@ -92,6 +92,11 @@ def test_layout_holds_with_the_training_panel_open(qtbot, make_window, key, size
     event_loop_turns(qtbot)
     assert (window.width(), window.height()) == size, "'Use these weights' resized the window"
     assert start.mapTo(window, start.rect().topLeft()) == where, "'Use these weights' moved the controls"
+    import numpy as np
+
+    tab.training_panel._show_preview(np.zeros((400, 800, 3), np.uint8))  # a run's preview (style, GAN grids)
+    event_loop_turns(qtbot)
+    assert (window.width(), window.height()) == size, "the training preview resized the window"
 
 
 def test_long_trained_run_labels_do_not_squeeze_the_model_list(qtbot, make_window, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
 import cv2
@@ -28,3 +30,13 @@ def demo_frames(count: int = 48, step: int = 5, clip: Path = DEMO_CLIP) -> list[
         i += 1
     cap.release()
     return frames
+
+
+@functools.lru_cache(maxsize=8)
+def demo_frames_signature(count: int = 48, step: int = 5, clip: Path = DEMO_CLIP) -> str:
+    """Names the frames demo_frames(count, step, clip) gives, by the clip's sha256: for the gate memo."""
+    h = hashlib.sha256()
+    with open(clip, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return f"{clip.name}:{h.hexdigest()[:16]}:{count}:{step}"

@@ -6,7 +6,7 @@ opens the runner and runs the box gate on held-out frames (never those used for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from engines.backends.choice import BackendChoice
-from engines.backends.frames import demo_frames  # noqa: F401 (the gate's and calibration's frames)
-from engines.backends.gate import GateResult, box_gate
+from engines.backends.frames import demo_frames, demo_frames_signature  # noqa: F401 (the gate's frames)
+from engines.backends.gate import BOX_IOU, BOX_NEED, GateResult, box_gate
 from engines.backends.onnx_cache import export_onnx
 from engines.backends.quantize import quantize_int8
 from engines.backends.runners import Runner, open_runner
@@ -81,25 +81,41 @@ def reference_detections(net, names: list[str], size: int, images: Sequence[np.n
     return [decode_rows(torch_rows(net, to_input(im, size)), im.shape[:2], names, conf, nms) for im in images]
 
 
-def build_backend(net, names: list[str], choice: BackendChoice, size: int, frames: Sequence[np.ndarray],
+def build_backend(net, names: list[str], choice: BackendChoice, size: int,
+                  frames: Sequence[np.ndarray] | Callable[[], Sequence[np.ndarray]],
                   directory: Path | None = None, calibration: Sequence[np.ndarray] | None = None,
-                  references: list | None = None, conf: float = 0.25, nms: float = 0.45) -> BackendNet:
+                  references: list | Callable[[], list] | None = None, conf: float = 0.25, nms: float = 0.45,
+                  frames_signature: str = "") -> BackendNet:
     """Export `net` (fused DarknetNet, fp32 CPU), build `choice`'s runner and gate it on held-out frames.
 
-    frames: BGR uint8 images; the even ones calibrate int8 (unless `calibration` (BGR images) is given), the
-    odd ones are the gate's. references: reference_detections of the odd frames, if already computed.
-    The returned BackendNet carries the GateResult; the caller refuses a failed one.
+    frames: BGR uint8 images (or a callable giving them, called only when needed); the even ones calibrate
+    int8 (unless `calibration` (BGR images) is given), the odd ones are the gate's. references:
+    reference_detections of the odd frames (or a callable), if already computed. frames_signature: names the
+    frames for the gate memo (engines.backends.gate_memo): given, a verdict judged before on this machine is
+    reused and a new one stored; "" always judges. The returned BackendNet carries the GateResult; the caller
+    refuses a failed one.
     """
     import torch
 
-    calib, held_out = split_frames(frames)
-    if calibration is not None:
-        calib = list(calibration)
+    from engines.backends import gate_memo
+
+    get_frames = frames if callable(frames) else (lambda: frames)
     path = export_onnx(net, torch.zeros(1, 3, size, size), "darknet", directory, (INPUT,), ("rows",))
     if choice.precision == "int8":
+        calib = list(calibration) if calibration is not None else split_frames(get_frames())[0]
         path = quantize_int8(path, INPUT, [to_input(f, size) for f in calib], head_scopes(net))
     runner = open_runner(path, choice)
-    refs = references if references is not None else reference_detections(net, names, size, held_out, conf, nms)
-    got = [decode_rows(runner.run({INPUT: to_input(im, size)})[0][0], im.shape[:2], names, conf, nms)
-           for im in held_out]
-    return BackendNet(runner, choice, box_gate(zip(refs, got)), path)
+    key = gate_memo.gate_key(path, f"{choice.backend}-{choice.precision}", f"boxes conf {conf} nms {nms} "
+                             f"iou {BOX_IOU} need {BOX_NEED}", frames_signature) if frames_signature else ""
+    gate = gate_memo.recalled(key) if key else None
+    if gate is None:
+        held_out = split_frames(get_frames())[1]
+        refs = references() if callable(references) else references
+        if refs is None:
+            refs = reference_detections(net, names, size, held_out, conf, nms)
+        got = [decode_rows(runner.run({INPUT: to_input(im, size)})[0][0], im.shape[:2], names, conf, nms)
+               for im in held_out]
+        gate = box_gate(zip(refs, got))
+        if key:
+            gate_memo.store(key, gate)
+    return BackendNet(runner, choice, gate, path)

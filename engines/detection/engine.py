@@ -16,6 +16,7 @@ from engines.base import EngineError
 from engines.detection.decode import Detections, decode_rows
 
 CFG_DIR = Path(__file__).parent / "cfg"
+GATE_FRAMES = 48  # demo-clip frames for the backends: even ones calibrate int8, odd ones are the gate's
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,10 @@ class DetectionEngine:
             except ValueError as exc:
                 raise EngineError(str(exc)) from exc
             size = int(self.input_size or 416)
-            frames, refs = self.gate_set()
             calibration = self._recent[0::2] if choice.precision == "int8" and len(self._recent) >= 32 else None
-            built = cpu_backend.build_backend(self._master, self.names, choice, size, frames,
-                                              calibration=calibration, references=refs)
+            built = cpu_backend.build_backend(self._master, self.names, choice, size, lambda: self.gate_set()[0],
+                                              calibration=calibration, references=lambda: self.gate_set()[1],
+                                              frames_signature=cpu_backend.demo_frames_signature(GATE_FRAMES))
             if not built.gate.passed:
                 self.refused[device] = f"{built.gate.reason} (needs >= 98% at IoU >= 0.7)"
                 raise EngineError(f"{device} refused: {self.refused[device]}")
@@ -156,11 +157,11 @@ class DetectionEngine:
         return self._built[device]
 
     def gate_set(self) -> tuple[list[np.ndarray], list]:
-        """(48 demo-clip frames, the torch reference's Detections on the held-out half), once per weights."""
+        """(GATE_FRAMES demo-clip frames, the torch reference's Detections on the held-out half), once per weights."""
         from engines.detection import cpu_backend
 
         if self._gate_set is None:
-            frames = cpu_backend.demo_frames(48)
+            frames = cpu_backend.demo_frames(GATE_FRAMES)
             held_out = cpu_backend.split_frames(frames)[1]
             size = int(self.input_size or 416)
             self._gate_set = (frames, cpu_backend.reference_detections(self._master, self.names, size, held_out))

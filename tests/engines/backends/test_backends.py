@@ -229,3 +229,27 @@ def test_int8_from_the_defaults_passes_the_box_gate(yolo, data_dir, device):
     built = engine.build_backend(device)
     assert built.gate.passed and built.gate.agreement >= 0.98
     engine.set_device("cpu")
+
+
+def test_a_gate_verdict_is_remembered_per_model_file_frames_and_machine(yolo, data_dir, monkeypatch):
+    """A second build with the same frames signature reuses the verdict (no torch reference is computed); other
+    frames, or a damaged memo file, are judged afresh."""
+    from engines.detection import cpu_backend
+
+    engine, frames = yolo
+    calls = []
+    real = cpu_backend.reference_detections
+    monkeypatch.setattr(cpu_backend, "reference_detections", lambda *a, **k: calls.append(1) or real(*a, **k))
+    build = lambda sig: cpu_backend.build_backend(engine._master, engine.names, parse_device("onnxruntime-f32"),  # noqa: E731
+                                                  416, lambda: frames, frames_signature=sig)
+    first = build("clip-a")
+    assert len(calls) == 1 and first.gate.passed and first.gate.agreement == 1.0
+    again = build("clip-a")
+    assert len(calls) == 1 and again.gate == first.gate
+    build("clip-b")
+    assert len(calls) == 2
+    (data_dir / "backends" / "gates.json").write_text("[not a dict")
+    build("clip-a")
+    assert len(calls) == 3
+    build("")  # no signature: always judged, never stored
+    assert len(calls) == 4

@@ -21,6 +21,11 @@ class ColorizationConfig:
     class_weight: alpha in loss = MSE(ab) + alpha * CE(class) (paper: 1/300).
     lr / batch_size / seed / max_crops: optimiser (Adam) rate, photos per step, RNG seed, and the cap
       on crops drawn per large photo (in 256x256 slots).
+    encoder: "" = the paper's low-level net, trained; "mobilenetv2-style" = a frozen ImageNet MobileNetV2
+      (encoder.py) gives the low-level and global features.
+    colour_loss: "mse" (the paper) or "rebalanced" (a*b* bin classification, rebalanced, annealed-mean
+      decoding: rebalance.py); num_bins is then the number of a*b* bins (set when the model is built).
+    anneal_t: the annealed-mean temperature T of "rebalanced" (1 = the mean, towards 0 = the mode).
     """
 
     width: float = 1.0
@@ -35,8 +40,18 @@ class ColorizationConfig:
     batch_size: int = 16
     seed: int = 0
     max_crops: int = 4
+    encoder: str = ""
+    colour_loss: str = "mse"
+    num_bins: int = 0
+    anneal_t: float = 0.38
 
     def __post_init__(self) -> None:
+        if self.encoder not in ("", "mobilenetv2-style"):
+            raise ValueError(f"encoder must be '' or 'mobilenetv2-style', got {self.encoder!r}")
+        if self.colour_loss not in ("mse", "rebalanced"):
+            raise ValueError(f"colour_loss must be 'mse' or 'rebalanced', got {self.colour_loss!r}")
+        if not 0 <= self.num_bins <= 1024 or not 0.01 <= self.anneal_t <= 10:
+            raise ValueError("num_bins must be in [0, 1024] and anneal_t in [0.01, 10]")
         if not 0.01 <= self.width <= 4.0:
             raise ValueError(f"width must be in [0.01, 4], got {self.width}")
         if self.num_classes < 1:
@@ -79,8 +94,10 @@ class ColorizationTrainSettings:
     video: a colour video to fine-tune on, self-supervised ("" = the photo set; the demo clip if none is built);
     start_from_shipped: fine-tune the shipped weights (else train from scratch);
     init: a weights file to start from instead (takes precedence over start_from_shipped);
-    width / use_global / global_size / local_size only apply from scratch (or with photo fine-tuning:
-    tensors whose shapes match are copied); data_root: the photo set's folder ("" = the user data dir).
+    width / use_global / global_size / local_size / encoder / colour_loss only apply from scratch (or with
+    photo fine-tuning: tensors whose shapes match are copied); data_root: the photo set's folder ("" = the
+    user data dir); half_export: store the exported weights as float16.
+    A run folder that already holds a last.pt continues from it (the same command resumes).
     """
 
     video: str = ""
@@ -97,6 +114,10 @@ class ColorizationTrainSettings:
     eval_every: int = 50
     checkpoint_every: int = 50
     data_root: str = ""
+    encoder: str = ""
+    colour_loss: str = "mse"
+    anneal_t: float = 0.38
+    half_export: bool = False
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
@@ -113,9 +134,15 @@ class ColorizationTrainSettings:
 
     def net_config(self) -> ColorizationConfig:
         """The network config these settings train (lr_final = lr / 10)."""
+        num_bins = 0
+        if self.colour_loss == "rebalanced":
+            from engines.colorization.rebalance import ab_bins
+
+            num_bins = len(ab_bins())
         return ColorizationConfig(width=self.width, use_global=self.use_global, global_size=self.global_size,
                                   local_size=self.local_size, batch_size=self.batch_size, lr=self.lr,
-                                  lr_final=self.lr / 10, seed=self.seed)
+                                  lr_final=self.lr / 10, seed=self.seed, encoder=self.encoder,
+                                  colour_loss=self.colour_loss, num_bins=num_bins, anneal_t=self.anneal_t)
 
     @classmethod
     def tiny(cls, **overrides) -> ColorizationTrainSettings:

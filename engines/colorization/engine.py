@@ -76,7 +76,9 @@ class ColorizationEngine:
         try:
             config = ColorizationConfig(**payload["config"])
             model = LetThereBeColorNet(config)
-            model.load_state_dict(payload["state_dict"])
+            model.load_state_dict(payload["state_dict"])  # float16 files are converted to float32 here
+        except EngineError:
+            raise  # e.g. the pretrained encoder these weights need is missing: its own message
         except (TypeError, ValueError, RuntimeError) as exc:
             raise EngineError(f"{path.name} does not match the colorization network ({exc})") from exc
         from engines.backends import is_backend_device

@@ -96,8 +96,11 @@ class _TaskBase:
         if self.world > 1:  # this rank's share
             batch = Batch(*(a[self.rank :: self.world] for a in (batch.l_local, batch.l_global, batch.ab, batch.label)))
         l_local, l_glob, ab_true, labels = self._tensors(batch)
-        ab, logits = self.model(l_local, l_glob)
-        losses = colorization_loss(ab, ab_true, logits, labels if self.categories else None, self.config.class_weight)
+        out = self.model.outputs(l_local, l_glob)
+        m = self.model
+        bins = (out["bin_logits"], m.cell_lut, m.bin_weight) if "bin_logits" in out else None
+        losses = colorization_loss(out["ab"], ab_true, out.get("logits"), labels if self.categories else None,
+                                   self.config.class_weight, bins)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         average_gradients(self.model, self.world)
@@ -140,9 +143,9 @@ class _TaskBase:
         self.rng.bit_generator.state = json.loads(state["numpy_rng"])
         torch.set_rng_state(state["torch_rng"])
 
-    def export(self, path: Path, meta: dict[str, Any] | None = None) -> Path:
-        """Write the inference weights file that ColorizationEngine.load reads (weights_only)."""
-        return write_weights(path, self.model, self.config, self.categories, meta)
+    def export(self, path: Path, meta: dict[str, Any] | None = None, half: bool = False) -> Path:
+        """Write the inference weights file that ColorizationEngine.load reads (weights_only; half: float16)."""
+        return write_weights(path, self.model, self.config, self.categories, meta, half)
 
 
 class PhotoTrainTask(_TaskBase):
@@ -164,6 +167,8 @@ class PhotoTrainTask(_TaskBase):
         super().__init__(config, total_steps, device, cats, rank, world)
         if init_weights is not None:
             load_matching_weights(self.model, init_weights)
+        if config.colour_loss == "rebalanced":
+            self.model.bin_weight.copy_(torch.from_numpy(photo_bin_weights(self.train_set, self.model.bins)))
         val = PhotoSet("val", data_root)
         self.val_crops = [val.center_crop(i) for i in range(len(val))]
         self.val_labels = list(val.labels)
@@ -229,9 +234,24 @@ class VideoTrainTask(_TaskBase):
             crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)
         return to_arrays(crops, [0] * len(crops), c.local_size, c.global_size)
 
-    def export(self, path: Path, meta: dict[str, Any] | None = None) -> Path:
+    def export(self, path: Path, meta: dict[str, Any] | None = None, half: bool = False) -> Path:
         self.categories = self.class_names
-        return super().export(path, meta)
+        return super().export(path, meta, half)
+
+
+def photo_bin_weights(photos: PhotoSet, bins: torch.Tensor, side: int = 64) -> np.ndarray:
+    """Rebalancing weights (Q,) from the a*b* bins of every training photo's centred square at side x side."""
+    import cv2
+
+    from engines.colorization.lab import bgr_to_lab
+    from engines.colorization.rebalance import bin_counts, rebalance_weights
+
+    centres = bins.cpu().numpy()
+    counts = np.zeros(len(centres))
+    for i in range(len(photos)):
+        small = cv2.resize(photos.center_crop(i), (side, side), interpolation=cv2.INTER_AREA)
+        counts += bin_counts(bgr_to_lab(small)[..., 1:].reshape(-1, 2), centres)
+    return rebalance_weights(counts, centres)
 
 
 def read_frames(video: Path, stride: int = 1, max_frames: int = 600, max_side: int = 320) -> list[np.ndarray]:
@@ -265,6 +285,9 @@ def run(settings: ColorizationTrainSettings, *, device: str, run_dir: Path, stop
         raise EngineError(f"batch_size {settings.batch_size} is too small for {world} processes: "
                           f"each trains on batch_size / {world} samples and needs at least 2")
     device = resolve_device(device)
+    if resume is None and (Path(run_dir) / "last.pt").is_file():  # the same command again continues the run
+        resume = Path(run_dir) / "last.pt"
+        yield Preparing(f"resuming from {resume}")
     init = Path(settings.init) if settings.init else (SHIPPED_WEIGHTS if settings.start_from_shipped else None)
     if init is not None and not init.is_file():
         raise EngineError("no shipped colorization weights to start from; untick start_from_shipped")
@@ -289,7 +312,8 @@ def run(settings: ColorizationTrainSettings, *, device: str, run_dir: Path, stop
             yield last
         last = item  # held back one step: the final one carries the exported file
     if last is not None and rank == 0 and not last.message.startswith("stopped:"):
-        out = task.export(Path(run_dir) / "colorization.pt", {"step": last.step, **last.metrics})
+        out = task.export(Path(run_dir) / "colorization.pt", {"step": last.step, **last.metrics},
+                          settings.half_export)
         last = dataclasses.replace(last, message=f"exported {out.name}", checkpoint=str(out))
     if last is not None:
         yield last

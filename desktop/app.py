@@ -34,9 +34,12 @@ def _version() -> str:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     from engines.backends.choice import PRECISIONS
 
+    from engines.registry import default_registry
+
     backend_devices = [f"{b}-{p}" for b, ps in PRECISIONS.items() for p in ps]  # e.g. openvino-bf16
+    tabs = default_registry().keys()
     p = argparse.ArgumentParser(prog="paperzoo", description="Deep-learning papers, live on your camera.")
-    p.add_argument("--tab", default=None, help="tab to open first (detection, pose, colorization, sketch)")
+    p.add_argument("--tab", default=None, choices=tabs, metavar="TAB", help=f"tab to open first: {', '.join(tabs)}")
     p.add_argument("--source", default=None, help="camera | camera:NAME | demo | PATH (image, video, folder)")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps", *backend_devices],
                    help="auto (default): the GPU, else the fastest CPU backend that passes its accuracy gate")

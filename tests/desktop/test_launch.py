@@ -56,6 +56,12 @@ def test_a_malformed_window_size_is_a_usage_error():
     assert out.returncode == 2 and "WIDTHxHEIGHT" in out.stderr
 
 
+def test_an_unknown_tab_is_a_usage_error_that_lists_every_tab():
+    out = subprocess.run([sys.executable, "-m", "desktop.app", "--tab", "segmentation"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "'style'" in out.stderr and "'gan'" in out.stderr
+
+
 def test_view_menu_switches_tabs_and_help_lists_every_shortcut(make_window):
     window = make_window("detection")
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}

@@ -3,10 +3,13 @@ blend/strength/keep-colours reach the worker, an image becomes the style, a snap
 
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 from PySide6.QtCore import Qt
 
+from desktop.style_bench import frozen_ms, read_witness, steal_ms, witness
 from tests.conftest import require_assets
 
 
@@ -100,3 +103,30 @@ def test_an_image_dropped_on_the_gallery_becomes_the_style(qtbot, make_window, t
     tab.gallery.dropEvent(drop)
     qtbot.waitUntil(lambda: tab.settings.vector_name == "dots.png", timeout=90_000)
     assert tab.choice is source  # the source stayed what it was
+
+
+# the GUI probe (python -m desktop.style_bench): a GUI gap the witness process shares, or that the hypervisor's
+# steal covers, is the machine frozen, not the app
+
+def test_a_shared_gap_counts_as_frozen_and_a_gap_of_our_own_does_not():
+    gaps = [(10.000, 10.105)]  # the witness slept 105 ms instead of 2
+    assert abs(frozen_ms(9.995, 10.107, gaps, stolen=0.0) - 105.0) < 1e-6
+    assert frozen_ms(11.0, 11.06, gaps, stolen=0.0) == 0.0  # at another moment: the app's own
+    assert frozen_ms(11.0, 11.11, gaps, stolen=100.0) == 100.0  # steal alone explains it
+    assert abs(frozen_ms(10.05, 10.20, gaps, stolen=0.0) - 55.0) < 1e-6  # only the overlap counts
+
+
+def test_the_witness_records_a_late_wake_up(tmp_path, monkeypatch):
+    out = tmp_path / "w.txt"
+    real_sleep = time.sleep
+    calls = []
+
+    def sleep(s):  # the third wake-up is 80 ms late
+        calls.append(s)
+        real_sleep(0.08 if len(calls) == 3 else s)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    witness(0.05, 0.04, out)
+    (start, end), = read_witness(out)
+    assert 0.075 < end - start < 0.5
+    assert all(v >= 0 for v in steal_ms())

@@ -147,9 +147,14 @@ class DetectionEngine:
                 raise EngineError(str(exc)) from exc
             size = int(self.input_size or 416)
             calibration = self._recent[0::2] if choice.precision == "int8" and len(self._recent) >= 32 else None
-            built = cpu_backend.build_backend(self._master, self.names, choice, size, lambda: self.gate_set()[0],
-                                              calibration=calibration, references=lambda: self.gate_set()[1],
-                                              frames_signature=cpu_backend.demo_frames_signature(GATE_FRAMES))
+            try:
+                built = cpu_backend.build_backend(
+                    self._master, self.names, choice, size, lambda: self.gate_set()[0], calibration=calibration,
+                    references=lambda: self.gate_set()[1],
+                    frames_signature=cpu_backend.demo_frames_signature(GATE_FRAMES))
+            except Exception as exc:  # noqa: BLE001 - an export or runtime failure: refused, with the reason
+                self.refused[device] = f"could not build it for this model ({type(exc).__name__}: {exc})"
+                raise EngineError(f"{device} refused: {self.refused[device]}") from exc
             if not built.gate.passed:
                 self.refused[device] = f"{built.gate.reason} (needs >= 98% at IoU >= 0.7)"
                 raise EngineError(f"{device} refused: {self.refused[device]}")

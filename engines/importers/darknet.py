@@ -175,11 +175,12 @@ class Reorg(nn.Module):
         return self._index[key].to(device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
+        # plain ints: under ONNX tracing the shape entries are tensors, and the index is a per-shape constant
+        c, h, w = (int(v) for v in x.shape[1:])
         s = self.stride
-        flat = x.reshape(b, -1)
+        flat = x.reshape(x.shape[0], -1)
         out = flat[:, self._gather_index(c, h, w, x.device)]
-        return out.reshape(b, c * s * s, h // s, w // s)
+        return out.reshape(x.shape[0], c * s * s, h // s, w // s)
 
 
 class DetectionHead(nn.Module):

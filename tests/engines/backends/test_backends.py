@@ -253,3 +253,34 @@ def test_a_gate_verdict_is_remembered_per_model_file_frames_and_machine(yolo, da
     assert len(calls) == 3
     build("")  # no signature: always judged, never stored
     assert len(calls) == 4
+
+
+def test_yolov2_with_its_reorg_layer_runs_on_a_backend(data_dir):
+    """The YOLOv2 trained here (passthrough reorg) exports and matches torch; it used to fail at export
+    ("unsupported operand ... numpy.ndarray and Tensor") and 'auto' silently fell back to torch."""
+    from pathlib import Path
+
+    from engines.detection.engine import DarknetWeights, DetectionEngine
+
+    stem = Path(__file__).resolve().parents[3] / "assets" / "weights" / "yolov2_street"
+    engine = DetectionEngine()
+    engine.load(DarknetWeights(stem.with_suffix(".cfg"), stem.with_suffix(".weights"), stem.with_suffix(".names")),
+                "cpu")
+    engine.set_device("onnxruntime-f32")
+    assert engine.backend.gate.passed and engine.backend.gate.agreement == 1.0
+
+
+def test_a_backend_that_cannot_be_built_is_refused_with_the_reason(yolo, data_dir, monkeypatch):
+    from engines.base import EngineError
+    from engines.detection import cpu_backend
+
+    engine, _ = yolo
+    engine.refused, engine._built = {}, {}
+
+    def broken_export(*a, **k):
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(cpu_backend, "export_onnx", broken_export)
+    with pytest.raises(EngineError, match="exporter exploded"):
+        engine.set_device("openvino-f32")
+    assert "could not build" in engine.refused["openvino-f32"] and engine.device == "cpu"

@@ -14,30 +14,25 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QLabel,
-    QListView,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSlider,
     QSpinBox,
 )
 
+from desktop.style_gallery import GALLERY, NUM_STYLES, GalleryRefresher, StyleGallery
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
 from engines.frames import IMAGE_SUFFIXES, Frame, file_filter
 from engines.pipeline import LiveNotice, LiveResult
 
-NUM_STYLES = 26
 BUILT_IN = "26 built-in styles"
 OPEN = "Use an image as the style ..."
-THUMB = 56  # px, gallery icons
 VIDEO_MODES = {"off": "Frame by frame", "measure": "Frame by frame, measure flicker",
                "on": "Video mode: blend the warped previous output (Ruder et al.)"}
 ABOUT = ("Training runs Gatys et al.'s iterative method: the picture itself is optimised against content and "
@@ -71,12 +66,6 @@ class StyleSettings:
         return w
 
 
-def _qimage(bgr: np.ndarray) -> QImage:
-    rgb = np.ascontiguousarray(bgr[..., ::-1])
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
 def _backend_devices() -> list[str]:
     """CPU backends installed here that run a float ONNX file as it is (int8 needs a calibrated export)."""
     from engines.backends.choice import backend_devices
@@ -91,30 +80,6 @@ def _slider(lo: int, hi: int, value: int) -> QSlider:
     return s
 
 
-class StyleGallery(QListWidget):
-    """The 26-style icon grid; an image file dropped on it becomes the style (`image_dropped`)."""
-
-    image_dropped = Signal(Path)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setAcceptDrops(True)
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802 (Qt)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
-        urls = event.mimeData().urls()
-        if urls:
-            event.acceptProposedAction()
-            self.image_dropped.emit(Path(urls[0].toLocalFile()))
-
-
 class StyleTab(LiveTab):
     trained_export = "gatys.png"
     default_device = "auto"  # a GPU, else the fastest CPU runtime that passes the output check (OpenVINO bf16 here)
@@ -123,7 +88,6 @@ class StyleTab(LiveTab):
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(info, options, parent)
         self.settings = StyleSettings()
-        self._gallery_done = False
         self._blender: Any = None  # engines.style.video.TemporalBlender, touched on the worker thread only
         self.model_combo = add_labeled(self.controls, "Style source", QComboBox())
         self.model_combo.addItem(BUILT_IN, "")
@@ -140,22 +104,8 @@ class StyleTab(LiveTab):
         self.runtime_combo.activated.connect(lambda _i: self.switch_device(self.runtime_combo.currentData()))
         self.gallery = StyleGallery()
         self.gallery.image_dropped.connect(self.use_style_image)
-        self.gallery.setViewMode(QListView.ViewMode.IconMode)
-        self.gallery.setIconSize(QSize(THUMB, THUMB))
-        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
-        self.gallery.setMovement(QListView.Movement.Static)
-        self.gallery.setGridSize(QSize(THUMB + 10, THUMB + 22))
-        self.gallery.setUniformItemSizes(True)
-        self.gallery.setWrapping(True)
-        blank = QPixmap(THUMB, THUMB)
-        blank.fill(Qt.GlobalColor.darkGray)
-        self.gallery.setMinimumHeight(3 * (THUMB + 22) + 8)  # three rows of thumbnails
-        self.gallery.setToolTip("The 26 styles rendered on the current frame; click one to use it, or drop any "
-                                "painting or photo here to use its style")
-        for i in range(NUM_STYLES):
-            self.gallery.addItem(QListWidgetItem(QIcon(blank), str(i)))
-        self.gallery.setCurrentRow(0)
         self.gallery.itemClicked.connect(lambda item: self.choose_style(self.gallery.row(item)))
+        self.gallery_refresher = GalleryRefresher(self.gallery, self.commands.submit, self.isVisible)
         add_labeled(self.controls, "Gallery (click, or drop an image)", self.gallery)
         self.controls.setStretchFactor(self.gallery, 1)
         self.refresh_gallery_button = QPushButton("Render the gallery on this frame")
@@ -233,27 +183,25 @@ class StyleTab(LiveTab):
         index = self.runtime_combo.findData(live.device)  # "auto" chose a runtime: the list says which
         if index >= 0 and index != self.runtime_combo.currentIndex():
             self.runtime_combo.setCurrentIndex(index)
-        if not self._gallery_done:
-            self._gallery_done = True
-            self.render_gallery()
+        self.gallery_refresher.on_result(self._engine, live)
 
     def on_applied(self, applied: Any) -> None:
-        if isinstance(applied, tuple) and applied and applied[0] == "gallery":
-            for i, thumb in enumerate(applied[1]):
-                self.gallery.item(i).setIcon(QIcon(QPixmap.fromImage(_qimage(thumb))))
+        if isinstance(applied, tuple) and applied and applied[0] == GALLERY:
+            self.gallery_refresher.on_chunk(applied)
         elif isinstance(applied, tuple) and applied and applied[0] == "vector":
             self._set(vector=applied[1], vector_name=applied[2])
 
     def render_gallery(self) -> None:
-        """Render the 26 styles on the frame on screen (worker thread) and put them in the gallery."""
-        engine, latest = self._engine, self.latest
-        if engine is None or latest is None:
-            return
-        image = latest.frame.image
+        """Render the 26 styles on the frame on screen (worker thread, in chunks) and put them in the gallery."""
+        self.gallery_refresher.render_now(self._engine, self.latest)
 
-        def render() -> LiveNotice:
-            return LiveNotice("", applied=("gallery", tuple(engine.thumbnails(image, THUMB))))
-        self.commands.submit(render)
+    def set_source(self, choice) -> None:
+        super().set_source(choice)
+        self.gallery_refresher.source_changed()  # the gallery shows the new source's first frame
+
+    def deactivate(self) -> None:
+        super().deactivate()
+        self.gallery_refresher.interrupted()
 
     def choose_style(self, index: int) -> None:
         """Use built-in style `index` (leaves arbitrary mode)."""

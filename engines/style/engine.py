@@ -278,15 +278,16 @@ class StyleEngine:
         return StyleResult(frozen_array(stylized), frozen_array(vec) if vec is not None else None, mode, net_hw,
                            (time.perf_counter() - t0) * 1000.0)
 
-    def thumbnails(self, image: np.ndarray, side: int = 96) -> list[np.ndarray]:
-        """Each of the 26 styles on `image` (centre square, `side` px): uint8 (side, side, 3) BGR each."""
+    def thumbnails(self, image: np.ndarray, side: int = 96, styles: range | None = None) -> list[np.ndarray]:
+        """Styles `styles` (default all 26) on `image` (centre square, `side` px): uint8 (side, side, 3) BGR each."""
         import cv2
 
         _check(image)
         h, w = image.shape[:2]
         s = min(h, w)
         square = np.ascontiguousarray(image[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])
-        small = [self.infer(square, i, size=2 * side).stylized for i in range(NUM_STYLES)]  # strokes at 2x scale
+        chosen = range(NUM_STYLES) if styles is None else styles
+        small = [self.infer(square, i, size=2 * side).stylized for i in chosen]  # strokes at 2x scale
         return [cv2.resize(t, (side, side), interpolation=cv2.INTER_AREA) for t in small]
 
 

@@ -105,6 +105,34 @@ def test_an_image_dropped_on_the_gallery_becomes_the_style(qtbot, make_window, t
     assert tab.choice is source  # the source stayed what it was
 
 
+def _icon_color(gallery, i: int) -> str:
+    return gallery.item(i).icon().pixmap(8, 8).toImage().pixelColor(4, 4).name()
+
+
+def test_the_gallery_paints_itself_again_on_a_live_source_and_on_a_new_photo(qtbot, make_window, tmp_path):
+    from desktop.sources import SourceChoice
+
+    tab, _ = _open(qtbot, make_window)  # the fake camera: frames keep changing
+    refresher = tab.gallery_refresher
+    qtbot.waitUntil(lambda: refresher.renders >= 1, timeout=120_000)  # no button pressed
+    first = refresher.renders
+    assert refresher.interval_s >= refresher.min_interval_s
+    qtbot.waitUntil(lambda: refresher.renders > first, timeout=120_000)  # again, by itself, on a newer frame
+    photo = tmp_path / "green.png"
+    cv2.imwrite(str(photo), np.full((120, 160, 3), (40, 200, 40), np.uint8))
+    before, camera_icon = refresher.renders, _icon_color(tab.gallery, 0)
+    tab.set_source(SourceChoice("file", path=photo))
+    qtbot.waitUntil(lambda: refresher.renders > before and _icon_color(tab.gallery, 25) != camera_icon,
+                    timeout=120_000)  # the new photo's first frame, without waiting for the interval
+    assert _icon_color(tab.gallery, 0) != camera_icon
+    shown = refresher.renders
+    tab.strength.setValue(50)  # a still photo is inferred again: same frame, no new render
+    qtbot.waitUntil(lambda: tab.latest.result is not None and tab.settings.strength == 0.5, timeout=60_000)
+    with qtbot.waitSignal(tab.result_shown, timeout=60_000):
+        tab.rerun()
+    assert refresher.renders == shown and not refresher.pending
+
+
 # the GUI probe (python -m desktop.style_bench): a GUI gap the witness process shares, or that the hypervisor's
 # steal covers, is the machine frozen, not the app
 

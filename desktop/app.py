@@ -33,7 +33,6 @@ def _version() -> str:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     from engines.backends.choice import PRECISIONS
-
     from engines.registry import default_registry
 
     backend_devices = [f"{b}-{p}" for b, ps in PRECISIONS.items() for p in ps]  # e.g. openvino-bf16

@@ -111,6 +111,11 @@ class LatestSlot:
                 self.delivered += 1
             return frame
 
+    def peek(self) -> Frame | None:
+        """The held frame without taking it (a preview while the consumer is busy), or None."""
+        with self._cond:
+            return self._frame
+
     def close(self) -> None:
         with self._cond:
             self._closed = True

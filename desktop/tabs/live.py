@@ -29,6 +29,7 @@ from desktop.widgets.asset_download import AssetDownloadPanel
 from desktop.widgets.frame_view import FrameView, HudStats
 from desktop.widgets.scroll_column import scroll_column
 from desktop.widgets.source_bar import SourceBar
+from desktop.widgets.source_preview import SourcePreview
 from desktop.workers import Worker
 from engines.base import EngineError, PaperInfo
 from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, LatestSlot, SourceLost
@@ -123,6 +124,7 @@ class LiveTab(PaperTab):
         self.source_bar.chosen.connect(self.set_source)
         self.source_bar.mirror_changed.connect(self._on_mirror)
         self.view = FrameView(self)
+        self.preview = SourcePreview(self.view)  # the source, shown while the model loads
         # the banner floats over the top of the view: showing it never moves a control (a click stays on target)
         self.banner = QLabel(self.view)
         self.banner.setWordWrap(True)
@@ -308,10 +310,12 @@ class LiveTab(PaperTab):
                 pair.close()
 
         self.view.set_placeholder("Loading the model ...")
+        self.preview.start(slot, "Loading the model ...")  # the source shows meanwhile
         self._worker = self.run_task("infer", generate, self._on_item, self._on_failed, failure="The model stopped")
         self.compare.send_choice()  # a restarted worker compares again with the chosen model
 
     def _stop_worker(self) -> None:
+        self.preview.stop()
         if self._worker is not None:
             self._worker.stop()
             if self.slot is not None:
@@ -344,6 +348,7 @@ class LiveTab(PaperTab):
             self.show_notice(item.text, item.error)
             return
         assert isinstance(item, LiveResult)
+        self.preview.stop()
         item, image, overlay = self.compare.split(item)  # the compare view: A's result for the tab's hooks
         self.latest = item
         self.engine_device = item.device
@@ -370,6 +375,7 @@ class LiveTab(PaperTab):
         """A device change was applied or refused (GUI thread): `state` says where the engine runs now."""
 
     def _on_failed(self, message: str) -> None:
+        self.preview.stop(clear=True)
         self.view.set_placeholder("The model could not run - see the message above")
 
     def task_failed(self, text: str) -> None:

@@ -153,3 +153,25 @@ def test_cpu_backend_switch_shows_in_hud_and_a_refusal_in_the_banner(qtbot, make
     assert tab.banner.isVisible() and "refused" in tab.banner.text()
     assert tab.device_combo.currentData() == "onnxruntime-f32"
     assert tab.device_combo.itemText(tab.device_combo.findData("openvino-int8")).endswith("refused")
+
+
+def test_the_source_shows_while_the_model_loads(qtbot, make_window, monkeypatch):
+    """A first start can spend 10-20 s exporting and timing the CPU backends: the user sees the video meanwhile
+    (peeked from the slot, labelled 'Loading the model'), and the model still gets the frames."""
+    import time
+
+    from desktop.tabs.detection import DetectionTab
+
+    real = DetectionTab.create_engine
+
+    def slow(self, weights, device):
+        time.sleep(3.0)
+        return real(self, weights, device)
+
+    monkeypatch.setattr(DetectionTab, "create_engine", slow)
+    window = make_window(choice=FakeChoice(factory=lambda: VideoFileSource(DEMO_CLIP)))
+    tab = window.tab_widget("detection")
+    qtbot.waitUntil(lambda: tab.preview.shown >= 5, timeout=20_000)
+    assert tab.latest is None and tab.view.image is not None and "Loading" in tab.preview.text
+    wait_result(qtbot, tab)
+    assert not tab.preview.active

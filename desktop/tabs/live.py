@@ -17,7 +17,6 @@ from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,6 +26,7 @@ from desktop.sources import CameraList, SourceChoice
 from desktop.tabs.base import PaperTab
 from desktop.widgets.asset_download import AssetDownloadPanel
 from desktop.widgets.frame_view import FrameView, HudStats
+from desktop.widgets.notice_banner import NoticeBanner
 from desktop.widgets.scroll_column import scroll_column
 from desktop.widgets.source_bar import SourceBar
 from desktop.widgets.source_preview import SourcePreview
@@ -125,13 +125,7 @@ class LiveTab(PaperTab):
         self.source_bar.mirror_changed.connect(self._on_mirror)
         self.view = FrameView(self)
         self.preview = SourcePreview(self.view)  # the source, shown while the model loads
-        # the banner floats over the top of the view: showing it never moves a control (a click stays on target)
-        self.banner = QLabel(self.view)
-        self.banner.setWordWrap(True)
-        self.banner.setToolTip("Click to dismiss")
-        self.banner.mousePressEvent = lambda _event: self.banner.hide()
-        self.banner.hide()
-        self.view.installEventFilter(self)
+        self.banner = NoticeBanner(self.view)
         self.controls = QVBoxLayout()
         self.controls.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.download_panel = AssetDownloadPanel(self, self.asset_names)
@@ -170,23 +164,8 @@ class LiveTab(PaperTab):
 
     # messages -------------------------------------------------------------------
     def show_notice(self, text: str, error: bool = False) -> None:
-        color = "#ffb4b4" if error else "#d8e8ff"
-        self.banner.setStyleSheet(f"background:{'#5a1e1e' if error else '#1e2e4a'}; color:{color}; padding:6px;")
-        self.banner.setText(text)
-        self.banner.setVisible(bool(text))
-        self._place_banner()
+        self.banner.show_text(text, error)
         self.notice.emit(text, error)
-
-    def _place_banner(self) -> None:
-        width = self.view.width()  # along the bottom of the view: the HUD stays readable at the top
-        height = self.banner.heightForWidth(width)
-        self.banner.setGeometry(0, max(0, self.view.height() - height), width, height)
-        self.banner.raise_()
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
-        if watched is self.view and event.type() == event.Type.Resize and self.banner.isVisible():
-            self._place_banner()
-        return super().eventFilter(watched, event)
 
     # lifecycle ------------------------------------------------------------------
     def activate(self) -> None:

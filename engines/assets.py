@@ -57,6 +57,15 @@ OPENCV_DOC = Archive(
 )
 _OCV = "./usr/share/doc/opencv-doc/examples/data/"
 
+ULTRALYTICS_WHEEL = Archive(  # only for its two sample photos of people (we never install the package)
+    name="PyPI ultralytics==8.3.0 (py3-none-any wheel)",
+    url="https://files.pythonhosted.org/packages/ef/67/78eac779c488f10d4977b0a7ff9bb4ecc91acecf6c37455e2ce34b1b335e/"
+    "ultralytics-8.3.0-py3-none-any.whl",
+    sha256="3137c4921c18c8ddf610f64f1badc2dad2a9fd182e10218c2bbb29caee308b9e",
+    size=881284,
+    kind="wheel",
+)
+
 MANIFEST: tuple[Asset, ...] = (  # shared by every tab: the demo media
     Asset("vtest.avi", OPENCV_DOC, _OCV + "vtest.avi",
           "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf", "BSD-3 / Apache-2.0", "media"),
@@ -64,6 +73,11 @@ MANIFEST: tuple[Asset, ...] = (  # shared by every tab: the demo media
           "1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9", "BSD-3 / Apache-2.0", "media"),
     Asset("basketball1.png", OPENCV_DOC, _OCV + "basketball1.png",
           "ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6", "BSD-3 / Apache-2.0", "media"),
+    # close photos of people (a street with a bus, 810x1080; two men, 1280x720): pose and colorization checks
+    Asset("bus.jpg", ULTRALYTICS_WHEEL, "ultralytics/assets/bus.jpg",
+          "c02019c4979c191eb739ddd944445ef408dad5679acab6fd520ef9d434bfbc63", "AGPL-3.0 (package)", "media"),
+    Asset("zidane.jpg", ULTRALYTICS_WHEEL, "ultralytics/assets/zidane.jpg",
+          "16d73869e3267a7d4ed00de8e860833bd1657c1b252e94c0c348277adc7b6edb", "AGPL-3.0 (package)", "media"),
 )
 
 

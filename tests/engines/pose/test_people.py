@@ -56,3 +56,23 @@ def test_person_at_prefers_the_smallest_box_holding_the_point():
     assert person_at(people, (10, 10)) == 0
     assert person_at(people, (230, 70)) == 2  # outside every box: the nearest centre
     assert person_at((), (0, 0)) == -1
+
+
+def test_a_close_photo_gets_a_skeleton_on_every_person_the_detector_finds(engine):
+    """bus.jpg: YOLOv3-tiny finds three people; the one cut by the right edge had presence 0.0 in the 2x crop
+    and was dropped until the engine retried tall boxes at 1.25x (RETRY_MIN_HEIGHT)."""
+    import cv2
+
+    from engines import assets
+    from tests.conftest import require_assets
+
+    require_assets("bus.jpg")
+    image = cv2.imread(str(assets.asset_path("bus.jpg")))
+    people = [b for b, _ in engine.find_people(image)]
+    result = engine.infer(image, max_people=8)
+    assert len(people) == 3 and len(result.people) == 3
+    for p in result.people:  # each skeleton's hips and shoulders lie inside its own person's box (10% slack)
+        x0, y0, x1, y1 = p.person_box
+        pad = 0.1 * (x1 - x0)
+        torso = p.keypoints[[11, 12, 23, 24]]
+        assert ((torso[:, 0] > x0 - pad) & (torso[:, 0] < x1 + pad) & (torso[:, 1] > y0) & (torso[:, 1] < y1)).all()

@@ -48,8 +48,12 @@ def default_weights() -> Path:
     return path
 
 
-RETRY_MIN_HEIGHT = 0.4  # person boxes at least this share of the frame's height get the retry_scale try
-# (on the street clip no box is that tall: the retry added 1 crop a frame there and found nobody new)
+RETRY_MIN_HEIGHT = 0.4  # person boxes at least this share of the frame's height get the close-photo retries
+# (on the street clip no box is that tall: a retry there added 1 crop a frame and found nobody new)
+CLOSE_RETRIES = ((0.0, 1.25), (0.5, 1.25))
+"""(extend the box downward by this share of its height, square crop scale), tried in turn on a tall box whose
+2x crop found nobody. A close photo: the man cut by bus.jpg's right edge is found at 1.25x (presence 0.73); an
+upper-body shot (zidane.jpg's second man, box ending at his chest) only once the box is extended down (0.96)."""
 
 
 class PoseEngine:
@@ -59,9 +63,8 @@ class PoseEngine:
     detect=False skips the detector and uses the whole frame (or the box the caller passes).
     crop_scale: square crop side / detector box's longer side (2.0: YOLOv3-tiny boxes of small people
     are tighter than the body); refine: extra passes on a crop re-centred on the predicted body, with
-    side refine_scale x the body's extent; min_presence: below it the answer is "no person"; retry_scale: a
-    crop of a tall box (RETRY_MIN_HEIGHT) with no person is tried once more at this scale (the half-visible
-    man at the edge of a close-up street photo: presence 0.0 in the 2x crop, 0.73 at 1.25x).
+    side refine_scale x the body's extent; min_presence: below it the answer is "no person"; close_retries:
+    a tall box (RETRY_MIN_HEIGHT) whose crop found nobody gets the CLOSE_RETRIES crops (close photos).
     """
 
     def __init__(
@@ -73,12 +76,12 @@ class PoseEngine:
         min_presence: float = 0.5,
         refine: int = 1,
         refine_scale: float = 1.4,
-        retry_scale: float | None = 1.25,
+        close_retries: bool = True,
     ) -> None:
         self.backend_name = backend
         self.refine = refine  # extra passes re-centring the crop on the model's own keypoints
         self.refine_scale = refine_scale
-        self.retry_scale = retry_scale  # a crop found no person: one more try at this scale (None: none)
+        self.close_retries = close_retries  # CLOSE_RETRIES on a tall box whose first crop found nobody
         self.max_candidates = 3  # people tried per frame before answering "no person"
         self.detect = detect
         self.crop_scale = crop_scale
@@ -233,10 +236,13 @@ class PoseEngine:
         """
         t0 = time.perf_counter()
         result = self._run_crop(image, person_box, square_box(person_box, self.crop_scale), person_score)
-        large = (person_box[3] - person_box[1]) >= RETRY_MIN_HEIGHT * image.shape[0]
-        if not result.found and large and self.model == "blazepose" and self.retry_scale not in (None, self.crop_scale):
-            # a large person (a close photo) is small in a 2x crop: try the tighter crop BlazePose expects
-            result = self._run_crop(image, person_box, square_box(person_box, self.retry_scale), person_score)
+        tall = (person_box[3] - person_box[1]) >= RETRY_MIN_HEIGHT * image.shape[0]
+        for extend, scale in (CLOSE_RETRIES if tall and self.close_retries and self.model == "blazepose" else ()):
+            if result.found:
+                break
+            box = np.asarray(person_box, np.float32).copy()
+            box[3] += extend * (box[3] - box[1])
+            result = self._run_crop(image, person_box, square_box(box, scale), person_score)
         for _ in range(self.refine if self.model == "blazepose" and refine else 0):
             if not result.found:
                 break

@@ -60,13 +60,16 @@ def test_person_at_prefers_the_smallest_box_holding_the_point():
 
 def test_a_close_photo_gets_a_skeleton_on_every_person_the_detector_finds(engine):
     """bus.jpg: YOLOv3-tiny finds three people; the one cut by the right edge had presence 0.0 in the 2x crop
-    and was dropped until the engine retried tall boxes at 1.25x (RETRY_MIN_HEIGHT)."""
+    and was dropped until the engine retried tall boxes at 1.25x. zidane.jpg: the second man's box ends at his
+    chest; he is found once the box is extended down (CLOSE_RETRIES)."""
     import cv2
 
     from engines import assets
     from tests.conftest import require_assets
 
-    require_assets("bus.jpg")
+    require_assets("bus.jpg", "zidane.jpg")
+    two = engine.infer(cv2.imread(str(assets.asset_path("zidane.jpg"))), max_people=8)
+    assert len(two.people) == 2
     image = cv2.imread(str(assets.asset_path("bus.jpg")))
     people = [b for b, _ in engine.find_people(image)]
     result = engine.infer(image, max_people=8)

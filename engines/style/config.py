@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 NUM_STYLES = 26
 INIT_CHOICES = ("content", "noise")
+STYLE_LOSSES = ("gram", "mrf")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ class GatysConfig:
     MSE summed over layers, eq. 4-5), total variation (smoothness). lr: Adam step on [0, 1] pixels.
     spectrum: after each step, impose the style image's Fourier magnitude on the image (Liu et al.'s
     spectrum constraint). preview_every: steps between preview images.
+    style_loss: "gram" (Gatys et al.) or "mrf" (Li & Wand's patch nearest-neighbour loss, weighted by
+    mrf_weight; mrf_patch: patch side in feature pixels; mrf_search_every: steps between nearest-neighbour
+    searches, the matches being kept in between: a search costs ~2x a step on the CPU).
+    content_map_path / style_map_path: Neural Doodle's semantic maps (doodles painted with the same few colours
+    over the content and the style image; both or neither; "mrf" only); map_weight: gamma, the maps' weight in
+    units of a layer's RMS activation.
     """
 
     steps: int = 200
@@ -57,6 +64,13 @@ class GatysConfig:
     spectrum: bool = False
     preview_every: int = 5
     seed: int = 0
+    style_loss: str = "gram"
+    mrf_weight: float = 200.0
+    mrf_patch: int = 3
+    mrf_search_every: int = 5
+    content_map_path: str = ""
+    style_map_path: str = ""
+    map_weight: float = 10.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.steps <= 100_000:
@@ -75,6 +89,18 @@ class GatysConfig:
             raise ValueError("lr must be in (0, 1]")
         if self.preview_every < 1:
             raise ValueError("preview_every must be >= 1")
+        if self.style_loss not in STYLE_LOSSES:
+            raise ValueError(f"style_loss must be one of {STYLE_LOSSES}")
+        if not 1 <= self.mrf_patch <= 7:
+            raise ValueError("mrf_patch must be in 1..7")
+        if not 1 <= self.mrf_search_every <= 1000:
+            raise ValueError("mrf_search_every must be in 1..1000")
+        if min(self.mrf_weight, self.map_weight) < 0:
+            raise ValueError("mrf_weight and map_weight must be >= 0")
+        if bool(self.content_map_path) != bool(self.style_map_path):
+            raise ValueError("semantic maps come in pairs: give content_map_path and style_map_path, or neither")
+        if self.content_map_path and self.style_loss != "mrf":
+            raise ValueError("semantic maps (Neural Doodle) need style_loss mrf")
 
     @classmethod
     def tiny(cls, **overrides) -> GatysConfig:

@@ -60,28 +60,34 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
 class GatysImage(nn.Module):
     """The optimised image (1, H, W, 3) NHWC in [0, 1] and its losses against fixed targets.
 
-    forward(features) -> {"content", "style", "tv", "loss"}, each term already weighted so that they add up to
-    the loss (paper eq. 7, L = alpha L_content + beta L_style, plus a total-variation prior): content = alpha *
+    forward(features) -> {"content", "style" (or "mrf"), "tv", "loss"}, each term already weighted so that they add
+    up to the loss (paper eq. 7, L = alpha L_content + beta L_style, plus a total-variation prior): content = alpha *
     feature MSE of the content layer (eq. 1), style = beta * sum over layers of the Gram-matrix MSE (eq. 4-5),
     tv = weight * total variation.
     """
 
     def __init__(self, init: torch.Tensor, content: Mapping[str, torch.Tensor], style_grams: Mapping[str, torch.Tensor],
-                 weights: tuple[float, float, float]) -> None:
+                 weights: tuple[float, float, float], mrf: nn.Module | None = None) -> None:
+        """mrf: an engines.style.mrf.MRFStyleLoss replacing the Gram term (then named "mrf", Li & Wand)."""
         super().__init__()
         self.image = nn.Parameter(init.clone())
         self.content_targets = {k: v.detach() for k, v in content.items()}
         self.style_grams = {k: v.detach() for k, v in style_grams.items()}
         self.weights = weights
+        self.mrf = mrf
 
     def forward(self, features: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         zero = self.image.new_zeros(())
-        content = sum((torch.mean((features[k] - t) ** 2) for k, t in self.content_targets.items()), zero)
-        style = sum((torch.mean((gram(features[k]) - g) ** 2) * 1e3 for k, g in self.style_grams.items()), zero)
-        tv = total_variation(self.image)
         a, b, t = self.weights
-        terms = {"content": a * content, "style": b * style, "tv": t * tv}
-        return {**terms, "loss": terms["content"] + terms["style"] + terms["tv"]}
+        content = sum((torch.mean((features[k] - c) ** 2) for k, c in self.content_targets.items()), zero)
+        terms = {"content": a * content}
+        if self.mrf is not None:
+            terms["mrf"] = b * self.mrf(features)
+        else:
+            terms["style"] = b * sum((torch.mean((gram(features[k]) - g) ** 2) * 1e3
+                                      for k, g in self.style_grams.items()), zero)
+        terms["tv"] = t * total_variation(self.image)
+        return {**terms, "loss": sum(terms.values(), zero)}
 
 
 def impose_spectrum(image: torch.Tensor, magnitude: torch.Tensor) -> torch.Tensor:

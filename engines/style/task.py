@@ -1,8 +1,9 @@
 """Iterative style transfer (Gatys et al.) as the training panel's recipe: the pixels are what is trained.
 
 GatysTask follows engines.training.TrainTask: each step is one Adam step on the image (1, S, S, 3) in
-[0, 1] against content + Gram-matrix style + total-variation losses on the MobileNetV2 predictor's
-features (model.py says which layers and why). `run` yields the loss terms every step and the image as
+[0, 1] against content + Gram-matrix style (or Li & Wand's MRF patch loss, with Neural Doodle's semantic
+maps) + total-variation losses on the MobileNetV2 predictor's features (model.py and mrf.py say which layers
+and why). `run` yields the loss terms every step and the image as
 the preview every `preview_every` steps; the result is written to RUN_DIR/gatys.png.
 """
 
@@ -19,6 +20,7 @@ import torch
 from engines.base import Preparing, StopFlag, TrainStep
 from engines.style.config import GatysConfig
 from engines.style.model import CONTENT_LAYER, STYLE_LAYERS, GatysImage, PerceptualNet, gram, impose_spectrum
+from engines.style.mrf import MRF_LAYERS, MRFStyleLoss
 from engines.training import TrainingRecipe
 
 RESULT = "gatys.png"
@@ -53,6 +55,28 @@ def default_images(config: GatysConfig) -> tuple[np.ndarray, np.ndarray, str]:
     return content, np.array(painted), f"built-in style {config.style_index} painted on basketball1.png"
 
 
+def semantic_maps(config: GatysConfig) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Neural Doodle: the content and style doodles as one-hot maps (1, M, S, S) each, cropped and sized like
+    their images (centre square, `config.size`); (None, None) without maps."""
+    if not config.content_map_path:
+        return None, None
+    import cv2
+
+    from engines.images import read_image
+    from engines.style.mrf import semantic_channels
+
+    content_map, style_map = semantic_channels(read_image(config.content_map_path), read_image(config.style_map_path))
+
+    def square(m: np.ndarray) -> torch.Tensor:  # (M, H, W) -> (1, M, S, S)
+        h, w = m.shape[1:]
+        s = min(h, w)
+        crop = m[:, (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+        side = (config.size, config.size)
+        return torch.from_numpy(np.stack([cv2.resize(c, side, interpolation=cv2.INTER_AREA) for c in crop]))[None]
+
+    return square(content_map), square(style_map)
+
+
 class GatysTask:
     """One image optimised by Adam; `features` is any callable image -> {layer: (1, C, h, w)}."""
 
@@ -70,8 +94,15 @@ class GatysTask:
         style_layers = [k for k in fs if k in STYLE_LAYERS] or list(fs)
         init = c if config.init == "content" else torch.rand_like(c)
         targets = {k: fc[k] for k in content_layers} if config.content_weight > 0 else {}
-        self.image = GatysImage(init, targets, {k: gram(fs[k]) for k in style_layers},
-                                (config.content_weight, config.style_weight, config.tv_weight)).to(self.device)
+        mrf = None
+        if config.style_loss == "mrf":
+            content_map, style_map = semantic_maps(config)
+            layers = tuple(k for k in MRF_LAYERS if k in fs) or tuple(fs)[-2:]
+            mrf = MRFStyleLoss(fs, layers, config.mrf_patch, style_map=style_map, target_map=content_map,
+                               gamma=config.map_weight, match_every=config.mrf_search_every)
+        style_weight = config.mrf_weight if mrf is not None else config.style_weight
+        self.image = GatysImage(init, targets, {} if mrf is not None else {k: gram(fs[k]) for k in style_layers},
+                                (config.content_weight, style_weight, config.tv_weight), mrf).to(self.device)
         self.magnitude = torch.fft.rfft2(s.permute(0, 3, 1, 2)).abs() if config.spectrum else None
         self.optimizer = torch.optim.Adam(self.image.parameters(), lr=config.lr)
         self._last: dict[str, float] = {}
@@ -138,7 +169,10 @@ def run(config: GatysConfig, *, device: str, run_dir: Path, stop: StopFlag, resu
         if first or ts.step % config.preview_every == 0 or ts.step == config.steps:
             ts = dataclasses.replace(ts, preview=task.picture())
         if first:
-            ts = dataclasses.replace(ts, message=f"style: {what}; features: MobileNetV2 (style predictor)")
+            loss = "MRF patches (Li & Wand)" if config.style_loss == "mrf" else "Gram matrices (Gatys et al.)"
+            doodle = "; semantic maps (Neural Doodle)" if config.content_map_path else ""
+            ts = dataclasses.replace(ts, message=f"style: {what}; {loss}{doodle}; features: MobileNetV2 (style "
+                                                 "predictor)")
             first = False
         if last is not None:
             yield last

@@ -94,9 +94,10 @@ class ColorizationTrainSettings:
     video: a colour video to fine-tune on, self-supervised ("" = the photo set; the demo clip if none is built);
     start_from_shipped: fine-tune the shipped weights (else train from scratch);
     init: a weights file to start from instead (takes precedence over start_from_shipped);
-    width / use_global / global_size / local_size / encoder / colour_loss only apply from scratch (or with
-    photo fine-tuning: tensors whose shapes match are copied); data_root: the photo set's folder ("" = the
-    user data dir); half_export: store the exported weights as float16.
+    width / use_global / global_size / local_size / encoder / colour_loss / anneal_t only apply from
+    scratch (the defaults are the shipped model's recipe); fine-tuning keeps the starting file's network;
+    data_root: the photo set's folder ("" = the user data dir); half_export: store the exported weights
+    as float16.
     A run folder that already holds a last.pt continues from it (the same command resumes).
     """
 
@@ -104,18 +105,18 @@ class ColorizationTrainSettings:
     start_from_shipped: bool = True
     init: str = ""
     steps: int = 300
-    width: float = 0.25
+    width: float = 0.5
     use_global: bool = True
     global_size: int = 224
-    local_size: int = 128
+    local_size: int = 224
     batch_size: int = 8
     lr: float = 3e-4
     seed: int = 0
     eval_every: int = 50
     checkpoint_every: int = 50
     data_root: str = ""
-    encoder: str = ""
-    colour_loss: str = "mse"
+    encoder: str = "mobilenetv2-style"
+    colour_loss: str = "rebalanced"
     anneal_t: float = 0.38
     half_export: bool = False
 
@@ -149,5 +150,6 @@ class ColorizationTrainSettings:
         """A two-step run of the tiny net from scratch (pass data_root= a small photo set)."""
         t = ColorizationConfig.tiny()
         base = dict(start_from_shipped=False, steps=2, width=t.width, global_size=t.global_size,
-                    local_size=t.local_size, batch_size=t.batch_size, eval_every=2, checkpoint_every=0)
+                    local_size=t.local_size, batch_size=t.batch_size, eval_every=2, checkpoint_every=0,
+                    encoder="", colour_loss="mse")
         return cls(**{**base, **overrides})

@@ -292,6 +292,12 @@ def run(settings: ColorizationTrainSettings, *, device: str, run_dir: Path, stop
     if init is not None and not init.is_file():
         raise EngineError("no shipped colorization weights to start from; untick start_from_shipped")
     config = settings.net_config()
+    if init is not None:  # fine-tuning keeps the starting file's network; the form sets the optimiser
+        try:
+            config = replace(ColorizationConfig(**read_weights(init)["config"]), lr=config.lr,
+                             lr_final=config.lr_final, batch_size=config.batch_size, seed=config.seed)
+        except TypeError as exc:
+            raise EngineError(f"{init.name} does not hold a colorization network's config ({exc})") from exc
     video = settings.video
     root = Path(settings.data_root) if settings.data_root else None
     if not video and not (Path(root or photos_dir()) / "index.json").is_file():

@@ -195,3 +195,13 @@ def test_the_real_encoder_taps() -> None:
     net = LetThereBeColorNet(replace(rebalanced_tiny(), encoder="mobilenetv2-style"), encoder=enc).eval()
     ab, logits = net(torch.rand(1, 1, 64, 96))
     assert ab.shape == (1, 2, 64, 96) and logits.shape == (1, 3)
+
+
+def test_fine_tuning_keeps_the_starting_files_network(tmp_path: Path, photo_root: Path, tiny_weights: Path) -> None:
+    from engines.colorization.task import run
+
+    settings = ColorizationTrainSettings.tiny(data_root=str(photo_root), init=str(tiny_weights), width=0.125,
+                                              colour_loss="rebalanced")
+    steps = list(run(settings, device="cpu", run_dir=tmp_path, stop=lambda: False))
+    exported = read_weights(steps[-1].checkpoint)["config"]
+    assert exported["width"] == 0.0625 and exported["colour_loss"] == "mse"  # the init file's, not the form's

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop.tabs.base import ProgressRelay, add_labeled
 from desktop.tabs.live import LiveTab
+from desktop.widgets.device_list import DeviceList, device_label
 from engines.detection.decode import Detections, class_color, draw_detections
 from engines.frames import VIDEO_SUFFIXES, Frame, file_filter
 from engines.pipeline import DeviceState, LiveResult
@@ -38,15 +39,6 @@ class DetectionSettings:
     conf: float = 0.25
     nms: float = 0.45
     classes: frozenset[str] | None = None
-
-
-def device_label(device: str) -> str:
-    """How the device list names a device: "cpu" -> "torch cpu", "openvino-bf16" -> "OpenVINO bf16"."""
-    names = {"openvino": "OpenVINO", "onnxruntime": "onnxruntime"}
-    backend, _, precision = device.partition("-")
-    if backend in names:
-        return f"{names[backend]} {precision}"
-    return device if device == "auto" else f"torch {device}"
 
 
 def _slider(value: float) -> QSlider:
@@ -65,7 +57,6 @@ class DetectionTab(LiveTab):
         super().__init__(info, options, parent)
         self.settings = DetectionSettings()
         self.names: list[str] = []
-        self.devices: list[str] = []
         self.device_state = DeviceState("-", {})
         self.model_combo = add_labeled(self.controls, "Model", QComboBox())
         self.model_combo.addItem(DEFAULT_MODEL)
@@ -79,12 +70,11 @@ class DetectionTab(LiveTab):
         self.model_combo.activated.connect(self._on_model)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.fill_trained_runs(self.model_combo)
-        self.device_combo = add_labeled(self.controls, "Device", QComboBox())
-        first = self.options.get("device") or "auto"
-        self.device_combo.addItem(device_label(first), first)
-        self.device_combo.setToolTip("Torch on cpu/cuda, or a CPU backend (OpenVINO, onnxruntime) at a precision;\n"
-                                     "bf16 and int8 run only after they match torch's boxes on held-out frames")
-        self.device_combo.activated.connect(self._on_device)
+        self.device_combo = add_labeled(self.controls, "Device", DeviceList(
+            self.options.get("device") or "auto",
+            "Torch on cpu/cuda, or a CPU backend (OpenVINO, onnxruntime) at a precision;\n"
+            "bf16 and int8 run only after they match torch's boxes on held-out frames"))
+        self.device_combo.chosen.connect(self._on_device)
         self.conf_slider = add_labeled(self.controls, "Confidence", _slider(self.settings.conf))
         self.nms_slider = add_labeled(self.controls, "NMS IoU", _slider(self.settings.nms))
         self.conf_label, self.nms_label = QLabel(), QLabel()
@@ -122,27 +112,15 @@ class DetectionTab(LiveTab):
 
     def on_engine_loaded(self, facts: dict) -> None:
         self.names = facts["names"]
-        self.devices = facts.get("devices", self.devices)
+        self.device_combo.devices = facts.get("devices", self.device_combo.devices)
         if "state" in facts:
             self.on_device_state(facts["state"])
         if facts.get("notice"):
             self.show_notice(facts["notice"], error=True)
 
     def on_device_state(self, state: DeviceState) -> None:
-        """Fill the device list (refused backends marked, their reason in the tooltip); select the running one."""
         self.device_state = state
-        if self.devices:
-            self.device_combo.clear()
-            for device in self.devices:
-                refused = state.refused.get(device)
-                self.device_combo.addItem(device_label(device) + (" - refused" if refused else ""), device)
-                tip = f"refused by the accuracy gate: {refused}" if refused else ""
-                if device == state.device and state.gate:
-                    tip = f"gate: {state.gate}"
-                self.device_combo.setItemData(self.device_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        index = self.device_combo.findData(state.device)
-        if index >= 0:
-            self.device_combo.setCurrentIndex(index)
+        self.device_combo.show_state(state)
 
     def run_engine(self, engine, frame: Frame) -> Detections:
         s = self.settings
@@ -200,8 +178,7 @@ class DetectionTab(LiveTab):
             self.settings = DetectionSettings(self.settings.conf, self.settings.nms, wanted or None)
             self.rerun()
 
-    def _on_device(self) -> None:
-        device = self.device_combo.currentData() or self.device_combo.currentText()
+    def _on_device(self, device: str) -> None:
         if str(device).endswith("int8") and device not in self.device_state.refused:
             self.show_notice(f"Calibrating {device_label(device)} on frames of this source or the demo clip and "
                              "checking it against torch (up to a minute) ...")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider
 
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
+from desktop.widgets.device_list import DeviceList
 from desktop.widgets.heatmap_grid import HeatmapGrid, bgra_qimage, colorize
 from engines.frame_sources import FrozenSource
 from engines.frames import Frame
@@ -55,13 +56,12 @@ class PoseTab(LiveTab):
         self.model_combo.addItem("Open .tflite or .pt ...")
         self.model_combo.activated.connect(self._on_model)
         self.fill_trained_runs(self.model_combo)
-        self.device_combo = add_labeled(self.controls, "Device", QComboBox())
-        from engines.backends.choice import backend_devices  # no torch: which runtimes are installed
-
-        self.device_combo.addItems(["cpu", "cuda", "mps", *backend_devices()])
-        self.device_combo.setToolTip("OpenVINO / onnxruntime run the Hourglass student only, after its heatmaps\n"
-                                     "match torch's on held-out frames; BlazePose keeps LiteRT")
-        self.device_combo.activated.connect(self._on_device)
+        self.view.installEventFilter(self)  # a click on a person chooses them (eventFilter)
+        self.device_combo = add_labeled(self.controls, "Device", DeviceList(
+            self.options.get("device") or "cpu",
+            "OpenVINO / onnxruntime run the Hourglass student only, after its heatmaps\n"
+            "match torch's on held-out frames; BlazePose keeps LiteRT"))
+        self.device_combo.chosen.connect(self.switch_device)
         self.alpha = add_labeled(self.controls, "Heatmap opacity", QSlider(Qt.Orientation.Horizontal))
         self.alpha.setRange(0, 100)
         self.alpha.setValue(60)
@@ -216,8 +216,21 @@ class PoseTab(LiveTab):
         self.joint = self.grid.current = -1
         self.grid.set_heatmaps(np.zeros((0, 1, 1), np.float32), [], np.zeros(0))
 
+    def engine_facts(self, engine) -> dict[str, Any]:
+        from engines.backends import backend_devices
+        from engines.pipeline import device_state
+        from engines.runtime import available_devices
+
+        return {"devices": available_devices() + backend_devices(), "state": device_state(engine)}
+
     def on_engine_loaded(self, facts: dict[str, Any]) -> None:
+        self.device_combo.set_devices(facts.get("devices", []))
+        if "state" in facts:
+            self.device_combo.show_state(facts["state"])
         self._forget_model()
+
+    def on_device_state(self, state) -> None:
+        self.device_combo.show_state(state)
 
     def _on_joint(self, index: int) -> None:
         live = self.latest
@@ -244,9 +257,6 @@ class PoseTab(LiveTab):
         path = getattr(self.choice, "path", None)
         if path is not None and Path(path).suffix.lower() in VIDEO_SUFFIXES:
             panel.set_field("video", str(path))
-
-    def _on_device(self) -> None:
-        self.switch_device(self.device_combo.currentText())
 
     def _on_model(self) -> None:
         text = self.model_combo.currentText()

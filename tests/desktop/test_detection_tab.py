@@ -81,8 +81,8 @@ def test_device_switch_and_bad_weights_keep_running(qtbot, make_window, tmp_path
     tab = window.tab_widget("detection")
     wait_result(qtbot, tab)
     with qtbot.waitSignal(tab.notice, check_params_cb=lambda text, err: "now runs on cpu" in text, timeout=30_000):
-        tab.device_combo.setCurrentText("cpu")
-        tab._on_device()
+        tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
+        tab.device_combo.activated.emit(tab.device_combo.currentIndex())
     from engines import assets
     from engines.detection.engine import DarknetWeights
 
@@ -140,7 +140,7 @@ def test_cpu_backend_switch_shows_in_hud_and_a_refusal_in_the_banner(qtbot, make
     with qtbot.waitSignal(tab.notice, check_params_cb=lambda text, err: "now runs on onnxruntime-f32" in text,
                           timeout=WAIT_MS):
         tab.device_combo.setCurrentIndex(tab.device_combo.findData("onnxruntime-f32"))
-        tab._on_device()
+        tab.device_combo.activated.emit(tab.device_combo.currentIndex())
     wait_result(qtbot, tab, lambda lv: lv.device == "onnxruntime-f32")
     qtbot.waitUntil(lambda: "onnxruntime-f32" in " ".join(tab.view._hud), timeout=5_000)
     assert "boxes matched" in tab.device_combo.itemData(tab.device_combo.currentIndex(), 3)  # ToolTipRole
@@ -149,7 +149,7 @@ def test_cpu_backend_switch_shows_in_hud_and_a_refusal_in_the_banner(qtbot, make
     with qtbot.waitSignal(tab.notice, check_params_cb=lambda text, err: err and "30.0% < 98%" in text,
                           timeout=30_000):
         tab.device_combo.setCurrentIndex(tab.device_combo.findData("openvino-int8"))
-        tab._on_device()
+        tab.device_combo.activated.emit(tab.device_combo.currentIndex())
     assert tab.banner.isVisible() and "refused" in tab.banner.text()
     assert tab.device_combo.currentData() == "onnxruntime-f32"
     assert tab.device_combo.itemText(tab.device_combo.findData("openvino-int8")).endswith("refused")

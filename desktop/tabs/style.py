@@ -36,8 +36,10 @@ OPEN = "Use an image as the style ..."
 VIDEO_MODES = {"off": "Frame by frame", "measure": "Frame by frame, measure flicker",
                "on": "Video mode: blend the warped previous output (Ruder et al.)"}
 ABOUT = ("Training runs Gatys et al.'s iterative method: the picture itself is optimised against content and "
-         "Gram-matrix style losses. Its features come from MobileNetV2 (the arbitrary-style predictor, "
-         "ImageNet-trained): no VGG weights exist offline. A finished run's image can be used as a style.")
+         "Gram-matrix style losses; style loss 'mrf' uses Li & Wand's patch nearest-neighbour loss instead, and two "
+         "doodles painted with the same colours (content map path, style map path) make it Neural Doodle. Its "
+         "features come from MobileNetV2 (the arbitrary-style predictor, ImageNet-trained): no VGG weights exist "
+         "offline. A finished run's image can be used as a style.")
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     b.add_argument("--rounds", type=int, default=20)
     b.add_argument("--only", choices=["blazepose", "hourglass", "people"], default=None)
+    pp = sub.add_parser("photo-pck", help="a student's PCK@0.2 against BlazePose on people in still photos")
+    pp.add_argument("photos", type=Path, nargs="*", help="photos or folders (default: the photo set + demo photos)")
+    pp.add_argument("--student", type=Path, default=None, help="default: the shipped student")
     p = sub.add_parser("distill", help="the long headless distillation that made the shipped student")
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
     p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
@@ -131,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         return _bench(args)
     if args.cmd == "infer":
         return _infer(args)
+    if args.cmd == "photo-pck":
+        from engines.pose.cpu_backend import STUDENT
+        from engines.pose.photo_pck import default_photos, expand, photo_pck
+
+        photos = expand(args.photos) if args.photos else default_photos()
+        print(json.dumps({k: round(v, 3) for k, v in photo_pck(args.student or STUDENT, photos).items()}))
+        return 0
     return _distill(args)
 
 

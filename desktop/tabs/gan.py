@@ -1,19 +1,18 @@
 """GAN lab tab: a fixed-z sample grid from a trained generator (or the live training preview), latent
-interpolation, InfoGAN code sliders, and the 2-D view for toy sets. Training comes from the shared panel."""
+interpolation, DCGAN's vector arithmetic on picked tiles, InfoGAN code sliders, and GAN Lab's 2-D view
+(desktop/widgets/gan_lab.py). Training comes from the shared panel (desktop/widgets/gan_form.py adds to its form)."""
 
 from __future__ import annotations
 
-import queue
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -26,22 +25,24 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.tabs.base import PaperTab
-from desktop.widgets.frame_view import FrameView
+from desktop.widgets.gan_form import DATASET_NAMES, VARIANT_NAMES, GANFormTool
+from desktop.widgets.gan_lab import ToyLabControls
+from desktop.widgets.gan_view import PickView
 from desktop.workers import Worker
 from engines.frames import LatestSlot
+from engines.gan.arithmetic import TilePick, tile_at
 from engines.pipeline import LiveNotice, LiveResult
 
-VARIANT_NAMES = {"dcgan": "DCGAN", "gan-ns": "GAN (non-saturating)", "gan-minimax": "GAN (minimax)", "wgan": "WGAN",
-                 "wgan-gp": "WGAN-GP", "sngan": "SN-GAN (hinge)", "began": "BEGAN", "infogan": "InfoGAN"}
-DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST digits", "ring8": "2-D: ring of 8 Gaussians",
-                 "grid25": "2-D: 5x5 grid", "moons": "2-D: two moons"}
 OPEN = "Open .pt ..."
+SLOTS = ("A", "B", "C")
+MAX_PER_SLOT = 3  # the DCGAN paper averages three exemplars per concept
 
 
 @dataclass(frozen=True)
 class GANRequest:
     """One job for the worker. kind: load | grid. t: 0..1 from seed's z to seed_b's z (slerp per tile).
-    category -1 and codes () keep InfoGAN's codes as drawn from the prior."""
+    category -1 and codes () keep InfoGAN's codes as drawn from the prior. picks: (slot, TilePick) for DCGAN's
+    vector arithmetic (A - B + C, drawn under the grid once every slot holds a tile)."""
 
     kind: str
     path: str = ""
@@ -50,6 +51,7 @@ class GANRequest:
     t: float = 0.0
     category: int = -1
     codes: tuple[float, ...] = ()
+    picks: tuple[tuple[str, TilePick], ...] = ()
     serial: int = 0
 
 
@@ -63,18 +65,34 @@ class GANReply:
     ms: float
 
 
+def grid_latents(engine, seed: int, seed_b: int, t: float, category: int, codes: tuple[float, ...]) -> np.ndarray:
+    """The 64 latents of a grid: seed's z walked a fraction t towards seed_b's, InfoGAN codes set. float32[64, Z]."""
+    za = engine.latent(64, seed)
+    z = engine.between(za, engine.latent(64, seed_b), t) if t > 0 else za
+    return engine.with_codes(z, None if category < 0 else category, codes)
+
+
 def run_request(engine, req: GANRequest) -> GANReply:
-    """Load and/or draw on the worker thread (one batched G call for the 64 tiles)."""
+    """Load and/or draw on the worker thread (one batched G call for the 64 tiles, one for the arithmetic)."""
+    from engines.gan.arithmetic import arithmetic_latents, arithmetic_strip, mark_tiles, with_strip
     from engines.gan.render import sample_grid
 
     t0 = time.perf_counter()
     if req.kind == "load":
         engine.load(req.path, "cpu")
     if engine.config.image:
-        za, zb = engine.latent(64, req.seed), engine.latent(64, req.seed_b)
-        z = engine.between(za, zb, req.t) if req.t > 0 else za
-        z = engine.with_codes(z, None if req.category < 0 else req.category, req.codes)
+        z = grid_latents(engine, req.seed, req.seed_b, req.t, req.category, req.codes)
         image = sample_grid(engine.infer(z).pictures)
+        if req.picks:
+            here = (req.seed, req.seed_b, req.t, req.category, req.codes)
+            image = mark_tiles(image, {s: [p.index for k, p in req.picks if k == s and
+                                           (p.seed, p.seed_b, p.t, p.category, p.codes) == here] for s in SLOTS})
+        slots = {s: [grid_latents(engine, p.seed, p.seed_b, p.t, p.category, p.codes)[p.index]
+                     for k, p in req.picks if k == s] for s in SLOTS}
+        if all(slots.values()):
+            za, zb, zc = (np.stack(slots[s]) for s in SLOTS)
+            z = arithmetic_latents(za, zb, zc, engine.config.latent_dim, seed=req.seed)
+            image = with_strip(image, arithmetic_strip(engine.infer(z).pictures))
     else:
         image = engine.toy_view(seed=req.seed)
     return GANReply(req, image, engine.describe(), engine.config.variant, bool(engine.config.image),
@@ -129,20 +147,25 @@ class GANTab(PaperTab):
             walk.addWidget(w)
         walk.addWidget(self.mix, 1)
         self.codes = self._code_controls()
-        lab = self._lab_controls()
+        self.lab = ToyLabControls(self)
+        self.lab_buttons = self.lab.buttons
+        arithmetic = self._arithmetic_controls()
         self.status = QLabel("Loading the generator ...")
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing())
-        self.view = FrameView(self)
+        self.view = PickView(self)
         self.view.set_placeholder("No generator yet: train one (Training) or open a gan.pt")
+        self.view.pressed.connect(self._on_pressed)
+        self.view.dragged.connect(lambda p: self.lab.draw_at(p, drag=True))
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.view)
         split.addWidget(self.training_area)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(walk)
-        layout.addLayout(lab)
+        layout.addLayout(arithmetic)
+        layout.addLayout(self.lab.row)
         layout.addWidget(self.codes)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
@@ -175,82 +198,6 @@ class GANTab(PaperTab):
         box.hide()
         return box
 
-    def _lab_controls(self) -> QHBoxLayout:
-        """GAN Lab on a 2-D set: one D update, one G update, play/pause, reset (a new variant or set resets)."""
-        row = QHBoxLayout()
-        self.lab_commands: queue.SimpleQueue = queue.SimpleQueue()
-        self.lab_worker: Worker | None = None
-        self.lab_set, self.lab_variant = QComboBox(), QComboBox()
-        for key in ("ring8", "grid25", "moons"):
-            self.lab_set.addItem(DATASET_NAMES[key].removeprefix("2-D: "), key)
-        for key in ("gan-ns", "gan-minimax", "wgan-gp", "wgan", "sngan"):
-            self.lab_variant.addItem(VARIANT_NAMES[key], key)
-        self.lab_set.activated.connect(lambda _i: self.lab_reset())
-        self.lab_variant.activated.connect(lambda _i: self.lab_reset())
-        row.addWidget(QLabel("2-D lab:"))
-        row.addWidget(self.lab_set)
-        row.addWidget(self.lab_variant)
-        self.lab_buttons = {}
-        for text, command in (("D step", "d"), ("G step", "g"), ("Play", "play"), ("Reset", "reset")):
-            b = QPushButton(text)
-            b.clicked.connect(lambda _c=False, cmd=command: self.lab_command(cmd))
-            row.addWidget(b)
-            self.lab_buttons[command] = b
-        row.addStretch(1)
-        return row
-
-    def lab_command(self, command: str) -> None:
-        """d | g | play (toggles pause) | reset; starts the lab on first use."""
-        if command == "reset" or self.lab_worker is None or not self.lab_worker.is_running():
-            self.lab_reset()
-            if command == "reset":
-                return
-        if command == "play":
-            playing = self.lab_buttons["play"].text() == "Play"
-            self.lab_buttons["play"].setText("Pause" if playing else "Play")
-            command = "play" if playing else "pause"
-        self.lab_commands.put(command)
-
-    def lab_reset(self) -> None:
-        """A fresh ToyLab with the chosen variant and set (replaces a running one), paused."""
-        self.lab_buttons["play"].setText("Play")
-        self.lab_commands = commands = queue.SimpleQueue()
-        variant, dataset = self.lab_variant.currentData(), self.lab_set.currentData()
-
-        def work(stop):
-            from engines.gan.toylab import ToyLab
-
-            lab, playing = ToyLab(variant, dataset), False
-            yield lab.view()
-            while not stop():
-                try:
-                    cmd = commands.get(timeout=0.0 if playing else 0.1)
-                except queue.Empty:
-                    cmd = None
-                if cmd in ("play", "pause"):
-                    playing = cmd == "play"
-                elif cmd == "d":
-                    lab.step_d()
-                elif cmd == "g":
-                    lab.step_g()
-                if playing:
-                    lab.train(0.04)
-                if cmd is not None or playing:
-                    yield lab.view()
-
-        self.lab_worker = self.run_task("lab", work, self._on_lab_frame, failure="The 2-D lab stopped")
-
-    def _on_lab_frame(self, frame) -> None:
-        self.view.show_frame(frame.image, time.perf_counter())
-        modes = f"modes {frame.modes}" if self.lab_set.currentData() != "moons" else "moons"
-        self.view.set_hud([f"2-D lab: {self.lab_variant.currentText()} on {self.lab_set.currentText()}",
-                           f"D updates {frame.d_steps}  G updates {frame.g_steps}  ({frame.updates_per_s:.0f}/s)",
-                           f"{modes}, {frame.within_3_sigma:.0%} of samples within 3 sigma"])
-        losses = "  ".join(f"{k} {v:.3g}" for k, v in frame.losses.items() if not k.startswith("grad"))
-        self.status.setText(f"Green: real points; purple: G's samples, arrows: where G's next update moves them; "
-                            f"background: D's belief (green = real). {losses}")
-        self.lab_frame_shown.emit(frame)
-
     # lifecycle ---------------------------------------------------------------------
     def activate(self) -> None:
         if self.worker is not None and self.worker.is_running():
@@ -273,11 +220,7 @@ class GANTab(PaperTab):
         self.request("load", path=first)
 
     def deactivate(self) -> None:
-        if self.lab_worker is not None:
-            self.lab_worker.stop()
-            self.lab_worker.wait()
-            self.lab_worker = None
-            self.lab_buttons["play"].setText("Play")
+        self.lab.stop()
         if self.worker is not None:
             self.worker.stop()
             self.slot.close()
@@ -289,13 +232,67 @@ class GANTab(PaperTab):
         self.serial += 1
         codes = tuple(s.value() / 100 for s in self.code_sliders) if self.codes.isVisible() else ()
         category = self.category.value() if self.codes.isVisible() else -1
+        picks = tuple((slot, p) for slot in SLOTS for p in self.picks[slot])
         self.slot.put(GANRequest(kind, seed=self.seed.value(), seed_b=self.seed.value() + 1, t=self.mix.value() / 100,
-                                 category=category, codes=codes, serial=self.serial, **kw))
+                                 category=category, codes=codes, picks=picks, serial=self.serial, **kw))
 
     def _redraw(self) -> None:
         self._update_mix_label()
+        self.lab.showing = False  # the grid takes the view back from the 2-D lab
         if self.worker is not None:
             self.request("grid")
+
+    # vector arithmetic (DCGAN) ----------------------------------------------------------
+    def _arithmetic_controls(self) -> QHBoxLayout:
+        """Clicks on grid tiles fill A, B, C in turn (shift-click: one more for the same slot, up to 3)."""
+        self.picks: dict[str, list[TilePick]] = {s: [] for s in SLOTS}
+        self._next_slot = 0
+        row = QHBoxLayout()
+        self.arith_label = QLabel()
+        self.arith_clear = QPushButton("Clear A, B, C")
+        self.arith_clear.clicked.connect(self.clear_picks)
+        row.addWidget(self.arith_label, 1)
+        row.addWidget(self.arith_clear)
+        self._update_arith_label()
+        return row
+
+    def _update_arith_label(self) -> None:
+        counts = "  ".join(f"{s}: {len(self.picks[s])}" for s in SLOTS)
+        self.arith_label.setText(f"Vector arithmetic A - B + C: click tiles (shift-click adds to the same slot). "
+                                 f"{counts}")
+
+    def pick_tile(self, index: int, same_slot: bool = False) -> str:
+        """Add the current grid's tile `index` to the next slot (or the last one filled); which slot got it."""
+        if same_slot and self._next_slot > 0:
+            slot = SLOTS[self._next_slot - 1]
+        else:
+            slot = SLOTS[self._next_slot % 3]
+            if self._next_slot % 3 == 0 and all(self.picks.values()):  # a fourth click starts a new sum
+                self.picks = {s: [] for s in SLOTS}
+            self._next_slot = self._next_slot % 3 + 1
+        codes = tuple(s.value() / 100 for s in self.code_sliders) if self.codes.isVisible() else ()
+        category = self.category.value() if self.codes.isVisible() else -1
+        pick = TilePick(self.seed.value(), self.seed.value() + 1, self.mix.value() / 100, category, codes, index)
+        self.picks[slot] = (self.picks[slot] + [pick])[-MAX_PER_SLOT:]
+        self._update_arith_label()
+        self._redraw()
+        return slot
+
+    def clear_picks(self) -> None:
+        self.picks = {s: [] for s in SLOTS}
+        self._next_slot = 0
+        self._update_arith_label()
+        self._redraw()
+
+    def _on_pressed(self, p: QPointF, shift: bool) -> None:
+        """A press in the view: a tile pick on an image model's grid, a drawn point in the 2-D lab."""
+        if self.lab.draw_at(p):
+            return
+        if self.lab.showing or not self.mix.isEnabled():  # the lab or a 2-D model's view: nothing to pick
+            return
+        index = tile_at(p.x(), p.y())
+        if index is not None:
+            self.pick_tile(index, shift)
 
     def _update_mix_label(self) -> None:
         s = self.seed.value()
@@ -322,6 +319,7 @@ class GANTab(PaperTab):
         reply = item.result
         if not isinstance(reply, GANReply) or reply.request.serial <= self._floor:
             return
+        self.lab.showing = False  # a grid reply takes the view (a lab button gives it back)
         self.codes.setVisible(reply.variant == "infogan")
         self.mix.setEnabled(reply.image_model)
         self.view.show_frame(reply.image, time.perf_counter())
@@ -337,25 +335,9 @@ class GANTab(PaperTab):
 
     # training ------------------------------------------------------------------------
     def _on_training_opened(self, panel) -> None:
-        panel.add_tool(self._choice_tool(panel))
+        self.form_tool = GANFormTool(panel)
+        panel.add_tool(self.form_tool)
         panel.step_received.connect(self._on_training_step)
-
-    def _choice_tool(self, panel) -> QWidget:
-        """Variant and data set pickers that fill the form's text fields (a folder path still works there)."""
-        box = QWidget()
-        form = QFormLayout(box)
-        form.setContentsMargins(0, 0, 0, 0)
-        for field, names in (("variant", VARIANT_NAMES), ("dataset", DATASET_NAMES)):
-            combo = QComboBox()
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
-            for key, label in names.items():
-                combo.addItem(label, key)
-            current = combo.findData(getattr(panel.config(), field))
-            combo.setCurrentIndex(max(0, current))
-            combo.activated.connect(lambda _i, c=combo, f=field: panel.set_field(f, c.currentData()))
-            form.addRow(field, combo)
-        return box
 
     def _on_training_step(self, step) -> None:
         """The preview of the run being trained (fixed z) replaces the grid while training runs."""

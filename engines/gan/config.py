@@ -9,6 +9,8 @@ Variants and the paper each follows (engines/gan/task.py has the losses):
   sngan        Miyato et al.: spectral norm on every D layer (one power iteration per step), hinge loss
   began        Berthelot et al.: autoencoder D, L1 reconstruction, k_t control (lambda_k 1e-3), gamma, Adam 1e-4
   infogan      Chen et al.: DCGAN + Q head; c = 1 categorical (10) + 2 continuous U(-1, 1); lambda I(c; G(z, c))
+  otgan        Salimans et al. (2-D sets only): mini-batch energy distance, Sinkhorn transport under a learned
+               cosine cost (engines/gan/otgan.py), Adam 3e-4 (0.5, 0.999), 3 G steps per critic step
 Toy 2-D sets use MLPs for every variant (BEGAN: an MLP autoencoder).
 """
 
@@ -17,7 +19,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-VARIANTS = ("gan-minimax", "gan-ns", "dcgan", "wgan", "wgan-gp", "sngan", "began", "infogan")
+VARIANTS = ("gan-minimax", "gan-ns", "dcgan", "wgan", "wgan-gp", "sngan", "began", "infogan", "otgan")
+IMAGE_VARIANTS = VARIANTS[:-1]  # OT-GAN is built for the 2-D sets only
 MEASUREMENTS = ("none", "block-pixels", "block-patch", "blur-noise")
 
 # paper optimiser settings: (optimiser, lr G, lr D, beta1, beta2, n_critic)
@@ -30,7 +33,9 @@ PAPER_OPTIM: dict[str, tuple[str, float, float, float, float, int]] = {
     "sngan": ("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
     "began": ("adam", 1e-4, 1e-4, 0.5, 0.999, 1),
     "infogan": ("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
+    "otgan": ("adam", 3e-4, 3e-4, 0.5, 0.999, 1),  # and n_gen 3 (PAPER_G_STEPS)
 }
+PAPER_G_STEPS = {"otgan": 3}  # generator updates per training step (OT-GAN updates G more often than the critic)
 MAX_LATENT = 512
 MAX_WIDTH = 512
 
@@ -68,6 +73,7 @@ class GANConfig:
     measurement_p: float = 0.5
     ambient: bool = True
     batch_size: int = 64
+    n_gen: int = 1
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -77,8 +83,10 @@ class GANConfig:
             raise ValueError(f"measurement must be one of {', '.join(MEASUREMENTS)}")
         if not 1 <= int(self.latent_dim) <= MAX_LATENT or not 1 <= int(self.width) <= MAX_WIDTH:
             raise ValueError(f"latent_dim and width must be in 1..{MAX_LATENT}")
-        if not 2 <= int(self.batch_size) <= 4096 or not 1 <= int(self.n_critic) <= 20:
-            raise ValueError("batch_size must be in 2..4096 and n_critic in 1..20")
+        if not 2 <= int(self.batch_size) <= 4096 or not 1 <= int(self.n_critic) <= 20 or not 1 <= self.n_gen <= 20:
+            raise ValueError("batch_size must be in 2..4096, n_critic and n_gen in 1..20")
+        if self.variant == "otgan" and self.image:
+            raise ValueError("OT-GAN is built for the 2-D sets only (ring8, grid25, moons)")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError("optimizer must be adam or rmsprop")
         if not (0 < self.lr_g <= 1 and 0 < self.lr_d <= 1):
@@ -112,7 +120,8 @@ class GANConfig:
         if variant not in PAPER_OPTIM:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
         opt, lr_g, lr_d, b1, b2, n_critic = PAPER_OPTIM[variant]
-        base = dict(variant=variant, optimizer=opt, lr_g=lr_g, lr_d=lr_d, beta1=b1, beta2=b2, n_critic=n_critic)
+        base = dict(variant=variant, optimizer=opt, lr_g=lr_g, lr_d=lr_d, beta1=b1, beta2=b2, n_critic=n_critic,
+                    n_gen=PAPER_G_STEPS.get(variant, 1))
         return cls(**{**base, **changes})
 
     @classmethod
@@ -146,6 +155,7 @@ class GANTrainSettings:
     lr: float = 0.0
     n_critic: int = 0
     began_gamma: float = 0.5
+    began_lambda_k: float = 1e-3
     measurement: str = "none"
     measurement_p: float = 0.5
     ambient: bool = True
@@ -185,6 +195,7 @@ class GANTrainSettings:
             changes["n_critic"] = self.n_critic
         return GANConfig.for_variant(
             self.variant, image=self.image, latent_dim=self.latent_dim, width=self.width,
-            began_gamma=self.began_gamma, measurement=self.measurement if self.image else "none",
+            began_gamma=self.began_gamma, began_lambda_k=self.began_lambda_k,
+            measurement=self.measurement if self.image else "none",
             measurement_p=self.measurement_p, ambient=self.ambient, batch_size=self.batch_size, seed=self.seed,
             **changes)

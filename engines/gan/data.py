@@ -178,8 +178,9 @@ def to_pictures(x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- 2-D toy sets
-TOY_SIGMA = {"ring8": 0.05, "grid25": 0.05, "moons": 0.1}  # the std of each mode's Gaussian noise (data units)
-TOY_EXTENT = {"ring8": 3.0, "grid25": 5.0, "moons": 3.5}  # half the side of the 2-D view (data units)
+DRAWN = "drawn"  # the 2-D lab's set of points the user draws (each point a mode; not a training-form data set)
+TOY_SIGMA = {"ring8": 0.05, "grid25": 0.05, "moons": 0.1, DRAWN: 0.05}  # each mode's Gaussian noise (data units)
+TOY_EXTENT = {"ring8": 3.0, "grid25": 5.0, "moons": 3.5, DRAWN: 3.0}  # half the side of the 2-D view (data units)
 
 
 def toy_modes(name: str) -> np.ndarray:
@@ -202,10 +203,15 @@ def _moons_curve(t: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return np.stack([x - 0.5, y - 0.25], 1) * 2.0
 
 
-def sample_toy(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n points of a toy set, float32[n, 2]: a ring of 8 Gaussians (radius 2), a 5x5 grid, or two moons."""
+def sample_toy(name: str, n: int, rng: np.random.Generator, drawn: np.ndarray | None = None) -> np.ndarray:
+    """n points of a toy set, float32[n, 2]: a ring of 8 Gaussians (radius 2), a 5x5 grid, two moons, or the
+    user's drawn points float[k >= 1, 2] (each picked uniformly, plus N(0, 0.05^2) noise)."""
     sigma = TOY_SIGMA.get(name, 0.0)
-    if name == "moons":
+    if name == DRAWN:
+        if drawn is None or len(drawn) == 0:
+            raise EngineError("no points drawn yet: click or drag in the 2-D view")
+        pts = np.asarray(drawn, np.float32)[rng.integers(0, len(drawn), n)]
+    elif name == "moons":
         pts = _moons_curve(rng.uniform(0, np.pi, n), rng.random(n) < 0.5)
     else:
         modes = toy_modes(name)
@@ -213,12 +219,18 @@ def sample_toy(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
     return (pts + rng.normal(0, sigma, (n, 2))).astype(np.float32)
 
 
-def mode_coverage(points: np.ndarray, name: str) -> tuple[int, float]:
+def mode_coverage(points: np.ndarray, name: str, drawn: np.ndarray | None = None) -> tuple[int, float]:
     """(modes that hold at least 1% of the points within 3 sigma, share of points within 3 sigma of a mode).
 
-    For moons (no modes) -> (0, share within 3 sigma of the noiseless curves, 2,000 points along them).
+    For moons (no modes) -> (0, share within 3 sigma of the noiseless curves, 2,000 points along them); for a
+    drawn set -> (0, share within 3 sigma of a drawn point).
     """
     sigma = TOY_SIGMA[name]
+    if name == DRAWN:
+        if drawn is None or len(drawn) == 0:
+            return 0, 0.0
+        d = np.linalg.norm(points[:, None, :] - np.asarray(drawn, np.float32)[None], axis=2)
+        return 0, float((d.min(1) < 3 * sigma).mean())
     if name == "moons":
         t = np.linspace(0, np.pi, 1000)
         ref = np.concatenate([_moons_curve(t, np.ones_like(t, bool)), _moons_curve(t, np.zeros_like(t, bool))])

@@ -191,8 +191,18 @@ class GANEngine:
 
         if self.D is None or self.config.image:
             return None
+        lattice = torch.from_numpy(heatmap_grid(size, extent)).to(self.device)
         with torch.no_grad():
-            score = self.D(torch.from_numpy(heatmap_grid(size, extent)).to(self.device))["logit"].cpu().numpy()
+            if self.config.variant == "otgan":  # no score per point: the critic's embedding against real / samples
+                from engines.gan.data import sample_toy
+                from engines.gan.otgan import realness
+
+                name = str(self.info.get("dataset"))
+                real = torch.from_numpy(sample_toy(name, 256, np.random.default_rng(7))).to(self.device)
+                score = realness(self.D, lattice, real, self.G(torch.from_numpy(self.latent(256, 3)).to(self.device)))
+                score = score.cpu().numpy()
+            else:
+                score = self.D(lattice)["logit"].cpu().numpy()
         return decision_map(self.config.variant, score, size)
 
     def toy_view(self, n: int = 512, seed: int = 0, size: int = 320) -> np.ndarray:

@@ -26,17 +26,15 @@ def uses_conv(config: GANConfig) -> bool:
 
 
 class ConvGenerator(nn.Module):
-    """DCGAN G: z (B, Z) -> (B, 4w, 4, 4) -> (B, 2w, 8, 8) -> (B, w, 16, 16) -> (B, 1, 32, 32), Tanh.
+    """DCGAN G: z (B, Z) -> (B, 4w, 4, 4) -> (B, 2w, 8, 8) -> (B, w, 16, 16) -> (B, 1, 32, 32); fractionally
+    strided 4x4 convs, BN + ReLU in hidden layers, Tanh."""
 
-    BN + ReLU in hidden layers (DCGAN); BEGAN: no BN, ELU.
-    """
-
-    def __init__(self, z_dim: int, w: int, began: bool = False) -> None:
+    def __init__(self, z_dim: int, w: int) -> None:
         super().__init__()
 
         def up(cin: int, cout: int, first: bool = False) -> list[nn.Module]:
-            conv = nn.ConvTranspose2d(cin, cout, 4, 1 if first else 2, 0 if first else 1, bias=began)
-            return [conv, nn.ELU()] if began else [conv, nn.BatchNorm2d(cout), nn.ReLU(True)]
+            conv = nn.ConvTranspose2d(cin, cout, 4, 1 if first else 2, 0 if first else 1, bias=False)
+            return [conv, nn.BatchNorm2d(cout), nn.ReLU(True)]
 
         self.net = nn.Sequential(*up(z_dim, 4 * w, True), *up(4 * w, 2 * w), *up(2 * w, w),
                                  nn.ConvTranspose2d(w, 1, 4, 2, 1), nn.Tanh())
@@ -77,10 +75,29 @@ class ConvDiscriminator(nn.Module):
         return out
 
 
-class ConvAutoencoder(nn.Module):
-    """BEGAN D: x (B, 1, 32, 32) -> enc (B, 2w, 8, 8) -> h (B, n_h) -> dec -> (B, 1, 32, 32); ELU, no BN.
+class BEGANDecoder(nn.Module):
+    """BEGAN's decoder, shared by G and D's autoencoder (the paper gives G the decoder's architecture):
+    h (B, n_h) -> linear -> (B, w, 8, 8) -> [3x3 conv, ELU, nearest 2x up] x 2 -> 3x3 conv, ELU -> 3x3 conv ->
+    (B, 1, 32, 32); Tanh for G (pictures in [-1, 1]), none for D's reconstruction. No BN (the paper has none).
+    """
 
-    "logit" is the per-sample L1 reconstruction error mean|x - D(x)| (the paper's L(v), p = 1).
+    def __init__(self, n_h: int, w: int, tanh: bool) -> None:
+        super().__init__()
+        self.w = w
+        self.fc = nn.Linear(n_h, w * 64)
+        self.net = nn.Sequential(nn.ELU(), nn.Conv2d(w, w, 3, 1, 1), nn.ELU(), nn.Upsample(scale_factor=2),
+                                 nn.Conv2d(w, w, 3, 1, 1), nn.ELU(), nn.Upsample(scale_factor=2),
+                                 nn.Conv2d(w, w, 3, 1, 1), nn.ELU(), nn.Conv2d(w, 1, 3, 1, 1),
+                                 *([nn.Tanh()] if tanh else []))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net(self.fc(h).view(-1, self.w, 8, 8))  # (B, 1, 32, 32)
+
+
+class ConvAutoencoder(nn.Module):
+    """BEGAN D: x (B, 1, 32, 32) -> enc (B, 2w, 8, 8) -> h (B, n_h) -> BEGANDecoder -> (B, 1, 32, 32); ELU, no BN.
+
+    "logit" is the per-sample L1 reconstruction error mean|x - D(x)| (the paper's L(v), eta = 1).
     """
 
     def __init__(self, w: int, n_h: int) -> None:
@@ -88,13 +105,10 @@ class ConvAutoencoder(nn.Module):
         elu = nn.ELU
         self.enc = nn.Sequential(nn.Conv2d(1, w, 3, 1, 1), elu(), nn.Conv2d(w, w, 4, 2, 1), elu(),
                                  nn.Conv2d(w, 2 * w, 4, 2, 1), elu(), nn.Flatten(), nn.Linear(2 * w * 64, n_h))
-        self.fc = nn.Linear(n_h, w * 64)
-        self.dec = nn.Sequential(elu(), nn.Upsample(scale_factor=2), nn.Conv2d(w, w, 3, 1, 1), elu(),
-                                 nn.Upsample(scale_factor=2), nn.Conv2d(w, w, 3, 1, 1), elu(), nn.Conv2d(w, 1, 3, 1, 1))
-        self.w = w
+        self.dec = BEGANDecoder(n_h, w, tanh=False)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        recon = self.dec(self.fc(self.enc(x)).view(-1, self.w, 8, 8))
+        recon = self.dec(self.enc(x))
         return {"logit": (recon - x).abs().flatten(1).mean(1), "recon": recon}
 
 
@@ -155,12 +169,16 @@ class MLPDiscriminator(nn.Module):
 def build_generator(config: GANConfig) -> nn.Module:
     z = config.latent_dim + config.code_dim
     if uses_conv(config):
-        return ConvGenerator(z, config.width, began=config.variant == "began")
+        return BEGANDecoder(z, config.width, tanh=True) if config.variant == "began" else ConvGenerator(z, config.width)
     return MLPGenerator(z, config.width, config.image)
 
 
 def build_discriminator(config: GANConfig) -> nn.Module:
     v = config.variant
+    if v == "otgan":
+        from engines.gan.otgan import EmbeddingCritic
+
+        return EmbeddingCritic(config.width)
     q_dim = config.code_dim
     if uses_conv(config):
         if v == "began":
@@ -176,6 +194,16 @@ def init_weights(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def init_began(module: nn.Module) -> None:
+    """BEGAN nets (ELU, no BN): every conv/linear weight N(0, 1/fan_in), biases 0. DCGAN's N(0, 0.02) shrinks
+    the signal at each layer without BN: G(z) then varies by 0.004 (std across 64 z) and the run collapses to
+    blank pictures; this init gives 0.31 (torch's default 0.04)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="linear")
             nn.init.zeros_(m.bias)
 
 
@@ -238,6 +266,8 @@ def tiny_cases() -> list:
             shapes["q"] = (b, cfg.code_dim)
         if variant == "began":
             shapes["recon"] = x_shape
+        if variant == "otgan":
+            shapes["embedding"] = (b, cfg.width)
         # BEGAN: d/d recon of mean|recon - x| + mean(recon) vanishes where recon < x; square the recon term
         loss = (lambda out: out["logit"].mean() + (out["recon"] ** 2).mean()) if variant == "began" else None
         return ModelCase(name, lambda: build_discriminator(cfg), lambda: (torch.randn(*x_shape),),
@@ -249,4 +279,5 @@ def tiny_cases() -> list:
             case("infogan-G", "infogan", True, "G"), case("infogan-D", "infogan", True, "D"),
             case("gan-mlp-G", "gan-ns", True, "G"), case("gan-mlp-D", "gan-ns", True, "D"),
             case("toy-G", "gan-ns", False, "G"), case("toy-sngan-D", "sngan", False, "D"),
-            case("toy-began-D", "began", False, "D"), case("toy-infogan-D", "infogan", False, "D")]
+            case("toy-began-D", "began", False, "D"), case("toy-infogan-D", "infogan", False, "D"),
+            case("toy-otgan-D", "otgan", False, "D")]

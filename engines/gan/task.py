@@ -23,7 +23,14 @@ from engines.base import EngineError, StopFlag, TrainStep
 from engines.distributed import average_gradients
 from engines.gan import losses as L
 from engines.gan.config import GANConfig, GANTrainSettings
-from engines.gan.model import build_discriminator, build_generator, init_weights, uses_conv, weights_payload
+from engines.gan.model import (
+    build_discriminator,
+    build_generator,
+    init_began,
+    init_weights,
+    uses_conv,
+    weights_payload,
+)
 from engines.training import TrainingRecipe
 
 PREVIEW_N = 64  # an 8x8 grid of fixed z
@@ -47,8 +54,9 @@ class GANTrainTask:
         self.G = build_generator(config).to(self.device)
         self.D = build_discriminator(config).to(self.device)
         if uses_conv(config):
-            init_weights(self.G)
-            init_weights(self.D)
+            init = init_began if config.variant == "began" else init_weights
+            init(self.G)
+            init(self.D)
         q_params = list(self.D.q.parameters()) if getattr(self.D, "q", None) is not None else []
         q_ids = {id(p) for p in q_params}
         d_params = [p for p in self.D.parameters() if id(p) not in q_ids]
@@ -59,6 +67,7 @@ class GANTrainTask:
         self.epoch, self.position, self.step, self.k_t = 0, 0, 0, 0.0
         self.scorer: Any = None  # metrics.SampleScorer: FD on our classifier's features at each evaluation
         self.test_set: tuple[np.ndarray, np.ndarray] | None = None  # (pictures, labels): InfoGAN's code accuracy
+        self.drawn: np.ndarray | None = None  # float32[k, 2]: the points of the "drawn" set (2-D lab)
         self._order = self._permutation(0)
         gen = torch.Generator().manual_seed(1234)
         self.fixed_z = self._latent(PREVIEW_N, gen, fixed=True)
@@ -97,7 +106,8 @@ class GANTrainTask:
 
         b = self.config.batch_size
         if isinstance(self.data, str):
-            x = torch.from_numpy(sample_toy(self.data, b, np.random.default_rng([self.config.seed, step, k])))
+            rng = np.random.default_rng([self.config.seed, step, k])
+            x = torch.from_numpy(sample_toy(self.data, b, rng, self.drawn))
         else:
             if self.position + b > len(self._order):
                 self.epoch, self.position = self.epoch + 1, 0
@@ -123,7 +133,8 @@ class GANTrainTask:
         gen = torch.Generator().manual_seed(self.config.seed * 1_000_003 + step)
         for k in range(self.config.n_critic):
             d = self.d_step(gen, step, k)
-        g = self.g_step(gen)
+        for j in range(self.config.n_gen):
+            g = self.g_step(gen, step, j)
         l_real, l_fake = d.pop("l_real"), d.pop("l_fake")
         return {"loss": d["d_loss"] + g["g_loss"], **d, **g, **self._scores(l_real, l_fake)}
 
@@ -137,7 +148,10 @@ class GANTrainTask:
         with torch.no_grad():
             fake = self._fake_seen(self.G(z), gen)
         l_real, l_fake = self.D(real)["logit"], self.D(fake)["logit"]
-        loss_d = L.d_loss(c, l_real, l_fake, self.k_t)
+        if c.variant == "otgan":  # the critic maximises the mini-batch energy distance
+            loss_d = -self._energy_distance(gen, step, 100 + k, real, fake)
+        else:
+            loss_d = L.d_loss(c, l_real, l_fake, self.k_t)
         if c.variant == "wgan-gp":
             gp = L.gradient_penalty(self.D, real, fake, gen)
             out["gp"] = float(gp.detach())
@@ -153,14 +167,20 @@ class GANTrainTask:
                     p.clamp_(-c.clip, c.clip)
         return {"d_loss": float(loss_d.detach()), "grad_norm_D": grad_d, **out, "l_real": l_real, "l_fake": l_fake}
 
-    def g_step(self, gen: torch.Generator) -> dict[str, float]:
-        """One G update (with InfoGAN's Q head): g_loss, grad_norm_G (info for InfoGAN)."""
+    def g_step(self, gen: torch.Generator, step: int = 0, j: int = 0) -> dict[str, float]:
+        """One G update (with InfoGAN's Q head): g_loss, grad_norm_G (info for InfoGAN). step, j: which real
+        batches OT-GAN's energy distance draws (the j-th G update of the step)."""
         c, out = self.config, {}
         self.G.train()
         self.D.train()
         z = self._latent(c.batch_size, gen)[self.rank:: self.world]
-        d_out = self.D(self._fake_seen(self.G(z), gen))
-        loss_g = L.g_loss(c, d_out["logit"])
+        fake = self._fake_seen(self.G(z), gen)
+        if c.variant == "otgan":
+            loss_g = self._energy_distance(gen, step, 200 + 2 * j, self._real(gen, step, 201 + 2 * j), fake)
+            d_out: dict[str, torch.Tensor] = {}
+        else:
+            d_out = self.D(fake)
+            loss_g = L.g_loss(c, d_out["logit"])
         if c.variant == "infogan":
             codes = z[:, c.latent_dim:]
             info = L.info_loss(c, d_out["q"], codes[:, : c.info_categories].argmax(1), codes[:, c.info_categories:])
@@ -179,6 +199,8 @@ class GANTrainTask:
         """Mean D(x), D(G(z)) of the last D step, and each variant's own curve."""
         c = self.config
         lr_, lf = float(l_real.detach().mean()), float(l_fake.detach().mean())
+        if c.variant == "otgan":  # no per-sample score: d_loss is -D^2_MED
+            return {}
         if c.variant in L.SIGMOID_VARIANTS:
             return {"D(x)": float(torch.sigmoid(l_real.detach()).mean()),
                     "D(G(z))": float(torch.sigmoid(l_fake.detach()).mean())}
@@ -188,6 +210,28 @@ class GANTrainTask:
             return {"L(x)": lr_, "L(G(z))": lf, "M": lr_ + abs(balance), "k_t": self.k_t}
         extra = {"critic_estimate": lr_ - lf} if c.variant in ("wgan", "wgan-gp") else {}
         return {"D(x)": lr_, "D(G(z))": lf, **extra}
+
+    def _energy_distance(self, gen: torch.Generator, step: int, k: int, real: torch.Tensor,
+                         fake: torch.Tensor) -> torch.Tensor:
+        """OT-GAN's D^2_MED of (real, a second real batch) against (fake, a second generated batch)."""
+        from engines.gan.otgan import energy_distance
+
+        real2 = self._real(gen, step, k)
+        fake2 = self.G(self._latent(self.config.batch_size, gen)[self.rank:: self.world])
+        if not torch.is_grad_enabled() or not fake.requires_grad:
+            fake2 = fake2.detach()
+        return energy_distance(self.D, real, real2, fake, fake2)
+
+    def critic_map(self, lattice: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> np.ndarray:
+        """D's scores on the 2-D view's lattice (N, 2) -> float[N] (OT-GAN: otgan.realness against real/fake)."""
+        with torch.no_grad():
+            if self.config.variant == "otgan":
+                from engines.gan.otgan import realness
+
+                if len(real) == 0:  # an empty drawn set: nothing to compare with
+                    return np.zeros(len(lattice), np.float32)
+                return realness(self.D, lattice, real, fake).cpu().numpy()
+            return self.D(lattice)["logit"].cpu().numpy()
 
     # ------------------------------------------------------------------ evaluation, previews, state
     @torch.no_grad()
@@ -234,10 +278,9 @@ class GANTrainTask:
         if not isinstance(self.data, str):
             return sample_grid(to_pictures(fake))
         self.D.eval()
-        with torch.no_grad():
-            lattice = torch.from_numpy(heatmap_grid(48, TOY_EXTENT[self.data])).to(self.device)
-            score = self.D(lattice)["logit"].cpu().numpy()
         real = sample_toy(self.data, 256, np.random.default_rng(7))
+        lattice = torch.from_numpy(heatmap_grid(48, TOY_EXTENT[self.data])).to(self.device)
+        score = self.critic_map(lattice, torch.from_numpy(real).to(self.device), torch.from_numpy(fake).to(self.device))
         return toy_view(real, fake, decision_map(self.config.variant, score, 48), extent=TOY_EXTENT[self.data])
 
     def state_dict(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import torch
 from engines.base import frozen_array
 from engines.gan import losses as L
 from engines.gan.config import GANConfig
-from engines.gan.data import TOY_EXTENT, mode_coverage, sample_toy
+from engines.gan.data import DRAWN, TOY_EXTENT, mode_coverage, sample_toy
 from engines.gan.render import decision_map, heatmap_grid, toy_view
 from engines.gan.task import GANTrainTask
 
@@ -40,7 +40,8 @@ class ToyFrame:
 
 
 class ToyLab:
-    """A GANTrainTask on `dataset` (ring8, grid25, moons) with MLPs of `width` hidden units, z of `latent_dim`."""
+    """A GANTrainTask on `dataset` (ring8, grid25, moons, or "drawn": the points given to add_points) with MLPs
+    of `width` hidden units, z of `latent_dim`."""
 
     def __init__(self, variant: str = "gan-ns", dataset: str = "ring8", width: int = 64, latent_dim: int = 8,
                  batch_size: int = 128, seed: int = 0) -> None:
@@ -51,12 +52,30 @@ class ToyLab:
         self.gen = torch.Generator().manual_seed(seed)
         self.d_steps = self.g_steps = 0
         self.losses: dict = {}
-        self.real = sample_toy(dataset, 256, np.random.default_rng(7))
+        self.real = (np.zeros((0, 2), np.float32) if dataset == DRAWN
+                     else sample_toy(dataset, 256, np.random.default_rng(7)))
         self.fixed_z = self.task._latent(VIEW_POINTS, torch.Generator().manual_seed(5))  # noqa: SLF001
         self._rate: tuple[float, int] = (time.perf_counter(), 0)
 
+    @property
+    def ready(self) -> bool:
+        """False while a drawn set has fewer than 2 points (nothing to learn yet)."""
+        return self.dataset != DRAWN or len(self.real) >= 2
+
+    def add_points(self, points: np.ndarray) -> None:
+        """Add float[k, 2] points (data units) to the drawn set; the view shows every one (at most 4,096)."""
+        pts = np.asarray(points, np.float32).reshape(-1, 2)
+        self.real = np.concatenate([self.real, pts])[-4096:]
+        self.task.drawn = self.real
+
+    def clear_points(self) -> None:
+        self.real = np.zeros((0, 2), np.float32)
+        self.task.drawn = None
+
     def step_d(self) -> dict:
-        """One discriminator (critic) update."""
+        """One discriminator (critic) update (none while not ready)."""
+        if not self.ready:
+            return self.losses
         out = self.task.d_step(self.gen, self.d_steps + self.g_steps + 1)
         l_real, l_fake = out.pop("l_real"), out.pop("l_fake")
         self.d_steps += 1
@@ -64,18 +83,21 @@ class ToyLab:
         return self.losses
 
     def step_g(self) -> dict:
-        """One generator update."""
-        self.losses = {**self.losses, **self.task.g_step(self.gen)}
+        """One generator update (none while not ready)."""
+        if not self.ready:
+            return self.losses
+        self.losses = {**self.losses, **self.task.g_step(self.gen, self.d_steps + self.g_steps + 1)}
         self.g_steps += 1
         return self.losses
 
     def train(self, seconds: float = 0.04, max_steps: int = 50) -> int:
         """Full training steps (n_critic D updates + one G update) for about `seconds`; how many ran."""
         t0, n = time.perf_counter(), 0
-        while n < max_steps and (n == 0 or time.perf_counter() - t0 < seconds):
+        while self.ready and n < max_steps and (n == 0 or time.perf_counter() - t0 < seconds):
             for _ in range(self.task.config.n_critic):
                 self.step_d()
-            self.step_g()
+            for _ in range(self.task.config.n_gen):
+                self.step_g()
             n += 1
         return n
 
@@ -83,7 +105,14 @@ class ToyLab:
         """-d(G's loss)/d(point) at generated points: where G's update pushes each sample, float32[n, 2]."""
         x = points.detach().clone().requires_grad_(True)
         self.task.D.eval()
-        loss = L.g_loss(self.task.config, self.task.D(x)["logit"])
+        if self.task.config.variant == "otgan":  # how D^2_MED against two real batches changes with each point
+            from engines.gan.otgan import energy_distance
+
+            rng = np.random.default_rng(self.d_steps + self.g_steps)
+            real, real2 = (torch.from_numpy(sample_toy(self.dataset, len(x), rng, self.real)) for _ in range(2))
+            loss = energy_distance(self.task.D, real, real2, x, x.detach().flip(0))
+        else:
+            loss = L.g_loss(self.task.config, self.task.D(x)["logit"])
         (grad,) = torch.autograd.grad(loss, x)
         return (-grad).numpy().astype(np.float32)
 
@@ -94,12 +123,14 @@ class ToyLab:
         task.G.eval()
         with torch.no_grad():
             fake = task.G(self.fixed_z)
-            lattice = torch.from_numpy(heatmap_grid(MAP_SIZE, TOY_EXTENT[self.dataset]))
-            score = task.D.eval()(lattice)["logit"].numpy()
+        lattice = torch.from_numpy(heatmap_grid(MAP_SIZE, TOY_EXTENT[self.dataset]))
+        task.D.eval()
+        score = task.critic_map(lattice, torch.from_numpy(self.real), fake)
         pts = fake.numpy()
-        image = toy_view(self.real, pts, decision_map(task.config.variant, score, MAP_SIZE), size, self.arrows(fake),
+        arrows = self.arrows(fake) if self.ready else None
+        image = toy_view(self.real, pts, decision_map(task.config.variant, score, MAP_SIZE), size, arrows,
                          TOY_EXTENT[self.dataset])
-        modes, share = mode_coverage(pts, self.dataset)
+        modes, share = mode_coverage(pts, self.dataset, self.real)
         now, done = time.perf_counter(), self.d_steps + self.g_steps
         rate = (done - self._rate[1]) / max(now - self._rate[0], 1e-6)
         self._rate = (now, done)

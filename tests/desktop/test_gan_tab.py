@@ -86,3 +86,59 @@ def test_the_2d_lab_steps_d_and_g_and_plays(qtbot, make_window, tmp_path, models
     assert tab.lab_buttons["play"].text() == "Pause" and "2-D lab" in tab.view._hud[0]  # noqa: SLF001
     qtbot.mouseClick(tab.lab_buttons["play"], Qt.MouseButton.LeftButton)
     assert tab.lab_buttons["play"].text() == "Play"
+
+
+def test_the_form_says_the_paper_defaults_and_reads_small_rates(qtbot, make_window, tmp_path, models):
+    tab, _ = _open(qtbot, make_window, tmp_path, models)
+    tab.show_training(True)
+    qtbot.waitUntil(lambda: getattr(tab, "form_tool", None) is not None, timeout=60_000)
+    panel, tool = tab.training_panel, tab.form_tool
+    lr, n_critic = panel.fields["lr"], panel.fields["n_critic"]
+    assert lr.text() == "paper default (2e-4)" and n_critic.text() == "paper default (1)"  # DCGAN
+    combo = tool.combos["variant"]
+    for key, lr_text, n_text in (("wgan", "5e-5", "5"), ("wgan-gp", "1e-4", "5"), ("began", "1e-4", "1"),
+                                 ("otgan", "3e-4", "1")):
+        combo.setCurrentIndex(combo.findData(key))
+        combo.activated.emit(combo.currentIndex())
+        assert panel.config().variant == key and panel.fields["began_gamma"].isEnabled() == (key == "began")
+        assert lr.text() == f"paper default ({lr_text})" and n_critic.text() == f"paper default ({n_text})"
+    assert panel.fields["began_gamma"].isEnabled() is False and "OT-GAN runs on the 2-D sets" in tool.summary.text()
+    assert panel.config().dataset == "ring8" and tool.combos["dataset"].currentData() == "ring8"  # OT-GAN moved it
+    data = tool.combos["dataset"]
+    data.setCurrentIndex(data.findData("ring8"))
+    data.activated.emit(data.currentIndex())
+    assert panel.config().dataset == "ring8" and not panel.fields["measurement"].isEnabled()
+    lr.lineEdit().setText("5e-5")
+    lr.interpretText()
+    assert lr.value() == pytest.approx(5e-5) and lr.text() == "5e-5" and panel.config().lr == pytest.approx(5e-5)
+    lr.stepBy(1)
+    assert lr.value() == pytest.approx(1e-4)
+
+
+def test_clicked_tiles_give_a_minus_b_plus_c(qtbot, make_window, tmp_path, models):
+    tab, first = _open(qtbot, make_window, tmp_path, models)
+    for index, slot in ((0, "A"), (9, "B"), (18, "C")):
+        assert tab.pick_tile(index) == slot
+    reply = _next_reply(qtbot, tab, lambda: tab.pick_tile(27, same_slot=True))  # a second exemplar for C
+    assert [len(tab.picks[s]) for s in "ABC"] == [1, 1, 2]
+    assert reply.image.shape[0] > first.image.shape[0]  # the A - B + C strip under the grid
+    cleared = _next_reply(qtbot, tab, tab.clear_picks)
+    assert cleared.image.shape == first.image.shape
+
+
+def test_points_drawn_in_the_2d_lab_become_its_data(qtbot, make_window, tmp_path, models):
+    from PySide6.QtCore import QPointF
+
+    tab, _ = _open(qtbot, make_window, tmp_path, models)
+    frames = []
+    tab.lab_frame_shown.connect(frames.append)
+    tab.lab.set_combo.setCurrentIndex(tab.lab.set_combo.findData("drawn"))
+    tab.lab.set_combo.activated.emit(tab.lab.set_combo.currentIndex())
+    qtbot.waitUntil(lambda: bool(frames), timeout=60_000)
+    assert tab.lab.buttons["clear"].isEnabled() and "Click or drag" in tab.status.text()
+    before = frames[-1].image.copy()
+    assert tab.lab.draw_at(QPointF(100, 100)) and tab.lab.draw_at(QPointF(300, 120), drag=True)
+    assert not tab.lab.draw_at(QPointF(302, 121), drag=True)  # closer than the drag spacing
+    qtbot.waitUntil(lambda: not np.array_equal(frames[-1].image, before), timeout=10_000)
+    qtbot.mouseClick(tab.lab.buttons["play"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: frames[-1].g_steps >= 3, timeout=30_000)

@@ -12,11 +12,12 @@ from engines.gan.config import VARIANTS, GANConfig, GANTrainSettings
 from engines.gan.task import GANTrainTask
 
 PICS = np.random.default_rng(0).uniform(-1, 1, (64, 1, 32, 32)).astype(np.float32)
-OWN_CURVES = {"wgan": "critic_estimate", "wgan-gp": "gp", "began": "M", "infogan": "info", "dcgan": "D(G(z))"}
+OWN_CURVES = {"wgan": "critic_estimate", "wgan-gp": "gp", "began": "M", "infogan": "info", "dcgan": "D(G(z))",
+              "otgan": "d_loss"}
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("image", [True, False])
+@pytest.mark.parametrize(("variant", "image"),
+                         [(v, image) for v in VARIANTS for image in (True, False) if not (image and v == "otgan")])
 def test_every_variant_steps_with_finite_losses(variant, image):
     task = GANTrainTask(GANConfig.tiny(variant, image), PICS if image else "ring8")
     for step in range(1, 3):

@@ -31,3 +31,21 @@ def test_arrows_point_down_the_generator_loss():
         before = L.g_loss(lab.task.config, lab.task.D(x)["logit"])
         after = L.g_loss(lab.task.config, lab.task.D(x + step)["logit"])
     assert float(after) < float(before) and np.isfinite(arrows).all()
+
+
+def test_a_drawn_set_waits_for_points_then_trains_on_them():
+    lab = ToyLab("gan-ns", "drawn", width=8, latent_dim=2, batch_size=16)
+    assert not lab.ready and lab.train(seconds=0.0, max_steps=2) == 0 and lab.view(size=120).d_steps == 0
+    lab.add_points(np.array([[1.0, 1.0], [-1.0, 0.5]], np.float32))
+    assert lab.ready and lab.train(seconds=0.0, max_steps=2) == 1
+    real = lab.task._real(torch.Generator(), 1, 0).numpy()  # noqa: SLF001
+    assert np.linalg.norm(real[:, None] - lab.real[None], axis=2).min(1).max() < 0.5  # batches come from them
+    lab.clear_points()
+    assert not lab.ready
+
+
+def test_otgan_in_the_lab_draws_its_critic_view_and_arrows():
+    lab = ToyLab("otgan", "ring8", width=8, latent_dim=2, batch_size=16)
+    assert lab.train(seconds=0.0, max_steps=1) == 1 and (lab.d_steps, lab.g_steps) == (1, 3)
+    frame = lab.view(size=120)
+    assert frame.image.shape == (120, 120, 3) and np.isfinite(lab.arrows(torch.randn(4, 2))).all()

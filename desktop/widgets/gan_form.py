@@ -1,0 +1,150 @@
+"""The GAN lab's additions to the shared training form: variant and data set pickers, the paper's defaults
+written where 0 means "the paper's setting" (lr, n critic), learning rates in readable notation (2e-4, not
+0.000200), and the fields a choice does not use greyed out. GUI thread only; no torch."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
+
+from engines.gan.config import PAPER_OPTIM
+
+VARIANT_NAMES = {"dcgan": "DCGAN", "gan-ns": "GAN (non-saturating)", "gan-minimax": "GAN (minimax)", "wgan": "WGAN",
+                 "wgan-gp": "WGAN-GP", "sngan": "SN-GAN (hinge)", "began": "BEGAN", "infogan": "InfoGAN",
+                 "otgan": "OT-GAN (2-D sets)"}
+DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST digits", "ring8": "2-D: ring of 8 Gaussians",
+                 "grid25": "2-D: 5x5 grid", "moons": "2-D: two moons"}
+IMAGE_ONLY_FIELDS = ("measurement", "measurement_p", "ambient")  # AmbientGAN's measurements apply to pictures
+
+
+def rate_text(value: float) -> str:
+    """A learning rate as a person writes it: 0.0002 -> '2e-4', 5e-05 -> '5e-5', 0.01 -> '0.01'."""
+    if value == 0:
+        return "0"
+    if value >= 1e-3:
+        return f"{value:g}"
+    mantissa, _, exponent = f"{value:.3g}".partition("e")
+    if not exponent:
+        mantissa, _, exponent = f"{value:.2e}".partition("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def paper_summary(variant: str) -> str:
+    """One line: the variant's paper optimiser settings (engines.gan.config.PAPER_OPTIM)."""
+    opt, lr_g, lr_d, b1, b2, n_critic = PAPER_OPTIM[variant]
+    lr = rate_text(lr_g) if lr_g == lr_d else f"G {rate_text(lr_g)}, D {rate_text(lr_d)}"
+    betas = f", betas ({b1:g}, {b2:g})" if opt == "adam" else ""
+    steps = "1 D step" if n_critic == 1 else f"{n_critic} critic steps"
+    return f"Paper settings: {'Adam' if opt == 'adam' else 'RMSprop'} lr {lr}{betas}, {steps} per G step."
+
+
+class RateSpinBox(QDoubleSpinBox):
+    """A learning-rate field that shows and reads 2e-4 style text; the arrows halve or double the rate (from
+    0, "the paper's default", the first step up gives `start`)."""
+
+    def __init__(self, start: float = 1e-4) -> None:
+        super().__init__()
+        self.setDecimals(12)  # QDoubleSpinBox rounds values to its decimals
+        self.setRange(0.0, 1.0)
+        self.start = start
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt naming)
+        return rate_text(value)
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return min(1.0, max(0.0, float(text.strip())))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        body = text.strip()
+        if body == self.specialValueText():
+            return QValidator.State.Acceptable, text, pos
+        try:
+            ok = 0 <= float(body) <= 1
+        except ValueError:
+            ok = False
+        if ok:
+            return QValidator.State.Acceptable, text, pos
+        partial = all(ch in "0123456789.eE-+" for ch in body)
+        return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        value = self.value()
+        for _ in range(abs(steps)):
+            value = (value * 2 if value else self.start) if steps > 0 else value / 2
+        self.setValue(min(1.0, value if value >= 1e-9 else 0.0))
+
+
+class GANFormTool(QWidget):
+    """Variant and data set combos over the panel's form; they fill its text fields and explain the defaults."""
+
+    def __init__(self, panel) -> None:
+        super().__init__()
+        self.panel = panel
+        self._use_rate_field()
+        n_critic = panel.fields["n_critic"]
+        n_critic.setRange(0, 20)
+        self.combos: dict[str, QComboBox] = {}
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        for field, names in (("variant", VARIANT_NAMES), ("dataset", DATASET_NAMES)):
+            combo = QComboBox()
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+            for key, label in names.items():
+                combo.addItem(label, key)
+            combo.setCurrentIndex(max(0, combo.findData(panel.fields[field].text())))
+            combo.activated.connect(lambda _i, c=combo, f=field: self.choose(f, c.currentData()))
+            form.addRow(field, combo)
+            self.combos[field] = combo
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        form.addRow(self.summary)
+        self.refresh()
+
+    def _use_rate_field(self) -> None:
+        """Swap the panel's plain 6-decimal lr box (it shows 5e-5 as 0.000050) for a RateSpinBox."""
+        old = self.panel.fields["lr"]
+        if isinstance(old, RateSpinBox):
+            return
+        new = RateSpinBox()
+        new.setValue(old.value())
+        holder = old.parentWidget()
+        holder.layout().replaceWidget(old, new)
+        self.panel.fields["lr"] = new
+        old.deleteLater()
+
+    def choose(self, field: str, key: str) -> None:
+        from engines.gan.data import TOY_SETS
+
+        self.panel.set_field(field, key)
+        note = ""
+        if field == "variant" and key == "otgan" and self.panel.fields["dataset"].text() not in TOY_SETS:
+            self.panel.set_field("dataset", "ring8")  # OT-GAN is built for the 2-D sets only
+            self.combos["dataset"].setCurrentIndex(self.combos["dataset"].findData("ring8"))
+            note = " OT-GAN runs on the 2-D sets only: the data set is now the ring."
+        self.refresh(note)
+
+    def refresh(self, note: str = "") -> None:
+        """Write the chosen variant's defaults into the lr / n critic special texts; grey out unused fields."""
+        fields = self.panel.fields
+        variant = fields["variant"].text()
+        if variant not in PAPER_OPTIM:
+            self.summary.setText(f"Unknown variant {variant!r}: pick one above.")
+            return
+        _opt, lr_g, _lr_d, _b1, _b2, n_critic = PAPER_OPTIM[variant]
+        fields["lr"].setSpecialValueText(f"paper default ({rate_text(lr_g)})")
+        fields["lr"].start = lr_g
+        fields["n_critic"].setSpecialValueText(f"paper default ({n_critic})")
+        from engines.gan.data import TOY_SETS
+
+        toy = fields["dataset"].text() in TOY_SETS
+        fields["began_gamma"].setEnabled(variant == "began")
+        for name in IMAGE_ONLY_FIELDS:
+            fields[name].setEnabled(not toy)
+        if variant == "otgan" and not toy:
+            note = " OT-GAN runs on the 2-D sets only: pick one."
+        self.summary.setText(paper_summary(variant) + note)

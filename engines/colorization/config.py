@@ -26,6 +26,9 @@ class ColorizationConfig:
     colour_loss: "mse" (the paper) or "rebalanced" (a*b* bin classification, rebalanced, annealed-mean
       decoding: rebalance.py); num_bins is then the number of a*b* bins (set when the model is built).
     anneal_t: the annealed-mean temperature T of "rebalanced" (1 = the mean, towards 0 = the mode).
+    debias: "rebalanced" only: subtract debias * log(rebalancing weight) from the bin logits before decoding.
+      The weighted loss trains softmax ~ w(q) p(q | x); debias 1 undoes w (back to the photos' own colour
+      statistics: lower MSE, fewer rare colours), 0 keeps the rebalanced distribution.
     """
 
     width: float = 1.0
@@ -44,14 +47,15 @@ class ColorizationConfig:
     colour_loss: str = "mse"
     num_bins: int = 0
     anneal_t: float = 0.38
+    debias: float = 0.0
 
     def __post_init__(self) -> None:
         if self.encoder not in ("", "mobilenetv2-style"):
             raise ValueError(f"encoder must be '' or 'mobilenetv2-style', got {self.encoder!r}")
         if self.colour_loss not in ("mse", "rebalanced"):
             raise ValueError(f"colour_loss must be 'mse' or 'rebalanced', got {self.colour_loss!r}")
-        if not 0 <= self.num_bins <= 1024 or not 0.01 <= self.anneal_t <= 10:
-            raise ValueError("num_bins must be in [0, 1024] and anneal_t in [0.01, 10]")
+        if not 0 <= self.num_bins <= 1024 or not 0.01 <= self.anneal_t <= 10 or not 0 <= self.debias <= 1:
+            raise ValueError("num_bins must be in [0, 1024], anneal_t in [0.01, 10] and debias in [0, 1]")
         if not 0.01 <= self.width <= 4.0:
             raise ValueError(f"width must be in [0.01, 4], got {self.width}")
         if self.num_classes < 1:

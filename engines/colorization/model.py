@@ -214,6 +214,8 @@ class LetThereBeColorNet(nn.Module):
             from engines.colorization.rebalance import annealed_mean
 
             bin_logits = out  # (B, Q, H/4, W/4)
+            if self.config.debias > 0:  # undo the rebalancing (see ColorizationConfig.debias)
+                out = out - self.config.debias * torch.log(self.bin_weight)[None, :, None, None]
             out = (annealed_mean(out, self.bins, self.config.anneal_t) + AB_OFFSET) / AB_SCALE  # [0, 1] units
         # out: (B, 2, H/2 or H/4, ...): upsampled onto the input's size
         return F.interpolate(out, size=size, mode="bilinear", align_corners=False), bin_logits

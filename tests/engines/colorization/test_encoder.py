@@ -205,3 +205,16 @@ def test_fine_tuning_keeps_the_starting_files_network(tmp_path: Path, photo_root
     steps = list(run(settings, device="cpu", run_dir=tmp_path, stop=lambda: False))
     exported = read_weights(steps[-1].checkpoint)["config"]
     assert exported["width"] == 0.0625 and exported["colour_loss"] == "mse"  # the init file's, not the form's
+
+
+def test_debias_undoes_the_rebalancing_weights_at_decoding() -> None:
+    torch.manual_seed(0)
+    net = LetThereBeColorNet(rebalanced_tiny()).eval()
+    l_img = torch.rand(1, 1, 32, 32)
+    plain = net(l_img)[0]
+    net.config = replace(net.config, debias=1.0)
+    assert torch.allclose(net(l_img)[0], plain)  # weights all 1: nothing to undo
+    net.bin_weight.copy_(torch.linspace(0.2, 5.0, len(net.bin_weight)))
+    assert not torch.allclose(net(l_img)[0], plain, atol=1e-3)
+    with pytest.raises(ValueError):
+        replace(net.config, debias=1.5)

@@ -155,18 +155,27 @@ def _tiny_features() -> nn.Module:
     return Tiny()
 
 
-def _tiny_gatys() -> nn.Module:
+def _tiny_gatys(mrf: bool = False) -> nn.Module:
+    """One Gatys image on a tiny random feature net; mrf: Li & Wand's patch loss instead of the Gram term, with a
+    two-class semantic map (Neural Doodle)."""
+    from engines.style.mrf import MRFStyleLoss
+
     feats = _tiny_features()
     content, style = torch.rand(1, 32, 32, 3), torch.rand(1, 32, 32, 3)
     with torch.no_grad():
         fc, fs = feats(content), feats(style)
-    model = GatysImage(torch.rand(1, 32, 32, 3), {"b": fc["b"]}, {k: gram(v) for k, v in fs.items()}, (1.0, 10.0, 0.1))
+    halves = torch.zeros(1, 2, 32, 32)
+    halves[:, 0, :16], halves[:, 1, 16:] = 1.0, 1.0
+    loss = MRFStyleLoss(fs, ("a", "b"), style_map=halves, target_map=halves.transpose(2, 3)) if mrf else None
+    model = GatysImage(torch.rand(1, 32, 32, 3), {"b": fc["b"]}, {} if mrf else {k: gram(v) for k, v in fs.items()},
+                       (1.0, 10.0, 0.1), loss)
     model.features = feats
     return model
 
 
 def tiny_cases() -> list[ModelCase]:
-    """The importer on a small conditional-IN graph (every constant gets a gradient) and one Gatys step."""
+    """The importer on a small conditional-IN graph (every constant gets a gradient), one Gatys step, and one with
+    the MRF loss and semantic maps."""
     from engines.importers.onnx import import_model
 
     def weights() -> torch.Tensor:
@@ -178,5 +187,8 @@ def tiny_cases() -> list[ModelCase]:
                   lambda m, xs: {"stylized": m(*xs)[0]}, {"stylized": (1, 3, 16, 20)}),
         ModelCase("gatys", _tiny_gatys, lambda: (),
                   lambda m, xs: m(m.features(m.image)), {"content": (), "style": (), "tv": (), "loss": ()},
+                  loss=lambda out: out["loss"]),
+        ModelCase("gatys-mrf-doodle", lambda: _tiny_gatys(mrf=True), lambda: (),
+                  lambda m, xs: m(m.features(m.image)), {"content": (), "mrf": (), "tv": (), "loss": ()},
                   loss=lambda out: out["loss"]),
     ]

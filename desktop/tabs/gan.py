@@ -119,6 +119,7 @@ class GANTab(PaperTab):
         self.worker: Worker | None = None
         self.serial = 0
         self._floor = 0
+        self.latest: GANReply | None = None  # the reply on screen (`paperzoo --screenshot --wait-for-result` waits)
         self.model_combo = QComboBox()
         for name, path in self.models.items():
             self.model_combo.addItem(f"{model_label(name)} (shipped)", str(path))
@@ -139,7 +140,7 @@ class GANTab(PaperTab):
         self.mix_label = QLabel()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model:"))
-        bar.addWidget(self.model_combo)
+        bar.addWidget(self.model_combo, 2)  # wide windows show the whole model name
         bar.addStretch(1)
         bar.addWidget(self.training_button)
         walk = QHBoxLayout()  # a second row: the latent controls
@@ -149,7 +150,7 @@ class GANTab(PaperTab):
         self.codes = self._code_controls()
         self.lab = ToyLabControls(self)
         self.lab_buttons = self.lab.buttons
-        arithmetic = self._arithmetic_controls()
+        self._arithmetic_controls(walk)  # on the latent row: a row of its own grew a 900x600 window to 627 px
         self.status = QLabel("Loading the generator ...")
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -164,7 +165,6 @@ class GANTab(PaperTab):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(walk)
-        layout.addLayout(arithmetic)
         layout.addLayout(self.lab.row)
         layout.addWidget(self.codes)
         layout.addWidget(self.status)
@@ -243,23 +243,24 @@ class GANTab(PaperTab):
             self.request("grid")
 
     # vector arithmetic (DCGAN) ----------------------------------------------------------
-    def _arithmetic_controls(self) -> QHBoxLayout:
+    def _arithmetic_controls(self, row: QHBoxLayout) -> None:
         """Clicks on grid tiles fill A, B, C in turn (shift-click: one more for the same slot, up to 3)."""
         self.picks: dict[str, list[TilePick]] = {s: [] for s in SLOTS}
         self._next_slot = 0
-        row = QHBoxLayout()
         self.arith_label = QLabel()
-        self.arith_clear = QPushButton("Clear A, B, C")
+        self.arith_label.setToolTip("DCGAN's vector arithmetic: click a tile for A, one for B, one for C (shift-click "
+                                    "adds up to 3 exemplars to the same slot, averaged); the row under the grid "
+                                    "shows A, B, C and Y = A - B + C with four noisy neighbours")
+        self.arith_clear = QPushButton("Clear")
+        self.arith_clear.setToolTip("Forget the picked tiles A, B, C")
         self.arith_clear.clicked.connect(self.clear_picks)
-        row.addWidget(self.arith_label, 1)
+        row.addWidget(self.arith_label)
         row.addWidget(self.arith_clear)
         self._update_arith_label()
-        return row
 
     def _update_arith_label(self) -> None:
-        counts = "  ".join(f"{s}: {len(self.picks[s])}" for s in SLOTS)
-        self.arith_label.setText(f"Vector arithmetic A - B + C: click tiles (shift-click adds to the same slot). "
-                                 f"{counts}")
+        counts = " ".join(f"{s}{len(self.picks[s])}" for s in SLOTS)
+        self.arith_label.setText(f"A - B + C (click tiles): {counts}")
 
     def pick_tile(self, index: int, same_slot: bool = False) -> str:
         """Add the current grid's tile `index` to the next slot (or the last one filled); which slot got it."""
@@ -327,6 +328,7 @@ class GANTab(PaperTab):
         what = "64 samples from fixed z" if reply.image_model else "real points (green), samples (purple), D's map"
         how = "loaded and drawn" if reply.request.kind == "load" else "drawn"
         self.status.setText(f"{reply.describe}: {what}, {how} in {reply.ms:.0f} ms.")
+        self.latest = reply
         self.reply_shown.emit(reply)
         self.result_shown.emit(reply)
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
-from engines.gan.config import PAPER_OPTIM
+from engines.gan.config import PAPER_G_STEPS, PAPER_OPTIM
 
 VARIANT_NAMES = {"dcgan": "DCGAN", "gan-ns": "GAN (non-saturating)", "gan-minimax": "GAN (minimax)", "wgan": "WGAN",
                  "wgan-gp": "WGAN-GP", "sngan": "SN-GAN (hinge)", "began": "BEGAN", "infogan": "InfoGAN",
                  "otgan": "OT-GAN (2-D sets)"}
 DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST digits", "ring8": "2-D: ring of 8 Gaussians",
                  "grid25": "2-D: 5x5 grid", "moons": "2-D: two moons"}
+IMAGE_SIZES = {"width": 32, "latent_dim": 64, "batch_size": 64}  # the form's defaults (GANTrainSettings)
+TOY_SIZES = {"width": 128, "latent_dim": 8, "batch_size": 128}  # the shipped ring runs' sizes
 IMAGE_ONLY_FIELDS = ("measurement", "measurement_p", "ambient")  # AmbientGAN's measurements apply to pictures
 
 
@@ -35,8 +37,11 @@ def paper_summary(variant: str) -> str:
     opt, lr_g, lr_d, b1, b2, n_critic = PAPER_OPTIM[variant]
     lr = rate_text(lr_g) if lr_g == lr_d else f"G {rate_text(lr_g)}, D {rate_text(lr_d)}"
     betas = f", betas ({b1:g}, {b2:g})" if opt == "adam" else ""
+    n_gen = PAPER_G_STEPS.get(variant, 1)
     steps = "1 D step" if n_critic == 1 else f"{n_critic} critic steps"
-    return f"Paper settings: {'Adam' if opt == 'adam' else 'RMSprop'} lr {lr}{betas}, {steps} per G step."
+    steps = f"{steps} per G step" if n_gen == 1 else f"{n_gen} G steps per critic step"
+    sgd = " (the GAN paper used SGD with momentum; Adam as in DCGAN)" if variant.startswith("gan-") else ""
+    return f"Defaults: {'Adam' if opt == 'adam' else 'RMSprop'} lr {lr}{betas}, {steps}{sgd}."
 
 
 class RateSpinBox(QDoubleSpinBox):
@@ -120,13 +125,27 @@ class GANFormTool(QWidget):
     def choose(self, field: str, key: str) -> None:
         from engines.gan.data import TOY_SETS
 
+        was_toy = self.panel.fields["dataset"].text() in TOY_SETS
         self.panel.set_field(field, key)
         note = ""
+        if field == "dataset" and (key in TOY_SETS) != was_toy:
+            note = self._swap_net_sizes(key in TOY_SETS)
         if field == "variant" and key == "otgan" and self.panel.fields["dataset"].text() not in TOY_SETS:
             self.panel.set_field("dataset", "ring8")  # OT-GAN is built for the 2-D sets only
             self.combos["dataset"].setCurrentIndex(self.combos["dataset"].findData("ring8"))
-            note = " OT-GAN runs on the 2-D sets only: the data set is now the ring."
+            note = " OT-GAN runs on the 2-D sets only: the data set is now the ring." + self._swap_net_sizes(True)
         self.refresh(note)
+
+    def _swap_net_sizes(self, toy: bool) -> str:
+        """Fields still at the other kind's defaults take this kind's (the 2-D sets' MLPs: width 128, z 8, batch
+        128, as the shipped ring weights; pictures: width 32, z 64, batch 64). A note naming what changed."""
+        new, old = (TOY_SIZES, IMAGE_SIZES) if toy else (IMAGE_SIZES, TOY_SIZES)
+        changed = []
+        for name, value in new.items():
+            if self.panel.fields[name].value() == old[name]:
+                self.panel.set_field(name, value)
+                changed.append(f"{name.replace('_', ' ')} {value}")
+        return f" Set {', '.join(changed)} for {'2-D points' if toy else 'pictures'}." if changed else ""
 
     def refresh(self, note: str = "") -> None:
         """Write the chosen variant's defaults into the lr / n critic special texts; grey out unused fields."""

@@ -104,6 +104,7 @@ def test_the_form_says_the_paper_defaults_and_reads_small_rates(qtbot, make_wind
         assert lr.text() == f"paper default ({lr_text})" and n_critic.text() == f"paper default ({n_text})"
     assert panel.fields["began_gamma"].isEnabled() is False and "OT-GAN runs on the 2-D sets" in tool.summary.text()
     assert panel.config().dataset == "ring8" and tool.combos["dataset"].currentData() == "ring8"  # OT-GAN moved it
+    assert (panel.config().width, panel.config().latent_dim) == (128, 8)  # the 2-D sets' MLP sizes
     data = tool.combos["dataset"]
     data.setCurrentIndex(data.findData("ring8"))
     data.activated.emit(data.currentIndex())

@@ -10,6 +10,7 @@ import statistics
 
 import numpy as np
 
+from engines.timing import alternate
 from engines.timing import time_calls as _times
 
 
@@ -47,6 +48,41 @@ def bench_records(threads: int = 1, rounds: int = 10) -> list[dict]:
         return out
     finally:
         torch.set_num_threads(old)
+
+
+def backend_records(weights: str, rounds: int = 20, threads: int = 1) -> list[dict]:
+    """The 64-tile grid through torch and each installed CPU backend (f32; bf16 where the CPU has it), each
+    gated against torch first; median and min ms, alternating the runtimes round by round."""
+    import torch
+
+    from engines.backends.choice import backend_devices
+    from engines.gan.engine import GANEngine
+
+    torch.set_num_threads(threads)
+    eng = GANEngine()
+    eng.load(weights)
+    z = eng.latent(64, 0)
+    runs: dict[str, object] = {"torch": None}
+    notes: dict[str, str] = {"torch": "reference"}
+    for device in backend_devices():
+        if device.endswith("int8"):
+            continue
+        notes[device] = eng.use_backend(device, threads)
+        if eng.backend is not None:
+            runs[device] = eng.backend
+    def grid_on(backend: object):
+        def run() -> object:
+            eng.backend = backend
+            return eng.infer(z)
+
+        return run
+
+    times = alternate({name: grid_on(backend) for name, backend in runs.items()}, rounds)
+    eng.backend = None
+    return [{"name": "gan.grid64", "device": k, "threads": threads, "median_ms": round(statistics.median(v), 2),
+             "min_ms": round(min(v), 2), "rounds": rounds, "weights": weights, "gate": notes[k]}
+            for k, v in times.items()] + [{"name": "gan.grid64", "device": k, "refused": notes[k]}
+                                          for k in notes if k not in runs]
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
     python -m engines.gan.cli sample WEIGHTS.pt OUT.png [--seed N] [--interpolate]
     python -m engines.gan.cli classifier --dataset fashion-mnist [--steps 900]     # the FD classifier
     python -m engines.gan.cli score WEIGHTS.pt                                     # FD, class coverage
+    python -m engines.gan.cli backends WEIGHTS.pt                                  # grid: torch vs CPU backends
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--curve", default="critic_estimate", help="a loss key of metrics.jsonl (e.g. d_loss)")
     cv.add_argument("--window", type=int, default=50, help="steps averaged before each evaluation")
     cv.add_argument("--from-step", type=int, default=0, help="leave out evaluations before this step")
+    bk = sub.add_parser("backends", help="time the 64-tile grid on torch and the CPU backends (gated first)")
+    bk.add_argument("weights")
+    bk.add_argument("--rounds", type=int, default=20)
     sp = sub.add_parser("sample", help="write an 8x8 grid of samples (or 8 interpolation rows) as a PNG")
     sp.add_argument("weights")
     sp.add_argument("out")
@@ -93,6 +97,16 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backends(args: argparse.Namespace) -> int:
+    import json
+
+    from engines.gan.bench import backend_records
+
+    for record in backend_records(args.weights, args.rounds):
+        print(json.dumps(record))
+    return 0
+
+
 def _claim(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -142,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return train_main(RECIPE, args)[0]
     return {"export": _export, "sample": _sample, "classifier": _classifier, "score": _score,
-            "claim": _claim}[args.command](args)
+            "claim": _claim, "backends": _backends}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ class GANEngine:
         self.D: Any = None
         self.device = "cpu"
         self.info: dict[str, Any] = {}
+        self.backend: Any = None  # cpu_backend.GeneratorBackend once use_backend passed its gate
 
     def load(self, weights: str | Path, device: str = "cpu") -> None:
         """Read a gan.pt (torch.load weights_only=True, config bounds, finite tensors, a test forward); a bad file
@@ -87,8 +88,25 @@ class GANEngine:
         if tuple(probe.shape) != expected or not bool(torch.isfinite(probe).all()):
             raise EngineError(f"{path.name}: the generator gives {tuple(probe.shape)} or non-finite values")
         self.config, self.G, self.D = config, G.to(device), None if D is None else D.to(device)
-        self.device = device
+        self.device, self.backend = device, None
         self.info = {k: payload.get(k) for k in ("dataset", "licence", "step", "metrics")}
+
+    def use_backend(self, device: str | None, threads: int | None = None) -> str:
+        """Sample through a CPU backend ("openvino-f32", "onnxruntime-f32", "openvino-bf16"; None: torch) when
+        it passes its gate against torch; a sentence saying what runs."""
+        from engines.backends.choice import parse_device
+        from engines.gan.cpu_backend import build_generator_backend
+
+        self._require()
+        self.backend = None
+        if not device:
+            return "torch"
+        built = build_generator_backend(self.G.cpu(), self.z_dim, self.config.image, parse_device(device, threads),
+                                        self.latent)
+        if not built.gate.passed:
+            return f"{device} refused: {built.gate.reason}; torch samples"
+        self.backend = built
+        return f"{device} ({built.gate.summary()})"
 
     def _require(self) -> None:
         if self.G is None:
@@ -158,8 +176,11 @@ class GANEngine:
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.z_dim or not 0 < len(z) <= 4096:
             raise ValueError(f"z must be float[N, {self.z_dim}] with 0 < N <= 4096, got {z.shape}")
-        with torch.no_grad():
-            out = self.G(torch.from_numpy(z).to(self.device)).float().cpu().numpy()
+        if self.backend is not None:
+            out = self.backend.generate(z)
+        else:
+            with torch.no_grad():
+                out = self.G(torch.from_numpy(z).to(self.device)).float().cpu().numpy()
         if self.config.image:
             return GANSamples(frozen_array(z), pictures=frozen_array(to_pictures(out)))
         return GANSamples(frozen_array(z), points=frozen_array(out.astype(np.float32)))

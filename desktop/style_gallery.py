@@ -70,6 +70,7 @@ class StyleGallery(QListWidget):
             self.image_dropped.emit(Path(urls[0].toLocalFile()))
 
 
+LOST_CHUNK_S = 30.0  # a chunk not back after this long failed on the worker: the render starts again
 GALLERY = "gallery"  # the tag of a chunk's LiveNotice.applied: (GALLERY, render id, first style, thumbs, ms)
 
 
@@ -91,6 +92,7 @@ class GalleryRefresher:
         self._stale_since: float | None = 0.0  # a frame captured after this needs a render; None: up to date
         self._render_id = 0
         self._in_flight: tuple[Any, np.ndarray, float] | None = None  # (engine, image, frame time) of a render
+        self._chunk_sent_at = 0.0  # when the last chunk was submitted (a chunk that fails comes back as an error)
         self._busy_ms = 0.0
         self._frame_t = -1.0  # capture time of the frame last rendered
         self._done_at = -1e9
@@ -117,8 +119,9 @@ class GalleryRefresher:
 
     def on_result(self, engine: Any, live: LiveResult) -> None:
         """A live result is on screen: start a render if it is due."""
-        if self._in_flight is not None and self._in_flight[0] is not engine:
-            self.interrupted()  # a new engine: the old one's chunks will not come
+        if self._in_flight is not None and (self._in_flight[0] is not engine
+                                            or time.perf_counter() - self._chunk_sent_at > LOST_CHUNK_S):
+            self.interrupted()  # a new engine (the old one's chunks will not come), or a chunk lost to an error
         if engine is None or self._in_flight is not None or not self.visible():
             return
         t = live.frame.t_capture
@@ -137,6 +140,7 @@ class GalleryRefresher:
     def _submit_chunk(self, first: int) -> None:
         engine, image, _ = self._in_flight
         render_id, styles = self._render_id, range(first, min(first + self.chunk, NUM_STYLES))
+        self._chunk_sent_at = time.perf_counter()
 
         def paint() -> LiveNotice:  # worker thread: reads only what was captured here
             t0 = time.perf_counter()

@@ -55,6 +55,16 @@ def default_images(config: GatysConfig) -> tuple[np.ndarray, np.ndarray, str]:
     return content, np.array(painted), f"built-in style {config.style_index} painted on basketball1.png"
 
 
+def shifted(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """(1, H, W, 3) moved by (dy, dx) px, the uncovered border filled by reflection (no wrap-around seam)."""
+    pad = max(abs(dy), abs(dx))
+    if pad == 0:
+        return image
+    h, w = image.shape[1:3]
+    padded = torch.nn.functional.pad(image.permute(0, 3, 1, 2), (pad, pad, pad, pad), mode="reflect")
+    return padded[:, :, pad - dy:pad - dy + h, pad - dx:pad - dx + w].permute(0, 2, 3, 1)
+
+
 def semantic_maps(config: GatysConfig) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """Neural Doodle: the content and style doodles as one-hot maps (1, M, S, S) each, cropped and sized like
     their images (centre square, `config.size`); (None, None) without maps."""
@@ -87,6 +97,7 @@ class GatysTask:
         torch.manual_seed(config.seed)
         self.features = features
         c = torch.from_numpy(_square(content, config.size))[None].to(self.device)
+        self.content_photo = c
         s = torch.from_numpy(_square(style, config.size))[None].to(self.device)
         with torch.no_grad():
             fc, fs = features(c), features(s)
@@ -111,7 +122,15 @@ class GatysTask:
         return self.config.lr
 
     def train_step(self, step: int) -> dict[str, float]:
-        losses = self.image(self.features(self.image.image))
+        image, content_targets = self.image.image, None
+        if self.config.jitter > 0 and self.image.mrf is not None:  # the same shift for the photo of the content target
+            dy, dx = torch.randint(-self.config.jitter, self.config.jitter + 1, (2,)).tolist()
+            image = shifted(image, dy, dx)
+            if self.image.content_targets:
+                with torch.no_grad():
+                    moved = self.features(shifted(self.content_photo, dy, dx))
+                content_targets = {k: moved[k] for k in self.image.content_targets}
+        losses = self.image(self.features(image), content_targets)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.optimizer.step()

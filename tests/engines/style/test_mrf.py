@@ -110,3 +110,21 @@ def test_the_iterative_mode_with_the_mrf_loss_and_a_doodle(tmp_path):
     assert "MRF patches" in steps[0].message and "Neural Doodle" in steps[0].message
     assert sum(s.preview is not None for s in steps) >= 3  # the image evolving, as the preview
     assert cv2.imread(str(tmp_path / "run" / RESULT)).shape == (96, 96, 3)
+
+
+def test_jitter_shifts_the_content_target_with_the_image():
+    from engines.style.model import _tiny_features
+    from engines.style.task import GatysTask
+
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    torch.manual_seed(0)
+    features = _tiny_features()
+    still = GatysTask(GatysConfig(size=64, style_loss="mrf", mrf_weight=0.0, tv_weight=0.0, jitter=0, lr=1e-6), photo,
+                      photo, features)
+    assert still.train_step(1)["content"] < 1e-9  # starts at the photo: nothing to do
+    shifted = GatysTask(GatysConfig(size=64, style_loss="mrf", mrf_weight=0.0, tv_weight=0.0, jitter=6, lr=1e-6),
+                        photo, photo, features)
+    assert max(shifted.train_step(i)["content"] for i in range(1, 6)) < 1e-9  # target shifted the same way
+    shifted.content_photo = shifted.content_photo.roll(3, 1)  # a target 3 px off the image: the loss sees it
+    assert max(shifted.train_step(i)["content"] for i in range(6, 11)) > 1e-4

@@ -197,9 +197,11 @@ class StyleTab(LiveTab):
         """Render the 26 styles on the frame on screen (worker thread, in chunks) and put them in the gallery."""
         self.gallery_refresher.render_now(self._engine, self.latest)
 
-    def set_source(self, choice) -> None:
-        super().set_source(choice)
-        self.gallery_refresher.source_changed()  # the gallery shows the new source's first frame
+    def _start_source(self) -> None:
+        # the old source has stopped (its thread joined): every frame captured from now on is the new source's,
+        # and the gallery paints the first one (a still photo sends only one, perhaps before set_source returns)
+        self.gallery_refresher.source_changed()
+        super()._start_source()
 
     def deactivate(self) -> None:
         super().deactivate()

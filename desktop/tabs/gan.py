@@ -52,6 +52,7 @@ class GANRequest:
     category: int = -1
     codes: tuple[float, ...] = ()
     picks: tuple[tuple[str, TilePick], ...] = ()
+    runtime: str = "torch"  # or a CPU backend device ("openvino-f32", ...): G runs there once its gate passes
     serial: int = 0
 
 
@@ -63,6 +64,7 @@ class GANReply:
     variant: str
     image_model: bool
     ms: float
+    runtime: str = "torch"  # what ran G: "torch", a backend device, or why a backend was refused
 
 
 def grid_latents(engine, seed: int, seed_b: int, t: float, category: int, codes: tuple[float, ...]) -> np.ndarray:
@@ -80,6 +82,9 @@ def run_request(engine, req: GANRequest) -> GANReply:
     t0 = time.perf_counter()
     if req.kind == "load":
         engine.load(req.path, "cpu")
+    runtime = engine.runtime
+    if engine.config.image and engine.runtime != req.runtime:  # export + gate once per model and runtime
+        runtime = engine.use_backend(None if req.runtime == "torch" else req.runtime)
     if engine.config.image:
         z = grid_latents(engine, req.seed, req.seed_b, req.t, req.category, req.codes)
         image = sample_grid(engine.infer(z).pictures)
@@ -96,7 +101,7 @@ def run_request(engine, req: GANRequest) -> GANReply:
     else:
         image = engine.toy_view(seed=req.seed)
     return GANReply(req, image, engine.describe(), engine.config.variant, bool(engine.config.image),
-                    (time.perf_counter() - t0) * 1000)
+                    (time.perf_counter() - t0) * 1000, runtime if engine.backend is not None else "torch")
 
 
 def model_label(stem: str) -> str:
@@ -127,6 +132,13 @@ class GANTab(PaperTab):
         self.model_combo.activated.connect(self._on_model)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(30)
+        self.runtime_combo = QComboBox()
+        self.runtime_combo.addItem("G on torch", "torch")
+        for device in self._backend_devices():
+            self.runtime_combo.addItem(f"G on {device}", device)
+        self.runtime_combo.setToolTip("Which runtime runs the generator for the grid; a CPU backend is used only "
+                                      "when its pictures are within 2 grey levels of torch's")
+        self.runtime_combo.activated.connect(lambda _i: self._redraw())
         self.seed = QSpinBox()
         self.seed.setRange(0, 1_000_000)
         self.seed.setPrefix("seed ")
@@ -141,6 +153,7 @@ class GANTab(PaperTab):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model:"))
         bar.addWidget(self.model_combo, 2)  # wide windows show the whole model name
+        bar.addWidget(self.runtime_combo)
         bar.addStretch(1)
         bar.addWidget(self.training_button)
         walk = QHBoxLayout()  # a second row: the latent controls
@@ -172,6 +185,13 @@ class GANTab(PaperTab):
         self._update_mix_label()
         self.fill_trained_runs(self.model_combo)
         self.training_opened.connect(self._on_training_opened)
+
+    @staticmethod
+    def _backend_devices() -> list[str]:
+        """The CPU backends installed here (f32 / bf16; int8 has no calibration set for a generator)."""
+        from engines.backends.choice import backend_devices
+
+        return [d for d in backend_devices() if not d.endswith("int8")]
 
     def _code_controls(self) -> QWidget:
         """InfoGAN's category (-1: drawn per tile) and two continuous codes (-2..2, the paper extrapolates to +-2)."""
@@ -234,7 +254,8 @@ class GANTab(PaperTab):
         category = self.category.value() if self.codes.isVisible() else -1
         picks = tuple((slot, p) for slot in SLOTS for p in self.picks[slot])
         self.slot.put(GANRequest(kind, seed=self.seed.value(), seed_b=self.seed.value() + 1, t=self.mix.value() / 100,
-                                 category=category, codes=codes, picks=picks, serial=self.serial, **kw))
+                                 category=category, codes=codes, picks=picks, serial=self.serial,
+                                 runtime=self.runtime_combo.currentData(), **kw))
 
     def _redraw(self) -> None:
         self._update_mix_label()
@@ -327,7 +348,7 @@ class GANTab(PaperTab):
         self.view.set_hud([])
         what = "64 samples from fixed z" if reply.image_model else "real points (green), samples (purple), D's map"
         how = "loaded and drawn" if reply.request.kind == "load" else "drawn"
-        self.status.setText(f"{reply.describe}: {what}, {how} in {reply.ms:.0f} ms.")
+        self.status.setText(f"{reply.describe}: {what}, {how} in {reply.ms:.0f} ms on {reply.runtime}.")
         self.latest = reply
         self.reply_shown.emit(reply)
         self.result_shown.emit(reply)

@@ -55,6 +55,7 @@ class GANEngine:
         self.device = "cpu"
         self.info: dict[str, Any] = {}
         self.backend: Any = None  # cpu_backend.GeneratorBackend once use_backend passed its gate
+        self.runtime = "torch"  # the runtime last asked for (use_backend), whether or not its gate passed
 
     def load(self, weights: str | Path, device: str = "cpu") -> None:
         """Read a gan.pt (torch.load weights_only=True, config bounds, finite tensors, a test forward); a bad file
@@ -88,7 +89,7 @@ class GANEngine:
         if tuple(probe.shape) != expected or not bool(torch.isfinite(probe).all()):
             raise EngineError(f"{path.name}: the generator gives {tuple(probe.shape)} or non-finite values")
         self.config, self.G, self.D = config, G.to(device), None if D is None else D.to(device)
-        self.device, self.backend = device, None
+        self.device, self.backend, self.runtime = device, None, "torch"
         self.info = {k: payload.get(k) for k in ("dataset", "licence", "step", "metrics")}
 
     def use_backend(self, device: str | None, threads: int | None = None) -> str:
@@ -98,7 +99,7 @@ class GANEngine:
         from engines.gan.cpu_backend import build_generator_backend
 
         self._require()
-        self.backend = None
+        self.backend, self.runtime = None, device or "torch"
         if not device:
             return "torch"
         built = build_generator_backend(self.G.cpu(), self.z_dim, self.config.image, parse_device(device, threads),

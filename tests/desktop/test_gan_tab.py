@@ -143,3 +143,16 @@ def test_points_drawn_in_the_2d_lab_become_its_data(qtbot, make_window, tmp_path
     qtbot.waitUntil(lambda: not np.array_equal(frames[-1].image, before), timeout=10_000)
     qtbot.mouseClick(tab.lab.buttons["play"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: frames[-1].g_steps >= 3, timeout=30_000)
+
+
+def test_the_grid_runs_on_a_cpu_backend_when_it_passes_the_gate(qtbot, make_window, tmp_path, models, monkeypatch):
+    monkeypatch.setenv("PAPERZOO_DATA_DIR", str(tmp_path / "data"))  # the ONNX export cache
+    tab, first = _open(qtbot, make_window, tmp_path, models)
+    assert first.runtime == "torch" and "on torch" in tab.status.text()
+    index = tab.runtime_combo.findData("onnxruntime-f32")
+    if index < 0:
+        pytest.skip("onnxruntime is not installed")
+    tab.runtime_combo.setCurrentIndex(index)
+    reply = _next_reply(qtbot, tab, lambda: tab.runtime_combo.activated.emit(index))
+    assert reply.runtime.startswith("onnxruntime-f32 (max |difference|")
+    assert np.abs(reply.image.astype(int) - first.image.astype(int)).max() <= 2

@@ -76,10 +76,13 @@ class GatysImage(nn.Module):
         self.weights = weights
         self.mrf = mrf
 
-    def forward(self, features: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def forward(self, features: Mapping[str, torch.Tensor],
+                content_targets: Mapping[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """content_targets: instead of the fixed ones (the content photo shifted like the image, see jitter)."""
         zero = self.image.new_zeros(())
         a, b, t = self.weights
-        content = sum((torch.mean((features[k] - c) ** 2) for k, c in self.content_targets.items()), zero)
+        targets = self.content_targets if content_targets is None else content_targets
+        content = sum((torch.mean((features[k] - c) ** 2) for k, c in targets.items()), zero)
         terms = {"content": a * content}
         if self.mrf is not None:
             terms["mrf"] = b * self.mrf(features)

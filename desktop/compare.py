@@ -108,7 +108,7 @@ class CompareControls(QWidget):
             image_a = image_a.copy()
             image_a[:, x:] = image_b[:, x:]
         width, height = image_a.shape[1], image_a.shape[0]
-        label_a = tab.model_list.currentText() if getattr(tab, "model_list", None) is not None else "A"
+        label_a = tab.compare_label()
 
         def paint(p: QPainter, to_view: QTransform) -> None:
             line = to_view.map(QPointF(width * frac, 0)).x()

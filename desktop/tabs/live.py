@@ -103,6 +103,11 @@ class LiveTab(PaperTab):
             out.append((text, None if data in (None, "") else data))
         return out
 
+    def compare_label(self) -> str:
+        """What model A is called in the compare view (default: the model list's current entry)."""
+        combo = getattr(self, "model_list", None)
+        return combo.currentText() if combo is not None else "A"
+
     # construction -------------------------------------------------------------
     def __init__(self, info: PaperInfo, options: dict[str, Any] | None = None, parent: QWidget | None = None):
         super().__init__(info, options, parent)

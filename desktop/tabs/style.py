@@ -151,6 +151,31 @@ class StyleTab(LiveTab):
         about.setStyleSheet("color: gray;")
         self.controls.addWidget(about)
 
+    # the compare view: model B paints the same frames in another style -----------
+    def model_choices(self) -> list[tuple[str, Any]]:
+        """Each built-in style, and the image of each finished Gatys run, as a StyleChoice."""
+        from engines.style.compare_side import StyleChoice
+
+        out = [(f"style {i}", StyleChoice(index=i)) for i in range(NUM_STYLES)]
+        for i in range(self.model_combo.count()):
+            data = self.model_combo.itemData(i)
+            if data not in (None, "", OPEN):
+                out.append((f"the style of {self.model_combo.itemText(i)}", StyleChoice(image=Path(data))))
+        return out
+
+    def compare_label(self) -> str:
+        s = self.settings
+        if s.vector is not None:
+            return f"the style of {s.vector_name}"
+        return f"style {s.style}" + (f" + {s.blend:.0%} of style {s.second}" if s.blend > 0 else "")
+
+    def create_engine(self, weights, device: str):
+        from engines.style.compare_side import StyleChoice, StyleSide
+
+        if isinstance(weights, StyleChoice):  # model B of the compare view (worker thread)
+            return StyleSide(super().create_engine(None, device), weights)
+        return super().create_engine(weights, device)
+
     # engine hooks (worker thread) ------------------------------------------------
     def run_engine(self, engine, frame: Frame):
         s = self.settings  # one read: the GUI thread replaces it whole
@@ -159,6 +184,8 @@ class StyleTab(LiveTab):
             mean = float(image.mean())
             image = cv2.convertScaleAbs(image, alpha=s.contrast, beta=mean * (1 - s.contrast))
         r = engine.infer(image, s.weights(), s.strength, s.keep_colors, s.vector, fixed_stats=s.fixed_stats)
+        if getattr(engine, "compare_side", False):
+            return r  # the video blender follows model A's frames only
         if s.video == "off":
             self._blender = None
             return r

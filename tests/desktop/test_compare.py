@@ -18,7 +18,8 @@ def _choose(tab, label: str) -> None:
 
 
 @pytest.mark.parametrize("key, b_label", [("detection", "YOLOv2 trained here (street: person, car)"),
-                                          ("pose", "Stacked Hourglass (our student)")])
+                                          ("pose", "Stacked Hourglass (our student)"),
+                                          ("style", "style 5")])
 def test_two_models_on_the_same_frames(qtbot, make_window, key, b_label):
     window = make_window(key)
     tab = window.tab_widget(key)
@@ -51,3 +52,16 @@ def test_the_wipe_composes_two_images_at_the_line(qtbot, make_window):
     painter = QPainter(canvas)
     paint(painter, QTransform.fromScale(2, 2))  # draws the line and both labels without error
     painter.end()
+
+
+def test_two_styles_split_the_same_frame(qtbot, make_window):
+    """Style: B paints the same frame in its own style; strength and colours stay the tab's."""
+    window = make_window("style")
+    tab = window.tab_widget("style")
+    qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
+    _choose(tab, "style 12")
+    qtbot.waitUntil(lambda: isinstance(tab.compare.last_pair, PairResult), timeout=90_000)
+    pair = tab.compare.last_pair
+    assert pair.a.stylized.shape == pair.b.stylized.shape
+    assert np.abs(pair.a.stylized.astype(int) - pair.b.stylized.astype(int)).mean() > 5  # another style
+    assert tab.compare_label() == "style 0"

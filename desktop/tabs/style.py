@@ -146,6 +146,8 @@ class StyleTab(LiveTab):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.controls.addWidget(self.status)
+        self._form_follows: dict[str, str] = {}  # panel field -> the value this tab last put there
+        self.training_opened.connect(lambda _panel: self.fill_form_from_view())
         about = QLabel(ABOUT)
         about.setWordWrap(True)
         about.setStyleSheet("color: gray;")
@@ -230,6 +232,26 @@ class StyleTab(LiveTab):
         self.gallery_refresher.source_changed()
         super()._start_source()
 
+    def fill_form_from_view(self, style: bool = False) -> None:
+        """The iterative mode's form follows the tab: its content image is the photo on view (a still image
+        source) and, once the user picks one in the gallery (style=True), its style index; a field is only
+        replaced while it is empty or still holds what this tab put there (a path the user typed stays)."""
+        panel = getattr(self, "training_panel", None)
+        if panel is None or panel.running:
+            return
+        path = getattr(self.choice, "path", None)
+        photo = str(path) if path is not None and Path(path).suffix.lower() in IMAGE_SUFFIXES else ""
+        field = panel.fields.get("content_image")
+        if field is not None and field.text() in ("", self._form_follows.get("content_image", "")):
+            panel.set_field("content_image", photo)
+            self._form_follows["content_image"] = photo
+        if style and "style_index" in panel.fields:
+            panel.set_field("style_index", int(self.settings.style))
+
+    def set_source(self, choice) -> None:
+        super().set_source(choice)
+        self.fill_form_from_view()
+
     def deactivate(self) -> None:
         super().deactivate()
         self.gallery_refresher.interrupted()
@@ -240,6 +262,7 @@ class StyleTab(LiveTab):
         if self.model_combo.currentData() != "":
             self.model_combo.setCurrentIndex(0)
         self._set(style=int(index), vector=None, vector_name="")
+        self.fill_form_from_view(style=True)
 
     def use_style_image(self, path: Path) -> None:
         """Arbitrary mode: the style vector of the image at `path` (computed on the worker)."""

@@ -158,3 +158,24 @@ def test_the_witness_records_a_late_wake_up(tmp_path, monkeypatch):
     (start, end), = read_witness(out)
     assert 0.075 < end - start < 0.5
     assert all(v >= 0 for v in steal_ms())
+
+
+def test_the_iterative_form_follows_the_photo_on_view_and_the_chosen_style(qtbot, make_window, tmp_path):
+    """Gatys optimises what the user is looking at: the form's content image is the tab's photo, its style the
+    gallery's choice; a path the user typed is kept."""
+    from desktop.sources import SourceChoice
+
+    tab, _ = _open(qtbot, make_window)
+    photo = tmp_path / "mine.png"
+    cv2.imwrite(str(photo), np.full((64, 64, 3), 90, np.uint8))
+    tab.show_training(True)
+    qtbot.waitUntil(lambda: tab.training_panel is not None, timeout=60_000)
+    panel = tab.training_panel
+    assert panel.fields["content_image"].text() == ""  # the demo clip is not a photo: the recipe's default
+    tab.set_source(SourceChoice("file", path=photo))
+    assert panel.fields["content_image"].text() == str(photo)
+    tab.choose_style(7)
+    assert panel.fields["style_index"].value() == 7
+    panel.set_field("content_image", "/my/own.png")
+    tab.set_source(SourceChoice("file", path=tmp_path / "other.png"))
+    assert panel.fields["content_image"].text() == "/my/own.png"

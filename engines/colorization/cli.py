@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", type=Path)
     ev.add_argument("--threads", type=int, default=1)
     ev.add_argument("--stamp", action="store_true", help="store mean a*b* + figures in the first file's meta")
+    ev.add_argument("--anneal-t", type=float, help="rebalanced models: the annealed-mean temperature T")
+    ev.add_argument("--debias", type=float, help="rebalanced models: undo this much of the rebalancing (0-1)")
     return p
 
 
@@ -108,8 +110,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engines.colorization.evaluate import evaluate, stamp
 
     torch.set_num_threads(args.threads)
+    decoding = {k: v for k, v in (("anneal_t", args.anneal_t), ("debias", args.debias)) if v is not None}
     res = evaluate(args.weights or [SHIPPED_WEIGHTS], args.size, args.root, samples=args.samples,
-                   n_samples=args.n_samples)
+                   n_samples=args.n_samples, decoding=decoding)
     base = res["mean chroma"]["chroma_mse"]
     print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")
     for name, r in res.items():

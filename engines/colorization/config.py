@@ -98,8 +98,10 @@ class ColorizationTrainSettings:
     video: a colour video to fine-tune on, self-supervised ("" = the photo set; the demo clip if none is built);
     start_from_shipped: fine-tune the shipped weights (else train from scratch);
     init: a weights file to start from instead (takes precedence over start_from_shipped);
-    width / use_global / global_size / local_size / encoder / colour_loss / anneal_t only apply from
-    scratch (the defaults are the shipped model's recipe); fine-tuning keeps the starting file's network;
+    width / use_global / global_size / local_size / encoder / colour_loss / anneal_t / debias only apply
+    from scratch (the defaults are the paper's recipe, as shipped; the tested alternative is
+    encoder="mobilenetv2-style", colour_loss="rebalanced", width 0.5, local_size 224: see card.md);
+    fine-tuning keeps the starting file's network;
     data_root: the photo set's folder ("" = the user data dir); half_export: store the exported weights
     as float16.
     A run folder that already holds a last.pt continues from it (the same command resumes).
@@ -109,19 +111,20 @@ class ColorizationTrainSettings:
     start_from_shipped: bool = True
     init: str = ""
     steps: int = 300
-    width: float = 0.5
+    width: float = 0.25
     use_global: bool = True
     global_size: int = 224
-    local_size: int = 224
+    local_size: int = 128
     batch_size: int = 8
     lr: float = 3e-4
     seed: int = 0
     eval_every: int = 50
     checkpoint_every: int = 50
     data_root: str = ""
-    encoder: str = "mobilenetv2-style"
-    colour_loss: str = "rebalanced"
+    encoder: str = ""
+    colour_loss: str = "mse"
     anneal_t: float = 0.38
+    debias: float = 0.0
     half_export: bool = False
 
     def __post_init__(self) -> None:
@@ -147,7 +150,8 @@ class ColorizationTrainSettings:
         return ColorizationConfig(width=self.width, use_global=self.use_global, global_size=self.global_size,
                                   local_size=self.local_size, batch_size=self.batch_size, lr=self.lr,
                                   lr_final=self.lr / 10, seed=self.seed, encoder=self.encoder,
-                                  colour_loss=self.colour_loss, num_bins=num_bins, anneal_t=self.anneal_t)
+                                  colour_loss=self.colour_loss, num_bins=num_bins, anneal_t=self.anneal_t,
+                                  debias=self.debias)
 
     @classmethod
     def tiny(cls, **overrides) -> ColorizationTrainSettings:

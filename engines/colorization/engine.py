@@ -121,6 +121,20 @@ class ColorizationEngine:
             raise
         self.backend, self.device = backend, device
 
+    def set_decoding(self, anneal_t: float | None = None, debias: float | None = None) -> None:
+        """Change a rebalanced model's decoding (annealed-mean T, debias; see ColorizationConfig) on torch.
+        ValueError for an MSE model or a value out of range."""
+        from dataclasses import replace
+
+        model, c = self._require()
+        if c.colour_loss != "rebalanced":
+            raise ValueError("only a model trained with colour_loss 'rebalanced' has decoding settings")
+        c = replace(c, anneal_t=c.anneal_t if anneal_t is None else anneal_t,
+                    debias=c.debias if debias is None else debias)
+        if self.backend is not None:  # its exported graph holds the old settings: back to torch on the CPU
+            self.backend, self.device = None, "cpu"
+        self.config = model.config = c
+
     def _backend_ab(self, image: np.ndarray, l_local: Any, c: ColorizationConfig) -> tuple[np.ndarray, np.ndarray]:
         """(ab in [0, 1] (h, w, 2), class probabilities (C,)) from the CPU backend."""
         glob = small_lightness(image, (c.global_size, c.global_size))[None, None].astype(np.float32) / 100.0

@@ -82,8 +82,11 @@ def evaluate(
     root: Path | None = None,
     samples: Path | None = None,
     n_samples: int = 8,
+    decoding: dict[str, float] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Figures for each weights file and the two baselines on the validation photos."""
+    """Figures for each weights file and the two baselines on the validation photos.
+
+    decoding: {"anneal_t": T, "debias": b} applied to the rebalanced models among `weights`."""
     from engines.colorization.engine import ColorizationEngine
 
     truth = validation_images(size, root)
@@ -98,8 +101,11 @@ def evaluate(
     for path in weights:
         engine = ColorizationEngine()
         engine.load(path)
-        preds = [engine.infer(g).colorized for g in gray]
         name = Path(path).stem + ("" if engine.has_global else " (no global)")
+        if decoding and engine.config is not None and engine.config.colour_loss == "rebalanced":
+            engine.set_decoding(**decoding)
+            name += f" T {engine.config.anneal_t:g} debias {engine.config.debias:g}"
+        preds = [engine.infer(g).colorized for g in gray]
         results[name] = figures(preds, truth)
         rows.append(preds)
     rows.append(truth)

@@ -218,3 +218,19 @@ def test_debias_undoes_the_rebalancing_weights_at_decoding() -> None:
     assert not torch.allclose(net(l_img)[0], plain, atol=1e-3)
     with pytest.raises(ValueError):
         replace(net.config, debias=1.5)
+
+
+def test_engine_decoding_settings_change_a_rebalanced_model_only(tmp_path: Path, tiny_weights: Path) -> None:
+    net = LetThereBeColorNet(rebalanced_tiny())
+    net.bin_weight.copy_(torch.linspace(0.2, 5.0, len(net.bin_weight)))
+    path = write_weights(tmp_path / "r.pt", net, net.config)
+    engine = ColorizationEngine()
+    engine.load(path)
+    image = synthetic_photo(np.random.default_rng(4), 40, 40)
+    before = engine.infer(image).ab
+    engine.set_decoding(anneal_t=1.0, debias=1.0)
+    assert engine.config.anneal_t == 1.0 and not np.allclose(engine.infer(image).ab, before)
+    plain = ColorizationEngine()
+    plain.load(tiny_weights)
+    with pytest.raises(ValueError):
+        plain.set_decoding(anneal_t=1.0)

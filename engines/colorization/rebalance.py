@@ -47,9 +47,9 @@ def cell_lookup(bins: torch.Tensor) -> torch.Tensor:
 def soft_encode(ab: torch.Tensor, lut: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """ab: (N, 2) Lab units -> (index (N, 4) bin of each surrounding cell, weight (N, 4) summing to 1).
 
-    Bilinear weights on the grid; a corner outside the gamut gets weight 0 (and index 0); the rest are
-    renormalised (when all four are outside, the largest-weight corner's nearest... never happens for
-    colours from sRGB images: its cell is in the gamut by construction of ab_bins).
+    Bilinear weights on the grid; a corner outside the gamut gets weight 0 (and index 0) and the rest are
+    renormalised. When all four are outside (not seen for colours of sRGB photos) the target falls back to
+    bin 0 with weight 1.
     """
     g = ((ab - GRID_MIN) / GRID_STEP).clamp(0, GRID_CELLS - 1 - 1e-4)  # (N, 2) grid coordinates
     i0 = g.floor().long()

@@ -58,3 +58,18 @@ def test_a_large_photo_is_shown_downscaled_and_exported_at_full_resolution(qtbot
     assert frame.result.colorized.shape == (2400, 3000, 3)
     assert frame.panels.shape == (round(2400 * PANEL_MAX / 3000), 3 * PANEL_MAX, 3)
     assert cv2.imread(str(tab.snapshot(tmp_path / "out.png"))).shape == (2400, 3000, 3)
+
+
+def test_the_device_list_offers_the_cpu_backends_and_follows_the_engine(qtbot, make_window):
+    """Issue 13: the colorization tab had no device list; the user now sees and picks where the net runs."""
+    window = make_window("colorization")
+    tab = window.tab_widget("colorization")
+    qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
+    combo = tab.device_combo
+    assert combo.findData("onnxruntime-f32") >= 0 and combo.findData("cpu") >= 0
+    assert combo.current_device() == "cpu"  # make_window starts on torch cpu
+    combo.setCurrentIndex(combo.findData("onnxruntime-f32"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: tab.latest.device == "onnxruntime-f32", timeout=90_000)
+    assert combo.current_device() == "onnxruntime-f32"
+    assert "Lab" in (combo.itemData(combo.currentIndex(), 3) or "")  # the gate's figure in the tooltip

@@ -56,13 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=None, help="default: each paper's own")
     p.add_argument("--seconds", type=float, default=20.0, help="detection's live-pipeline run length")
     p.add_argument("--no-pipeline", action="store_true", help="skip detection's live-pipeline runs")
+    p.add_argument("--feed-fps", type=float, default=30.0,
+                   help="the demo clip's rate into the live pipeline (a webcam: 30; above the engine's speed to "
+                        "measure the pipeline's own cost)")
     p.add_argument("--compile", action="store_true", help="also time torch.compile (first call ~30-40 s)")
     p.add_argument("--no-backends", action="store_true", help="skip the OpenVINO/onnxruntime CPU backends")
     p.add_argument("--load", action="store_true", help="also time the backends under one busy process per core")
     args = p.parse_args(argv)
     records = paper_records(args.only, threads=tuple(args.threads), rounds=args.rounds, seconds=args.seconds,
                             compile_=args.compile, pipeline=not args.no_pipeline, backends=not args.no_backends,
-                            backend_threads=tuple(args.threads), load=args.load)
+                            backend_threads=tuple(args.threads), load=args.load, feed_fps=args.feed_fps)
     for r in records:
         print(json.dumps(r), file=sys.stdout, flush=True)
     if args.json:

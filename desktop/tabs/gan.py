@@ -361,6 +361,7 @@ class GANTab(PaperTab):
         self.form_tool = GANFormTool(panel)
         panel.add_tool(self.form_tool)
         panel.step_received.connect(self._on_training_step)
+        panel.run_ended.connect(lambda _why: self._redraw())  # the run's preview gives the view back to the model
 
     def _on_training_step(self, step) -> None:
         """The preview of the run being trained (fixed z) replaces the grid while training runs."""

@@ -70,6 +70,9 @@ def test_the_training_preview_replaces_the_grid(qtbot, make_window, tmp_path, mo
     preview = np.full((40, 60, 3), 200, np.uint8)
     tab.training_panel.step_received.emit(TrainStep(3, 10, 0.0, {"loss": 1.0}, preview=preview))
     assert np.array_equal(tab.view.image, preview) and "step 3" in tab.status.text()
+    # the run ends (Stop or done): the live model's grid comes back, as the panel says ("the live view keeps ...")
+    back = _next_reply(qtbot, tab, lambda: tab.training_panel.run_ended.emit("stopped"))
+    assert np.array_equal(tab.view.image, back.image) and "training preview" not in " ".join(tab.view._hud)
 
 
 def test_the_2d_lab_steps_d_and_g_and_plays(qtbot, make_window, tmp_path, models):

@@ -159,7 +159,10 @@ class GANEngine:
         return np.concatenate([noise, codes], 1)
 
     def between(self, za: np.ndarray, zb: np.ndarray, t: float) -> np.ndarray:
-        """Row-wise: each za[i] walked a fraction t towards zb[i] (as interpolate), float32[N, Z]."""
+        """Row-wise: each za[i] walked a fraction t towards zb[i] (as interpolate), float32[N, Z]; exactly za at
+        t <= 0 and zb at t >= 1 (slerp's sines leave ~1e-7 there, enough to change a grey level of a picture)."""
+        if t <= 0 or t >= 1:
+            return np.array(za if t <= 0 else zb, np.float32)
         k, ts = self.config.latent_dim, np.array([float(t)])
         noise = np.stack([slerp(np.asarray(a[:k], np.float64), np.asarray(b[:k], np.float64), ts)[0]
                           for a, b in zip(za, zb)])

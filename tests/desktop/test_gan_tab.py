@@ -47,8 +47,12 @@ def test_seed_and_interpolation_change_the_grid(qtbot, make_window, tmp_path, mo
     other = _next_reply(qtbot, tab, lambda: tab.seed.setValue(5))
     assert other.request.seed == 5 and not np.array_equal(other.image, first.image)
     end = _next_reply(qtbot, tab, lambda: tab.mix.setValue(100))
-    tab.mix.setValue(0)
-    start_b = _next_reply(qtbot, tab, lambda: tab.seed.setValue(6))
+    # the slider's move back to 0 sends a request of its own (seed 5, t 0): wait for seed 6's reply itself
+    with qtbot.waitSignal(tab.reply_shown, timeout=30_000,
+                          check_params_cb=lambda r: r.request.seed == 6 and r.request.t == 0) as shown:
+        tab.mix.setValue(0)
+        tab.seed.setValue(6)
+    start_b = shown.args[0]
     assert end.request.t == 1.0 and np.array_equal(end.image, start_b.image)  # t = 1 is seed_b's grid
 
 
@@ -123,10 +127,15 @@ def test_clicked_tiles_give_a_minus_b_plus_c(qtbot, make_window, tmp_path, model
     tab, first = _open(qtbot, make_window, tmp_path, models)
     for index, slot in ((0, "A"), (9, "B"), (18, "C")):
         assert tab.pick_tile(index) == slot
-    reply = _next_reply(qtbot, tab, lambda: tab.pick_tile(27, same_slot=True))  # a second exemplar for C
+    # every pick sends a request: wait for the replies to the last pick and to the clear themselves
+    with qtbot.waitSignal(tab.reply_shown, timeout=30_000, check_params_cb=lambda r: len(r.request.picks) == 4) as got:
+        tab.pick_tile(27, same_slot=True)  # a second exemplar for C
+    reply = got.args[0]
     assert [len(tab.picks[s]) for s in "ABC"] == [1, 1, 2]
     assert reply.image.shape[0] > first.image.shape[0]  # the A - B + C strip under the grid
-    cleared = _next_reply(qtbot, tab, tab.clear_picks)
+    with qtbot.waitSignal(tab.reply_shown, timeout=30_000, check_params_cb=lambda r: not r.request.picks) as got:
+        tab.clear_picks()
+    cleared = got.args[0]
     assert cleared.image.shape == first.image.shape
 
 

@@ -375,6 +375,9 @@ class TrainingPanel(QWidget):
         self.use_button.setToolTip(f"{run.label()}\n{run.export}")
         self.use_button.show()
         ended = "Finished" if run.finished else f"Stopped at step {run.step} of {run.total_steps}"
+        if run.total_steps > 0:  # the run's own record: the last step shown may be one before its end
+            self.progress.setMaximum(run.total_steps)
+            self.progress.setValue(min(run.step, run.total_steps))
         self._say(f"{ended}. The live view keeps its model; this run is now in the model list "
                   f"(\"{run.label()}\").")
 

@@ -151,3 +151,15 @@ def _fails_at_start(config, *, device, run_dir, stop, resume=None):
 
     raise EngineError("no data to train on")
     yield  # a generator, like every recipe
+
+
+def test_an_offered_run_shows_its_own_progress(panel, tmp_path):
+    """A run that finished as Stop was pressed: the bar showed 95% (the last step shown) under 'Finished'."""
+    from engines.runs import TrainedRun
+
+    panel.progress.setMaximum(20)
+    panel.progress.setValue(19)
+    panel.offer(TrainedRun(tmp_path, tmp_path / "toy.pt", 20, 20, 0.0))
+    assert panel.progress.value() == panel.progress.maximum() == 20
+    panel.offer(TrainedRun(tmp_path, tmp_path / "toy.pt", 7, 20, 0.0))
+    assert panel.progress.value() == 7 and "Stopped at step 7 of 20" in panel.status.text()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QPushBu
 
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
-from desktop.widgets.device_list import DeviceList
+from desktop.widgets.device_list import DeviceList, device_facts
 from engines.base import frozen_array
 from engines.frames import IMAGE_SUFFIXES, Frame, file_filter
 from engines.pipeline import LiveNotice, LiveResult
@@ -121,17 +121,11 @@ class ColorizationTab(LiveTab):
         return ColorizedFrame(r, np.ascontiguousarray(np.hstack(panels)), tuple(labels))
 
     def engine_facts(self, engine) -> dict[str, Any]:
-        from engines.backends import backend_devices
-        from engines.pipeline import device_state
-        from engines.runtime import available_devices
-
-        return {"devices": available_devices() + backend_devices(), "state": device_state(engine)}
+        return device_facts(engine)
 
     # GUI ---------------------------------------------------------------------------
     def on_engine_loaded(self, facts: dict[str, Any]) -> None:
-        self.device_combo.set_devices(facts.get("devices", []))
-        if "state" in facts:
-            self.device_combo.show_state(facts["state"])
+        self.device_combo.apply_facts(facts)
 
     def on_device_state(self, state) -> None:
         self.device_combo.show_state(state)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop.tabs.base import ProgressRelay, add_labeled
 from desktop.tabs.live import LiveTab
-from desktop.widgets.device_list import DeviceList, device_label
+from desktop.widgets.device_list import DeviceList, device_facts, device_label
 from engines.detection.decode import Detections, class_color, draw_detections
 from engines.frames import VIDEO_SUFFIXES, Frame, file_filter
 from engines.pipeline import DeviceState, LiveResult
@@ -102,19 +102,13 @@ class DetectionTab(LiveTab):
 
     # engine hooks (worker thread) ------------------------------------------------
     def engine_facts(self, engine) -> dict:
-        from engines.backends import backend_devices
-        from engines.pipeline import device_state
-        from engines.runtime import available_devices
-
         notice, engine.notice = engine.notice, ""
-        return {"names": list(engine.names), "devices": available_devices() + backend_devices(),
-                "state": device_state(engine), "notice": notice}
+        return {"names": list(engine.names), **device_facts(engine), "notice": notice}
 
     def on_engine_loaded(self, facts: dict) -> None:
         self.names = facts["names"]
-        self.device_combo.devices = facts.get("devices", self.device_combo.devices)
-        if "state" in facts:
-            self.on_device_state(facts["state"])
+        self.device_combo.apply_facts(facts)
+        self.device_state = self.device_combo.state
         if facts.get("notice"):
             self.show_notice(facts["notice"], error=True)
 

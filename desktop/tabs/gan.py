@@ -24,12 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.tabs.base import PaperTab
+from desktop.tabs.serving import ServingTab
 from desktop.widgets.gan_form import DATASET_NAMES, VARIANT_NAMES, GANFormTool
 from desktop.widgets.gan_lab import ToyLabControls
 from desktop.widgets.gan_view import PickView
-from desktop.workers import Worker
-from engines.frames import LatestSlot
 from engines.gan.arithmetic import TilePick, tile_at
 from engines.pipeline import LiveNotice, LiveResult
 
@@ -110,7 +108,7 @@ def model_label(stem: str) -> str:
     return f"{VARIANT_NAMES.get(variant, variant)} on {DATASET_NAMES.get(dataset, dataset)}"
 
 
-class GANTab(PaperTab):
+class GANTab(ServingTab):
     trained_export = "gan.pt"
     reply_shown = Signal(object)  # GANReply (GUI thread)
     lab_frame_shown = Signal(object)  # engines.gan.toylab.ToyFrame (GUI thread)
@@ -120,9 +118,6 @@ class GANTab(PaperTab):
         from engines.gan.engine import shipped_weights  # numpy-only at import; torch loads on the worker
 
         self.models = self.options.get("gan_weights") or shipped_weights()
-        self.slot = LatestSlot()
-        self.worker: Worker | None = None
-        self.serial = 0
         self._floor = 0
         self.latest: GANReply | None = None  # the reply on screen (`paperzoo --screenshot --wait-for-result` waits)
         self.model_combo = QComboBox()
@@ -220,32 +215,25 @@ class GANTab(PaperTab):
 
     # lifecycle ---------------------------------------------------------------------
     def activate(self) -> None:
-        if self.worker is not None and self.worker.is_running():
+        if self.serving():
             return
         first = self.model_combo.currentData()
         if not first:
             self.status.setText("No GAN weights are shipped in assets/weights; open a gan.pt or train one.")
             return
-        self.slot = LatestSlot()
-        slot = self.slot
 
-        def serve(stop):
+        def make():
             from engines.gan.engine import GANEngine
-            from engines.pipeline import live_loop
 
             engine = GANEngine()
-            yield from live_loop(slot, lambda req: run_request(engine, req), stop, lambda: engine.device)
+            return engine, lambda req: run_request(engine, req)
 
-        self.worker = self.run_task("serve", serve, self._on_reply, failure="The GAN worker stopped")
+        self.start_serving(make, "The GAN worker stopped")
         self.request("load", path=first)
 
     def deactivate(self) -> None:
         self.lab.stop()
-        if self.worker is not None:
-            self.worker.stop()
-            self.slot.close()
-            self.worker.wait()
-            self.worker = None
+        self.stop_serving()
 
     # requests ----------------------------------------------------------------------
     def request(self, kind: str = "grid", **kw) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QSlider
 
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
-from desktop.widgets.device_list import DeviceList
+from desktop.widgets.device_list import DeviceList, device_facts
 from desktop.widgets.heatmap_grid import HeatmapGrid, bgra_qimage, colorize
 from engines.frame_sources import FrozenSource
 from engines.frames import Frame
@@ -217,16 +217,10 @@ class PoseTab(LiveTab):
         self.grid.set_heatmaps(np.zeros((0, 1, 1), np.float32), [], np.zeros(0))
 
     def engine_facts(self, engine) -> dict[str, Any]:
-        from engines.backends import backend_devices
-        from engines.pipeline import device_state
-        from engines.runtime import available_devices
-
-        return {"devices": available_devices() + backend_devices(), "state": device_state(engine)}
+        return device_facts(engine)
 
     def on_engine_loaded(self, facts: dict[str, Any]) -> None:
-        self.device_combo.set_devices(facts.get("devices", []))
-        if "state" in facts:
-            self.device_combo.show_state(facts["state"])
+        self.device_combo.apply_facts(facts)
         self._forget_model()
 
     def on_device_state(self, state) -> None:

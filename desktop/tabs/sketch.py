@@ -25,10 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.tabs.base import PaperTab
+from desktop.tabs.serving import ServingTab
 from desktop.widgets.sketch_canvas import SketchCanvas, SketchPreview, polylines_to_svg
-from desktop.workers import Worker
-from engines.frames import LatestSlot
 from engines.pipeline import LiveNotice, LiveResult
 
 N_PANELS = 6
@@ -83,7 +81,7 @@ def run_request(engine, req: SketchRequest) -> SketchReply:
                        info)
 
 
-class SketchTab(PaperTab):
+class SketchTab(ServingTab):
     trained_export = "sketch.pt"
     reply_shown = Signal(object)  # SketchReply, after the previews were updated (GUI thread)
 
@@ -92,9 +90,6 @@ class SketchTab(PaperTab):
         from engines.sketch.engine import shipped_weights  # numpy-only module chain; no torch at import
 
         self.models = self.options.get("sketch_weights") or shipped_weights()
-        self.slot = LatestSlot()
-        self.worker: Worker | None = None
-        self.serial = 0
         self.drawing_a: tuple[np.ndarray, ...] = ()
         self.last_reply: SketchReply | None = None
         self.canvas = SketchCanvas(self)
@@ -177,17 +172,15 @@ class SketchTab(PaperTab):
 
     # lifecycle ---------------------------------------------------------------------
     def activate(self) -> None:
-        if self.worker is not None and self.worker.is_running():
+        if self.serving():
             return
         if not self.models:
             self.status.setText("No sketch-rnn weights are shipped in assets/weights; open a .pt or train one.")
             return
-        self.slot = LatestSlot()
-        slot, first = self.slot, self.model_combo.currentData() or str(next(iter(self.models.values())))
+        first = self.model_combo.currentData() or str(next(iter(self.models.values())))
 
-        def serve(stop):
+        def make():
             from engines.base import EngineError
-            from engines.pipeline import live_loop
             from engines.sketch.engine import SketchEngine
 
             engine = SketchEngine()
@@ -198,18 +191,13 @@ class SketchTab(PaperTab):
                     return run_request(engine, req)
                 except ValueError as exc:  # a drawing the model cannot take: say so, keep serving
                     raise EngineError(str(exc)) from exc
+            return engine, answer
 
-            yield from live_loop(slot, answer, stop, lambda: engine.device)
-
-        self.worker = self.run_task("serve", serve, self._on_reply, failure="The sketch model stopped")
+        self.start_serving(make, "The sketch model stopped")
         self.generate()
 
     def deactivate(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
-            self.slot.close()
-            self.worker.wait()
-            self.worker = None
+        self.stop_serving()
 
     # requests ----------------------------------------------------------------------
     def request(self, kind: str, **kw) -> None:

@@ -20,6 +20,15 @@ def device_label(device: str) -> str:
     return device if device == "auto" else f"torch {device}"
 
 
+def device_facts(engine) -> dict:
+    """On the worker thread: the devices this machine offers and where `engine` runs (DeviceList.apply_facts)."""
+    from engines.backends import backend_devices
+    from engines.pipeline import device_state
+    from engines.runtime import available_devices  # imports torch: fine on a worker
+
+    return {"devices": available_devices() + backend_devices(), "state": device_state(engine)}
+
+
 class DeviceList(QComboBox):
     """chosen(device) when the user picks an entry; show_state(DeviceState) after the engine moved."""
 
@@ -36,6 +45,12 @@ class DeviceList(QComboBox):
 
     def current_device(self) -> str:
         return str(self.currentData() or self.currentText())
+
+    def apply_facts(self, facts: dict) -> None:
+        """A freshly loaded engine's device_facts (GUI thread)."""
+        if "devices" in facts:
+            self.devices = list(facts["devices"])
+        self.show_state(facts.get("state", self.state))
 
     def set_devices(self, devices: list[str]) -> None:
         """The devices to offer (e.g. runtime.available_devices() + backends.backend_devices())."""

@@ -24,9 +24,10 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
-from collections import Counter, deque
+from collections import deque
 from pathlib import Path
+
+from engines.stall_probe import StackWatch, busy_threads, frozen_ms, read_witness, steal_ms, thread_times
 
 
 class EventTrace:
@@ -56,104 +57,6 @@ class EventTrace:
         return sorted(out, key=lambda e: -e["ms"])[:5]
 
 
-class StackWatch(threading.Thread):
-    """Samples the GUI thread's Python stack every 5 ms while no tick came for more than `late_s`."""
-
-    def __init__(self, late_s: float) -> None:
-        super().__init__(daemon=True, name="gui-stack-watch")
-        self.late_s, self.main_id = late_s, threading.main_thread().ident
-        self.last_tick = time.monotonic()
-        self.samples: list[tuple[float, str]] = []
-        self.running = True
-
-    def run(self) -> None:
-        while self.running:
-            time.sleep(0.005)
-            if time.monotonic() - self.last_tick > self.late_s:
-                frame = sys._current_frames().get(self.main_id)
-                if frame is not None:
-                    stack = "".join(traceback.format_stack(frame)[-6:])
-                    self.samples.append((time.monotonic(), stack))
-
-    def during(self, t0: float, t1: float) -> list[tuple[int, str]]:
-        return Counter(s for t, s in list(self.samples) if t0 <= t <= t1).most_common(2)
-
-
-def thread_times() -> dict[int, tuple[int, int, int]]:
-    """{thread id: (ns on a CPU, ns waiting on the run queue, major page faults)} of this process (Linux
-    /proc; {} elsewhere). A major fault reads a page back from disk (code or a mapped file the kernel evicted)."""
-    out = {}
-    for task in Path("/proc/self/task").glob("*"):
-        try:
-            cpu, wait, _ = (task / "schedstat").read_text().split()
-            faults = (task / "stat").read_text().rsplit(")", 1)[1].split()[9]
-        except (OSError, ValueError, IndexError):
-            continue
-        out[int(task.name)] = (int(cpu), int(wait), int(faults))
-    return out
-
-
-def _comm(tid: int) -> str:
-    try:
-        return Path(f"/proc/self/task/{tid}/comm").read_text().strip() + f" {tid}"
-    except OSError:
-        return f"tid {tid}"
-
-
-def busy_threads(before: dict, after: dict, min_ms: float = 5.0) -> dict[str, list[float]]:
-    """{thread name: [ms on a CPU, ms waiting for one, major faults]} between two thread_times() snapshots, for
-    the GUI thread and every thread that ran, waited or faulted."""
-    names = {t.native_id: t.name for t in threading.enumerate()}
-    main = threading.main_thread().native_id
-    out = {}
-    for tid, (cpu, wait, faults) in after.items():
-        c0, w0, f0 = before.get(tid, (0, 0, faults))
-        d_cpu, d_wait, d_faults = (cpu - c0) / 1e6, (wait - w0) / 1e6, faults - f0
-        if d_cpu >= min_ms or d_wait >= min_ms or d_faults or tid == main:
-            name = "GUI" if tid == main else names.get(tid) or _comm(tid)
-            out[name] = [round(d_cpu, 1), round(d_wait, 1), d_faults]
-    return out
-
-
-def steal_ms() -> list[float]:
-    """Per virtual CPU: ms of CPU time the hypervisor has stolen so far ([] where /proc/stat has no steal)."""
-    try:
-        lines = Path("/proc/stat").read_text().splitlines()
-    except OSError:
-        return []
-    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
-    return [int(line.split()[8]) * tick_ms for line in lines if line.startswith("cpu") and line[3].isdigit()]
-
-
-def witness(seconds: float, late_s: float, out: Path) -> None:
-    """Sleep 2 ms in a loop for `seconds`; append 'monotonic_end gap_ms' for every wake-up later than late_s."""
-    end = time.monotonic() + seconds
-    last = time.monotonic()
-    with out.open("w") as f:
-        while last < end:
-            time.sleep(0.002)
-            now = time.monotonic()
-            if now - last > late_s:
-                f.write(f"{now:.4f} {1000 * (now - last):.1f}\n")
-                f.flush()
-            last = now
-
-
-def read_witness(path: Path) -> list[tuple[float, float]]:
-    """(start, end) monotonic seconds of the witness's late wake-ups."""
-    try:
-        rows = [line.split() for line in path.read_text().splitlines()]
-    except OSError:
-        return []
-    return [(float(end) - float(gap) / 1000, float(end)) for end, gap in rows]
-
-
-def frozen_ms(t0: float, t1: float, witness_gaps: list[tuple[float, float]], stolen: float) -> float:
-    """ms of [t0, t1] (monotonic s) the machine was frozen: the witness's overlapping gap or the steal, the larger."""
-    overlap = max((min(t1, b) - max(t0, a) for a, b in witness_gaps), default=0.0)
-    return max(overlap * 1000, stolen, 0.0)
-
-
 def one_run(seconds: float, late_ms: float, trace_events: bool, photo: str, steps: int,
             fields: dict[str, str] | None = None) -> dict:
     """In this process: the window, the panel's default run, the gaps (see the module docstring)."""
@@ -166,8 +69,8 @@ def one_run(seconds: float, late_ms: float, trace_events: bool, photo: str, step
 
     app = QApplication.instance() or QApplication([])
     witness_out = Path(tempfile.mkdtemp(prefix="style-bench-")) / "witness.txt"
-    witness_proc = subprocess.Popen([sys.executable, "-m", "desktop.style_bench", "--witness", str(seconds + 120),
-                                     "--late-ms", str(late_ms), "--witness-out", str(witness_out)])
+    witness_proc = subprocess.Popen([sys.executable, "-m", "engines.stall_probe", str(seconds + 120), str(late_ms),
+                                     str(witness_out)])
     watch = StackWatch(late_ms / 1000)
     watch.start()
     trace = EventTrace(app) if trace_events else None
@@ -274,12 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="a field of the panel's form, e.g. style_loss=mrf (repeatable)")
     p.add_argument("--json", type=Path)
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # the child process of one run
-    p.add_argument("--witness", type=float, help=argparse.SUPPRESS)  # the witness process: its seconds
-    p.add_argument("--witness-out", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.witness is not None:
-        witness(args.witness, args.late_ms / 1000, args.witness_out)
-        return 0
     if not args.photo:
         from engines import assets
 

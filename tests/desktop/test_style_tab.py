@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Qt
 
-from desktop.style_bench import frozen_ms, read_witness, steal_ms, witness
+from engines.stall_probe import frozen_ms, read_witness, steal_ms, witness
 from tests.conftest import require_assets
 
 

@@ -184,9 +184,9 @@ class GANTab(ServingTab):
     @staticmethod
     def _backend_devices() -> list[str]:
         """The CPU backends installed here (f32 / bf16; int8 has no calibration set for a generator)."""
-        from engines.backends.choice import backend_devices
+        from engines.backends.choice import float_backend_devices
 
-        return [d for d in backend_devices() if not d.endswith("int8")]
+        return float_backend_devices()
 
     def _code_controls(self) -> QWidget:
         """InfoGAN's category (-1: drawn per tile) and two continuous codes (-2..2, the paper extrapolates to +-2)."""

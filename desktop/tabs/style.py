@@ -70,9 +70,9 @@ class StyleSettings:
 
 def _backend_devices() -> list[str]:
     """CPU backends installed here that run a float ONNX file as it is (int8 needs a calibrated export)."""
-    from engines.backends.choice import backend_devices
+    from engines.backends.choice import float_backend_devices
 
-    return [d for d in backend_devices() if not d.endswith("int8")]
+    return float_backend_devices()
 
 
 def _slider(lo: int, hi: int, value: int) -> QSlider:

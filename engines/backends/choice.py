@@ -70,6 +70,11 @@ def backend_devices() -> list[str]:
     return out
 
 
+def float_backend_devices() -> list[str]:
+    """backend_devices() without int8: the choices that run an exported float file as it is (no calibration)."""
+    return [d for d in backend_devices() if not d.endswith("int8")]
+
+
 def is_backend_device(name: str | None) -> bool:
     return bool(name) and "-" in str(name) and str(name).split("-", 1)[0] in PRECISIONS
 

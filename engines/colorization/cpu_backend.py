@@ -115,11 +115,11 @@ class BackendColorizer:
 def fastest_colorizer(model, global_size: int, square: int, rounds: int = 3) -> BackendColorizer | None:
     """The fastest f32/bf16 backend here whose colour gate passes, timed on a blank square input; None if
     none passes (int8 needs a calibration and stays a manual choice)."""
-    from engines.backends import backend_devices
+    from engines.backends.choice import float_backend_devices
     from engines.timing import alternate
 
     built: dict[str, BackendColorizer] = {}
-    for device in [d for d in backend_devices() if not d.endswith("int8")]:
+    for device in float_backend_devices():
         try:
             built[device] = BackendColorizer(model, global_size, device, square)
         except Exception:  # refused by its gate, or the runtime fails to build: not a candidate

@@ -175,7 +175,7 @@ class DetectionEngine:
     def fastest_cpu_device(self, rounds: int = 5) -> str:
         """The fastest CPU choice that passes its gate, timed here: OpenVINO/onnxruntime f32 and bf16 (int8
         needs a calibration of ~20-30 s, so it is only used when chosen), else torch "cpu"."""
-        from engines.backends import backend_devices
+        from engines.backends.choice import float_backend_devices
         from engines.backends.fastest import remember, remembered
         from engines.timing import alternate
 
@@ -189,7 +189,7 @@ class DetectionEngine:
                 pass
         x = np.zeros((1, 3, size, size), np.float32)
         fns = {}
-        for device in [d for d in backend_devices() if not d.endswith("int8")]:
+        for device in float_backend_devices():
             try:
                 net = self.build_backend(device)
             except Exception:  # a backend that fails to build or is refused is not a candidate

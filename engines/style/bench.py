@@ -45,10 +45,10 @@ def bench_records(threads: int = 1, rounds: int = 20, arbitrary: bool = True) ->
                 engine._multi(x_t, w_t)  # noqa: SLF001 (the network alone, as onnxruntime runs it)
 
         fns = {"engine": lambda: engine.infer(frame, 3), "torch": torch_net}
-        from engines.backends.choice import BackendChoice, backend_devices
+        from engines.backends.choice import BackendChoice, float_backend_devices
         from engines.backends.runners import open_runner
 
-        for device in (d for d in backend_devices() if not d.endswith("int8")):
+        for device in float_backend_devices():
             backend, _, precision = device.partition("-")
             runner = open_runner(assets.require(MULTISTYLE), BackendChoice(backend, precision, threads))
             fns[device] = lambda r=runner: r.run({"image": net_in, "style_weights": w})

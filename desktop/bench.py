@@ -144,6 +144,36 @@ def training_stall(data: str, seconds: float, steps: int, keep_live: bool = Fals
     return record
 
 
+def lab_stall(variant: str, dataset: str, seconds: float) -> dict:
+    """Play the GAN tab's 2-D lab (`variant` on `dataset`) for `seconds`: timer gaps, G/D steps/s, frames/s."""
+    from PySide6.QtCore import QTimer
+
+    app, window = open_window("gan")
+    tab = window.current_tab()
+    lab, gaps, frames = tab.lab, GapTimer(), []
+
+    def begin() -> None:
+        lab.variant_combo.setCurrentIndex(lab.variant_combo.findData(variant))
+        lab.set_combo.setCurrentIndex(lab.set_combo.findData(dataset))
+        lab.command("play")
+        QTimer.singleShot(2000, measure)  # the lab's first frames (torch warm-up) are not counted
+
+    def measure() -> None:
+        gaps.measuring = True
+        tab.lab_frame_shown.connect(lambda f: frames.append((gaps.seconds(), f.g_steps, f.d_steps)))
+        QTimer.singleShot(int(seconds * 1000), app.quit)
+
+    QTimer.singleShot(500, begin)
+    app.exec()
+    lab.stop()
+    window.close()
+    (t0, g0, d0), (t1, g1, d1) = frames[0], frames[-1]
+    span = max(t1 - t0, 1e-9)
+    return {"name": f"gui.gan_lab.{variant}.{dataset}", "device": "cpu", **gaps.stats(), "seconds": seconds,
+            "frames_per_s": round((len(frames) - 1) / span, 2), "g_steps_per_s": round((g1 - g0) / span, 1),
+            "d_steps_per_s": round((d1 - d0) / span, 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     p = argparse.ArgumentParser(prog="python -m desktop.bench")
@@ -151,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tab", default="detection")
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--training-data", help="a YOLO-format set: also measure the GUI while YOLOv2 trains")
+    p.add_argument("--gan-lab", metavar="VARIANT[:SET]",
+                   help="measure the GAN tab's 2-D lab playing VARIANT (gan-ns, wgan-gp, ...) on SET (ring8)")
     p.add_argument("--training-steps", type=int, default=2000)
     p.add_argument("--keep-live", action="store_true", help="with --training-data: untick 'pause the live view'")
     p.add_argument("--soak", type=float, metavar="SECONDS",
@@ -168,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             record = soak(args.soak, args.samples, args.interval, args.tab)
         record = {"name": f"soak.{args.tab}", **record}
+        print(json.dumps(record))
+        if args.json:
+            args.json.write_text(json.dumps(record, indent=2))
+        return 0
+    if args.gan_lab:
+        variant, _, dataset = args.gan_lab.partition(":")
+        record = lab_stall(variant, dataset or "ring8", args.seconds)
         print(json.dumps(record))
         if args.json:
             args.json.write_text(json.dumps(record, indent=2))

@@ -102,10 +102,14 @@ def run_request(engine, req: GANRequest) -> GANReply:
                     (time.perf_counter() - t0) * 1000, runtime if engine.backend is not None else "torch")
 
 
+SHIPPED_NAMES = {"ambientgan": "AmbientGAN (DCGAN, trained on pictures with half the pixels blocked)"}
+
+
 def model_label(stem: str) -> str:
     """'dcgan_fashion-mnist' -> 'DCGAN on Fashion-MNIST' (unknown parts kept as they are)."""
     variant, _, dataset = stem.partition("_")
-    return f"{VARIANT_NAMES.get(variant, variant)} on {DATASET_NAMES.get(dataset, dataset)}"
+    name = SHIPPED_NAMES.get(variant) or VARIANT_NAMES.get(variant, variant)
+    return f"{name} on {DATASET_NAMES.get(dataset, dataset)}"
 
 
 class GANTab(ServingTab):
@@ -329,15 +333,17 @@ class GANTab(ServingTab):
         reply = item.result
         if not isinstance(reply, GANReply) or reply.request.serial <= self._floor:
             return
-        self.lab.showing = False  # a grid reply takes the view (a lab button gives it back)
         self.codes.setVisible(reply.variant == "infogan")
         self.mix.setEnabled(reply.image_model)
+        self.latest = reply
+        if self.lab.showing and reply.request.serial <= self.lab.since_serial:
+            return  # asked for before the 2-D lab took the view (a load still running): the lab keeps it
+        self.lab.showing = False  # a grid reply takes the view (a lab button gives it back)
         self.view.show_frame(reply.image, time.perf_counter())
         self.view.set_hud([])
         what = "64 samples from fixed z" if reply.image_model else "real points (green), samples (purple), D's map"
         how = "loaded and drawn" if reply.request.kind == "load" else "drawn"
         self.status.setText(f"{reply.describe}: {what}, {how} in {reply.ms:.0f} ms on {reply.runtime}.")
-        self.latest = reply
         self.reply_shown.emit(reply)
         self.result_shown.emit(reply)
 

@@ -37,6 +37,7 @@ class ToyLabControls:
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.worker: Worker | None = None
         self.showing = False  # the view shows the lab (clicks draw points) rather than a sample grid
+        self.since_serial = 0  # the tab's request serial when the lab took the view: older grid replies leave it
         self._last_drawn: QPointF | None = None
         self.set_combo, self.variant_combo = QComboBox(), QComboBox()
         for key, label in LAB_SETS.items():
@@ -68,7 +69,7 @@ class ToyLabControls:
 
     def command(self, command: str) -> None:
         """d | g | play (toggles pause) | reset | clear; starts the lab on first use (and gives it the view)."""
-        self.showing = True
+        self.take_view()
         if command == "reset" or self.worker is None or not self.worker.is_running():
             self.reset()
             if command == "reset":
@@ -111,8 +112,14 @@ class ToyLabControls:
                 if cmd is not None or playing:
                     yield lab.view(VIEW_SIZE)
 
-        self.showing = True
+        self.take_view()
         self.worker = self.tab.run_task("lab", work, self.show_frame, failure="The 2-D lab stopped")
+
+    def take_view(self) -> None:
+        """The lab owns the view from now on; a grid requested before this moment (a checkpoint still loading)
+        does not take it back when its reply arrives, a later request does."""
+        self.showing = True
+        self.since_serial = self.tab.serial
 
     def stop(self) -> None:
         if self.worker is not None:

@@ -168,3 +168,16 @@ def test_the_grid_runs_on_a_cpu_backend_when_it_passes_the_gate(qtbot, make_wind
     reply = _next_reply(qtbot, tab, lambda: tab.runtime_combo.activated.emit(index))
     assert reply.runtime.startswith("onnxruntime-f32 (max |difference|")
     assert np.abs(reply.image.astype(int) - first.image.astype(int)).max() <= 2
+
+
+def test_a_grid_still_loading_does_not_take_the_view_from_the_2d_lab(qtbot, make_window, tmp_path, models):
+    tab, _ = _open(qtbot, make_window, tmp_path, models)
+    frames = []
+    tab.lab_frame_shown.connect(frames.append)
+    tab.request("load", path=models["tiny_dcgan"])  # a checkpoint load in flight, then Play in the lab at once
+    loading = tab.serial
+    qtbot.mouseClick(tab.lab_buttons["play"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.latest.request.serial == loading and len(frames) >= 3, timeout=60_000)
+    assert tab.lab.showing and tab.view.image.shape == (480, 480, 3)  # the lab kept the view
+    grid = _next_reply(qtbot, tab, lambda: tab.seed.setValue(4))  # a request made after Play takes it back
+    assert not tab.lab.showing and np.array_equal(tab.view.image, grid.image)

@@ -101,11 +101,12 @@ def gui_stall(tab: str, seconds: float) -> dict:
     return record
 
 
-def training_stall(data: str, seconds: float, steps: int, keep_live: bool = False) -> dict:
-    """Train YOLOv2 in the detection tab's panel for `seconds` (keep_live: the live view keeps running)."""
+def training_stall(data: str, seconds: float, steps: int, keep_live: bool = False, tab_name: str = "detection") -> dict:
+    """Train in `tab_name`'s panel for `seconds` (keep_live: the live view keeps running). data "default": the
+    form's defaults (steps included), else a data path set in the form with `steps`."""
     from PySide6.QtCore import QTimer
 
-    app, window = open_window("detection")
+    app, window = open_window(tab_name)
     tab = window.current_tab()
     gaps, state = GapTimer(), {"t0": 0.0, "ticks0": 0, "rep0": 0, "steps0": 0}
 
@@ -116,8 +117,9 @@ def training_stall(data: str, seconds: float, steps: int, keep_live: bool = Fals
             return
         if panel.last is None:
             if not panel.running:
-                panel.set_field("data", data)
-                panel.set_field("steps", steps)
+                if data != "default":
+                    panel.set_field("data", data)
+                    panel.set_field("steps", steps)
                 panel.device_combo.setCurrentText("cpu")
                 panel.start()
             QTimer.singleShot(100, begin)
@@ -127,18 +129,19 @@ def training_stall(data: str, seconds: float, steps: int, keep_live: bool = Fals
                      steps0=panel.last.step)
         QTimer.singleShot(int(seconds * 1000), app.quit)
 
-    tab.pause_live_box.setChecked(not keep_live)
+    if hasattr(tab, "pause_live_box"):
+        tab.pause_live_box.setChecked(not keep_live)
     tab.show_training(True)
     begin()
     app.exec()
     panel = tab.training_panel
     span = gaps.seconds() - state["t0"]
-    record = {"name": "gui.training.detection", "device": "cpu", **gaps.stats(),
+    record = {"name": f"gui.training.{tab_name}", "device": "cpu", **gaps.stats(),
               "panel_refresh_hz": round((panel.curves.ticks - state["ticks0"]) / span, 2),
               "panel_new_data_hz": round((panel.curves.repaints - state["rep0"]) / span, 2),
               "train_steps_per_s": round((panel.last.step - state["steps0"]) / span, 3), "seconds": round(span, 1),
-              "live_view_paused": tab.pause_live_box.isChecked(),
-              "live_model_fps": round(tab.latest.model_fps, 2) if tab.latest else 0.0}
+              "live_view_paused": tab.pause_live_box.isChecked() if hasattr(tab, "pause_live_box") else None,
+              "live_model_fps": round(getattr(tab.latest, "model_fps", 0.0), 2) if tab.latest else 0.0}
     panel.stop()
     window.close()
     return record
@@ -180,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--tab", default="detection")
     p.add_argument("--seconds", type=float, default=20.0)
-    p.add_argument("--training-data", help="a YOLO-format set: also measure the GUI while YOLOv2 trains")
+    p.add_argument("--training-data", help="measure the GUI while --tab trains from its panel on this data "
+                   "(detection: a YOLO-format set) or on the form's defaults ('default')")
     p.add_argument("--gan-lab", metavar="VARIANT[:SET]",
                    help="measure the GAN tab's 2-D lab playing VARIANT (gan-ns, wgan-gp, ...) on SET (ring8)")
     p.add_argument("--training-steps", type=int, default=2000)
@@ -212,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps(record, indent=2))
         return 0
     if args.training_data:
-        records = [training_stall(args.training_data, args.seconds, args.training_steps, args.keep_live)]
+        records = [training_stall(args.training_data, args.seconds, args.training_steps, args.keep_live,
+                                  args.tab)]
         for r in records:
             print(json.dumps(r))
         if args.json:

@@ -15,86 +15,24 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QLineEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.widgets.curves import LiveCurves
+from desktop.widgets.form_fields import field_value, field_widget, set_field_value
 from desktop.widgets.scaled_picture import ScaledPicture
 from desktop.widgets.scroll_column import scroll_column
 from desktop.widgets.status_lines import StatusLines
 from desktop.workers import TaskRunner, Worker, WorkerSet
 from engines.base import Preparing, TrainStep
 from engines.training import TrainingRecipe
-
-
-def _field_widget(value):
-    if isinstance(value, bool):
-        w = QCheckBox()
-        w.setChecked(value)
-    elif isinstance(value, int):
-        w = QSpinBox()
-        w.setRange(-1_000_000_000, 1_000_000_000)
-        w.setValue(value)
-    elif isinstance(value, float):
-        w = QDoubleSpinBox()
-        w.setDecimals(6)
-        w.setRange(-1e9, 1e9)
-        w.setSingleStep(abs(value) / 10 if value else 0.1)
-        w.setValue(value)
-    else:
-        w = QLineEdit(str(value))
-    return w
-
-
-PATH_FIELDS = ("data", "dataset", "video", "folder", "path")
-
-
-class PathField(QWidget):
-    """A text field with a browse button (folders for data sets, files otherwise)."""
-
-    def __init__(self, value: str, folder: bool) -> None:
-        super().__init__()
-        self.edit = QLineEdit(value)
-        browse = QPushButton("...")
-        browse.setFixedWidth(30)
-        browse.clicked.connect(self._browse)
-        self._folder = folder
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.edit, 1)
-        row.addWidget(browse)
-
-    def text(self) -> str:
-        return self.edit.text()
-
-    def setText(self, value: str) -> None:  # noqa: N802 (Qt naming, like QLineEdit)
-        self.edit.setText(value)
-
-    def _browse(self) -> None:
-        if self._folder:
-            path = QFileDialog.getExistingDirectory(self, "Choose a folder")
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a file")
-        if path:
-            self.edit.setText(path)
-
-
-def _field_value(w):
-    if isinstance(w, QCheckBox):
-        return w.isChecked()
-    if isinstance(w, (QSpinBox, QDoubleSpinBox)):
-        return w.value()
-    return w.text()
 
 
 class TrainingPanel(QWidget):
@@ -125,9 +63,7 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         for f in dataclasses.fields(recipe.config_type):
             value = getattr(recipe.defaults(), f.name)
-            is_path = isinstance(value, str) and (f.name in PATH_FIELDS or f.name.endswith(("_path", "_dir")))
-            w = PathField(value, folder=f.name in ("data", "dataset", "folder")) if is_path else _field_widget(value)
-            self.fields[f.name] = w
+            self.fields[f.name] = w = field_widget(f.name, value)
             form.addRow(f.name.replace("_", " "), w)
         self.device_combo = QComboBox()
         self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
@@ -206,20 +142,14 @@ class TrainingPanel(QWidget):
     # config -------------------------------------------------------------------
     def config(self):
         """The form's values as the recipe's config dataclass (raises ValueError when invalid)."""
-        values = {name: _field_value(w) for name, w in self.fields.items()}
+        values = {name: field_value(w) for name, w in self.fields.items()}
         try:
             return self.recipe.config_type(**values)
         except TypeError as exc:
             raise ValueError(str(exc)) from exc
 
     def set_field(self, name: str, value) -> None:
-        w = self.fields[name]
-        if isinstance(w, QCheckBox):
-            w.setChecked(bool(value))
-        elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-            w.setValue(value)
-        else:
-            w.setText(str(value))
+        set_field_value(self.fields[name], value)
 
     # control ------------------------------------------------------------------
     def start(self, resume: str | Path | None = None) -> bool:

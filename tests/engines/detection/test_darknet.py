@@ -172,3 +172,23 @@ def test_cuda_fp16_channels_last_matches_cpu(yolov3_tiny):
     a, b = cpu.infer(image), gpu.infer(image)
     assert gpu.device == "cuda" and a.labels == b.labels
     assert np.abs(a.boxes - b.boxes).max() < 3.0 and np.abs(a.scores - b.scores).max() < 0.02
+
+
+@pytest.mark.gpu
+def test_cuda_fp16_matches_cpu_on_our_yolov2_street():
+    """The same check on the in-repo YOLOv2 street model (no fetched file needed: a GPU machine gets it with the
+    tree) and a frame of the app's demo clip."""
+    if not torch.cuda.is_available():
+        pytest.fail("--run-gpu given but CUDA is not available")
+    from engines.detection.engine import DarknetWeights
+    from engines.device_check import WEIGHTS, frames_720p
+
+    stem = WEIGHTS / "yolov2_street"
+    weights = DarknetWeights(stem.with_suffix(".cfg"), stem.with_suffix(".weights"), stem.with_suffix(".names"))
+    frame = frames_720p(40)[-1]
+    cpu, gpu = DetectionEngine(), DetectionEngine()
+    cpu.load(weights, "cpu")
+    gpu.load(weights, "cuda")
+    a, b = cpu.infer(frame), gpu.infer(frame)
+    assert gpu.device == "cuda" and len(a.labels) >= 1 and a.labels == b.labels
+    assert np.abs(a.boxes - b.boxes).max() < 3.0 and np.abs(a.scores - b.scores).max() < 0.02

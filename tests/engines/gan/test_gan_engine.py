@@ -67,3 +67,20 @@ def test_slerp_keeps_the_norm_between_orthogonal_unit_vectors():
     a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     mid = slerp(a, b, np.array([0.5]))[0]
     assert np.linalg.norm(mid) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_every_shipped_gan_file_loads_and_samples_within_the_size_budget():
+    """assets/weights/gan_*.pt: each loads (the tab's list), gives finite samples that vary with z, and all of
+    them together stay within issue 15's 20 MB; the tab opens on DCGAN's Fashion-MNIST samples."""
+    from engines.gan.engine import FIRST_SHIPPED, shipped_weights
+
+    shipped = shipped_weights()
+    assert shipped and next(iter(shipped)) == FIRST_SHIPPED
+    assert sum(p.stat().st_size for p in shipped.values()) <= 20 << 20
+    for name, path in shipped.items():
+        eng = GANEngine()
+        eng.load(path)
+        s = eng.sample(8, seed=0)
+        out = s.pictures if eng.config.image else s.points
+        assert out.shape[0] == 8 and np.isfinite(out.astype(np.float64)).all(), name
+        assert float(out.astype(np.float64).std(0).mean()) > 0.01, name

@@ -8,13 +8,14 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QColor, QFont, QPainter, QTransform
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QPushButton
 
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
 from desktop.widgets.device_list import DeviceList, device_facts
+from desktop.widgets.panel_grid import best_columns, tile
 from engines.base import frozen_array
 from engines.frames import IMAGE_SUFFIXES, Frame, file_filter
 from engines.pipeline import LiveNotice, LiveResult
@@ -22,12 +23,14 @@ from engines.pipeline import LiveNotice, LiveResult
 
 @dataclass(frozen=True)
 class ColorizedFrame:
-    """result: the engine's ColorizationResult (full resolution); panels: BGR uint8 side by side
-    (gray | ours | truth?), each at most PANEL_MAX px on its longer side."""
+    """result: the engine's ColorizationResult (full resolution); panels: BGR uint8 (gray, ours, truth?) tiled in
+    the grid that fills the view best (desktop.widgets.panel_grid), each at most PANEL_MAX px on its longer side;
+    origins: each panel's top-left (x, y) in `panels` (empty: one row)."""
 
     result: Any
     panels: np.ndarray
     labels: tuple[str, ...]
+    origins: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,13 @@ class ColorizationSettings:
     """What the worker applies to each frame (a frozen snapshot, replaced on the GUI thread).
 
     show_truth: add the source's own colours as a third panel; global_feature: (256,) float32 scene
-    features borrowed from another image (None: each frame's own).
+    features borrowed from another image (None: each frame's own); view_aspect: the view's width / height,
+    which chooses how the panels are tiled.
     """
 
     show_truth: bool = True
     global_feature: np.ndarray | None = None
+    view_aspect: float = 16 / 9
 
 
 def has_colour(image: np.ndarray) -> bool:
@@ -60,7 +65,9 @@ def display_panel(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
-SHIPPED = "Shipped weights (assets/weights/colorization.pt)"
+SHIPPED = "Shipped, with global branch (colorization.pt)"
+ABLATION = "Shipped, without global branch: the paper's ablation (colorization_no_global.pt)"
+ABLATION_FILE = Path(__file__).resolve().parents[2] / "assets" / "weights" / "colorization_no_global.pt"
 OPEN = "Open .pt ..."
 
 
@@ -73,6 +80,8 @@ class ColorizationTab(LiveTab):
         self.settings = ColorizationSettings()
         self.model_combo = QComboBox()
         self.model_combo.addItem(SHIPPED, "")
+        if ABLATION_FILE.is_file():  # the compare view offers it: with vs without the global branch side by side
+            self.model_combo.addItem(ABLATION, str(ABLATION_FILE))
         self.model_combo.addItem(OPEN, OPEN)
         self.model_combo.activated.connect(self._on_model)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -107,6 +116,7 @@ class ColorizationTab(LiveTab):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.controls.addWidget(self.status)
+        self.view.installEventFilter(self)  # its resizes choose how the panels are tiled (eventFilter)
         self.training_opened.connect(lambda panel: self._fill_video_field())
         self.training_opened.connect(self._add_photo_set_builder)
 
@@ -118,7 +128,9 @@ class ColorizationTab(LiveTab):
         if settings.show_truth and has_colour(frame.image):
             panels.append(display_panel(frame.image))
             labels.append("true colours")
-        return ColorizedFrame(r, np.ascontiguousarray(np.hstack(panels)), tuple(labels))
+        h, w = panels[0].shape[:2]
+        tiled, origins = tile(panels, best_columns(len(panels), w / h, settings.view_aspect))
+        return ColorizedFrame(r, tiled, tuple(labels), origins)
 
     def engine_facts(self, engine) -> dict[str, Any]:
         return device_facts(engine)
@@ -139,8 +151,10 @@ class ColorizationTab(LiveTab):
         font.setBold(True)
         p.setFont(font)
         width = c.panels.shape[1] / len(c.labels)
-        for i, label in enumerate(c.labels):
-            pt = to_view.map(QPointF(i * width + 8, c.panels.shape[0] - 12))
+        origins = c.origins or tuple((round(i * width), 0) for i in range(len(c.labels)))
+        height = c.panels.shape[0] / len({y for _, y in origins})  # one panel's height: the tiling has equal rows
+        for (x, y), label in zip(origins, c.labels, strict=True):
+            pt = to_view.map(QPointF(x + 8, y + height - 12))
             p.setPen(QColor(0, 0, 0))
             p.drawText(pt + QPointF(1, 1), label)
             p.setPen(QColor(255, 255, 255))
@@ -246,6 +260,14 @@ class ColorizationTab(LiveTab):
 
     def _clear_transfer(self) -> None:
         self._set(global_feature=None)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
+        """The view was resized: tile the panels for its new shape (a row when wide, a 2x2 grid when not)."""
+        if watched is self.view and event.type() == QEvent.Type.Resize and self.view.height() > 0:
+            aspect = self.view.width() / self.view.height()
+            if abs(aspect / self.settings.view_aspect - 1) > 0.02:
+                self._set(view_aspect=aspect)  # the next frame uses it (a still photo is sent again)
+        return False
 
     def _set(self, **changes) -> None:
         """Replace the worker's settings snapshot (GUI thread)."""

@@ -56,7 +56,8 @@ def test_a_large_photo_is_shown_downscaled_and_exported_at_full_resolution(qtbot
     frame = shown.args[0].result
     assert frame.labels == ("gray input", "ours", "true colours")
     assert frame.result.colorized.shape == (2400, 3000, 3)
-    assert frame.panels.shape == (round(2400 * PANEL_MAX / 3000), 3 * PANEL_MAX, 3)
+    panel_h, cols = round(2400 * PANEL_MAX / 3000), frame.panels.shape[1] // PANEL_MAX  # tiled for the view
+    assert frame.panels.shape == (-(-3 // cols) * panel_h, cols * PANEL_MAX, 3)
     assert cv2.imread(str(tab.snapshot(tmp_path / "out.png"))).shape == (2400, 3000, 3)
 
 
@@ -73,3 +74,41 @@ def test_the_device_list_offers_the_cpu_backends_and_follows_the_engine(qtbot, m
     qtbot.waitUntil(lambda: tab.latest.device == "onnxruntime-f32", timeout=90_000)
     assert combo.current_device() == "onnxruntime-f32"
     assert "Lab" in (combo.itemData(combo.currentIndex(), 3) or "")  # the gate's figure in the tooltip
+
+
+def test_the_compare_view_puts_the_ablation_beside_the_global_model(qtbot, make_window):
+    """Issue 16: "with global branch" (A, the tab's model) vs "without (the paper's ablation)" (B), same frames."""
+    import pytest
+
+    from desktop.tabs.colorization import ABLATION, ABLATION_FILE, SHIPPED
+    from engines.compare import PairResult
+
+    if not ABLATION_FILE.is_file():
+        pytest.skip("no shipped ablation weights")
+    window = make_window("colorization")
+    tab = window.tab_widget("colorization")
+    qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
+    assert (ABLATION, str(ABLATION_FILE)) in tab.model_choices() and tab.compare_label() == SHIPPED
+    combo = tab.compare.compare_combo
+    combo.setCurrentIndex(combo.findText(ABLATION))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: isinstance(tab.compare.last_pair, PairResult), timeout=90_000)
+    pair = tab.compare.last_pair
+    assert pair.label_b == ABLATION and pair.b.result.class_probs is None  # no global branch, no class head
+    assert pair.a.result.class_probs is not None and pair.a.panels.shape == pair.b.panels.shape
+
+
+def test_the_panels_fill_a_small_window_in_a_grid_and_a_wide_one_in_a_row(qtbot, make_window):
+    """At 900x600 three 4:3 panels in a row were each under 200 px wide in empty bands: they tile 2 + 1 there."""
+    window = make_window("colorization")
+    tab = window.tab_widget("colorization")
+    with qtbot.waitSignal(tab.result_shown, timeout=90_000):
+        pass
+    window.resize(900, 600)
+    qtbot.waitUntil(lambda: len({y for _, y in tab.latest.result.origins}) == 2, timeout=30_000)
+    frame = tab.latest.result
+    (x0, y0), (x1, _), (x2, y2) = frame.origins
+    assert y0 == 0 and x1 > x0 and y2 > 0 and x0 < x2 < x1  # gray | ours over a centred truth panel
+    window.resize(2400, 600)
+    qtbot.waitUntil(lambda: len({y for _, y in tab.latest.result.origins}) == 1, timeout=30_000)
+    assert tab.latest.result.panels.shape[1] == 3 * tab.latest.result.result.gray.shape[1]

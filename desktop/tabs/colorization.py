@@ -25,12 +25,18 @@ from engines.pipeline import LiveNotice, LiveResult
 class ColorizedFrame:
     """result: the engine's ColorizationResult (full resolution); panels: BGR uint8 (gray, ours, truth?) tiled in
     the grid that fills the view best (desktop.widgets.panel_grid), each at most PANEL_MAX px on its longer side;
-    origins: each panel's top-left (x, y) in `panels` (empty: one row)."""
+    origins: each panel's top-left (x, y) in `panels`; panel_hw: one panel's (height, width)."""
 
     result: Any
     panels: np.ndarray
     labels: tuple[str, ...]
-    origins: tuple[tuple[int, int], ...] = ()
+    origins: tuple[tuple[int, int], ...]
+    panel_hw: tuple[int, int]
+
+    def panel(self, i: int) -> np.ndarray:
+        """Panel i (0 gray, 1 ours, 2 truth) cut out of the tiling."""
+        (x, y), (h, w) = self.origins[i], self.panel_hw
+        return self.panels[y:y + h, x:x + w]
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,7 @@ class ColorizationTab(LiveTab):
             labels.append("true colours")
         h, w = panels[0].shape[:2]
         tiled, origins = tile(panels, best_columns(len(panels), w / h, settings.view_aspect))
-        return ColorizedFrame(r, tiled, tuple(labels), origins)
+        return ColorizedFrame(r, tiled, tuple(labels), origins, (h, w))
 
     def engine_facts(self, engine) -> dict[str, Any]:
         return device_facts(engine)
@@ -142,19 +148,22 @@ class ColorizationTab(LiveTab):
     def on_device_state(self, state) -> None:
         self.device_combo.show_state(state)
 
+    def _comparing(self) -> bool:
+        return self.compare.choice is not None
+
     def display_image(self, live: LiveResult) -> np.ndarray:
-        return live.result.panels
+        """The tiled panels; in the compare view only 'ours', whole, so the wipe line splits model A's colours
+        from model B's on the same picture."""
+        return live.result.panel(1) if self._comparing() else live.result.panels
 
     def paint_result(self, p: QPainter, to_view: QTransform, c: ColorizedFrame) -> None:
         font = QFont()
         font.setPointSize(11)
         font.setBold(True)
         p.setFont(font)
-        width = c.panels.shape[1] / len(c.labels)
-        origins = c.origins or tuple((round(i * width), 0) for i in range(len(c.labels)))
-        height = c.panels.shape[0] / len({y for _, y in origins})  # one panel's height: the tiling has equal rows
-        for (x, y), label in zip(origins, c.labels, strict=True):
-            pt = to_view.map(QPointF(x + 8, y + height - 12))
+        tiles = ((c.labels[1], (0, 0)),) if self._comparing() else zip(c.labels, c.origins, strict=True)
+        for label, (x, y) in tiles:
+            pt = to_view.map(QPointF(x + 8, y + c.panel_hw[0] - 12))
             p.setPen(QColor(0, 0, 0))
             p.drawText(pt + QPointF(1, 1), label)
             p.setPen(QColor(255, 255, 255))

@@ -96,6 +96,7 @@ def test_the_compare_view_puts_the_ablation_beside_the_global_model(qtbot, make_
     pair = tab.compare.last_pair
     assert pair.label_b == ABLATION and pair.b.result.class_probs is None  # no global branch, no class head
     assert pair.a.result.class_probs is not None and pair.a.panels.shape == pair.b.panels.shape
+    qtbot.waitUntil(lambda: tab.view.image.shape == pair.a.panel(1).shape, timeout=30_000)  # ours | ours, wiped
 
 
 def test_the_panels_fill_a_small_window_in_a_grid_and_a_wide_one_in_a_row(qtbot, make_window):
@@ -109,6 +110,10 @@ def test_the_panels_fill_a_small_window_in_a_grid_and_a_wide_one_in_a_row(qtbot,
     frame = tab.latest.result
     (x0, y0), (x1, _), (x2, y2) = frame.origins
     assert y0 == 0 and x1 > x0 and y2 > 0 and x0 < x2 < x1  # gray | ours over a centred truth panel
+    tab.compare.choice = ("B", "")  # what choosing a model under 'Compare with' sets: the view shows 'ours' whole
+    assert np.array_equal(tab.display_image(tab.latest), frame.panel(1)) and frame.panel(1).shape[:2] == (
+        frame.panel_hw)
+    tab.compare.choice = None
     window.resize(2400, 600)
     qtbot.waitUntil(lambda: len({y for _, y in tab.latest.result.origins}) == 1, timeout=30_000)
     assert tab.latest.result.panels.shape[1] == 3 * tab.latest.result.result.gray.shape[1]

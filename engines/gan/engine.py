@@ -126,7 +126,11 @@ class GANEngine:
     def describe(self) -> str:
         self._require()
         c = self.config
-        return f"{c.variant} on {self.info.get('dataset')} (step {self.info.get('step')}, z {c.latent_dim})"
+        variant = c.variant
+        if c.image and c.measurement != "none":  # trained through a measurement: AmbientGAN or its "ignore" baseline
+            how = "AmbientGAN" if c.ambient else "'ignore' baseline"
+            variant = f"{how} ({c.variant} nets, {c.measurement} p {c.measurement_p:g})"
+        return f"{variant} on {self.info.get('dataset')} (step {self.info.get('step')}, z {c.latent_dim})"
 
     # ------------------------------------------------------------------ latents
     def latent(self, n: int, seed: int = 0) -> np.ndarray:

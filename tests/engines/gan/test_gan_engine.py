@@ -84,3 +84,17 @@ def test_every_shipped_gan_file_loads_and_samples_within_the_size_budget():
         out = s.pictures if eng.config.image else s.points
         assert out.shape[0] == 8 and np.isfinite(out.astype(np.float64)).all(), name
         assert float(out.astype(np.float64).std(0).mean()) > 0.01, name
+
+
+def test_describe_names_ambientgan_and_its_ignore_baseline(tmp_path):
+    """An AmbientGAN checkpoint uses DCGAN's nets; the tab's status line should say what trained it."""
+    from dataclasses import replace
+
+    for ambient, name in ((True, "AmbientGAN"), (False, "'ignore' baseline")):
+        cfg = replace(GANConfig.tiny(), measurement="block-pixels", measurement_p=0.5, ambient=ambient)
+        e = GANEngine()
+        e.load(_write(tmp_path / f"{ambient}.pt", cfg))
+        assert e.describe().startswith(f"{name} (dcgan nets, block-pixels p 0.5) on ")
+    plain = GANEngine()
+    plain.load(_write(tmp_path / "plain.pt", GANConfig.tiny()))
+    assert plain.describe().startswith("dcgan on ")

@@ -154,7 +154,9 @@ class ColorizationTab(LiveTab):
     def display_image(self, live: LiveResult) -> np.ndarray:
         """The tiled panels; in the compare view only 'ours', whole, so the wipe line splits model A's colours
         from model B's on the same picture."""
-        return live.result.panel(1) if self._comparing() else live.result.panels
+        if self._comparing():  # a cut of the tiling: copied, since QImage needs C-contiguous rows
+            return np.ascontiguousarray(live.result.panel(1))
+        return live.result.panels
 
     def paint_result(self, p: QPainter, to_view: QTransform, c: ColorizedFrame) -> None:
         font = QFont()

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--stamp", action="store_true", help="store mean a*b* + figures in the first file's meta")
     ev.add_argument("--anneal-t", type=float, help="rebalanced models: the annealed-mean temperature T")
     ev.add_argument("--debias", type=float, help="rebalanced models: undo this much of the rebalancing (0-1)")
+    ev.add_argument("--split-source", default="", metavar="SOURCE",
+                    help="also the figures on SOURCE's photos and on the others (e.g. ifct_pictures: the food)")
     return p
 
 
@@ -112,10 +114,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     decoding = {k: v for k, v in (("anneal_t", args.anneal_t), ("debias", args.debias)) if v is not None}
     res = evaluate(args.weights or [SHIPPED_WEIGHTS], args.size, args.root, samples=args.samples,
-                   n_samples=args.n_samples, decoding=decoding)
-    base = res["mean chroma"]["chroma_mse"]
+                   n_samples=args.n_samples, decoding=decoding, split_source=args.split_source)
     print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")
     for name, r in res.items():
+        part = name.partition(" | ")[2]  # a split row compares with the baseline on the same photos
+        base = res[f"mean chroma | {part}" if part else "mean chroma"]["chroma_mse"]
         print(f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% "
               f"{r['psnr_db']:8.2f} {r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}")
     print(f"({res['gray']['n']:.0f} validation photos at {args.size}x{args.size})")

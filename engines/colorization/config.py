@@ -29,6 +29,8 @@ class ColorizationConfig:
     debias: "rebalanced" only: subtract debias * log(rebalancing weight) from the bin logits before decoding.
       The weighted loss trains softmax ~ w(q) p(q | x); debias 1 undoes w (back to the photos' own colour
       statistics: lower MSE, fewer rare colours), 0 keeps the rebalanced distribution.
+    source_cap: training draws only: no photo source gets more than this share of the crops (0 = no cap;
+      data.capped_shares). Against the food package's yellow-brown pull (27.5% of the draws uncapped).
     """
 
     width: float = 1.0
@@ -48,8 +50,11 @@ class ColorizationConfig:
     num_bins: int = 0
     anneal_t: float = 0.38
     debias: float = 0.0
+    source_cap: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.source_cap <= 1:
+            raise ValueError(f"source_cap must be in [0, 1] (0 = no cap), got {self.source_cap}")
         if self.encoder not in ("", "mobilenetv2-style"):
             raise ValueError(f"encoder must be '' or 'mobilenetv2-style', got {self.encoder!r}")
         if self.colour_loss not in ("mse", "rebalanced"):
@@ -103,7 +108,7 @@ class ColorizationTrainSettings:
     encoder="mobilenetv2-style", colour_loss="rebalanced", width 0.5, local_size 224: see card.md);
     fine-tuning keeps the starting file's network;
     data_root: the photo set's folder ("" = the user data dir); half_export: store the exported weights
-    as float16.
+    as float16; source_cap: the largest share of the crop draws one photo source may get (0 = no cap).
     A run folder that already holds a last.pt continues from it (the same command resumes).
     """
 
@@ -126,6 +131,7 @@ class ColorizationTrainSettings:
     anneal_t: float = 0.38
     debias: float = 0.0
     half_export: bool = False
+    source_cap: float = 0.0
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
@@ -151,7 +157,7 @@ class ColorizationTrainSettings:
                                   local_size=self.local_size, batch_size=self.batch_size, lr=self.lr,
                                   lr_final=self.lr / 10, seed=self.seed, encoder=self.encoder,
                                   colour_loss=self.colour_loss, num_bins=num_bins, anneal_t=self.anneal_t,
-                                  debias=self.debias)
+                                  debias=self.debias, source_cap=self.source_cap)
 
     @classmethod
     def tiny(cls, **overrides) -> ColorizationTrainSettings:

@@ -112,9 +112,11 @@ class BackendColorizer:
         return ab, logits
 
 
-def fastest_colorizer(model, global_size: int, square: int, rounds: int = 3) -> BackendColorizer | None:
+def fastest_colorizer(model, global_size: int, square: int, rounds: int = 3,
+                      refused: dict[str, str] | None = None) -> BackendColorizer | None:
     """The fastest f32/bf16 backend here whose colour gate passes, timed on a blank square input; None if
-    none passes (int8 needs a calibration and stays a manual choice)."""
+    none passes (int8 needs a calibration and stays a manual choice). refused: filled with device -> why it
+    is not a candidate (its gate refused it, or the export / runtime failed)."""
     from engines.backends.choice import float_backend_devices
     from engines.timing import alternate
 
@@ -122,7 +124,9 @@ def fastest_colorizer(model, global_size: int, square: int, rounds: int = 3) -> 
     for device in float_backend_devices():
         try:
             built[device] = BackendColorizer(model, global_size, device, square)
-        except Exception:  # refused by its gate, or the runtime fails to build: not a candidate
+        except Exception as exc:  # noqa: BLE001 - refused by its gate, or the export / runtime fails: not a candidate
+            if refused is not None:
+                refused[device] = str(exc) or type(exc).__name__
             continue
     if not built:
         return None

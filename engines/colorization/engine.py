@@ -94,10 +94,15 @@ class ColorizationEngine:
         self.meta = dict(payload.get("meta") or {})
         if is_backend_device(device):
             self.set_device(device)
-        elif auto and device == "cpu" and config.use_global:
+        elif auto and device == "cpu" and not config.use_global:
+            from engines.backends.choice import float_backend_devices
+
+            self.refused = {d: "the ablation model (no global branch) runs on torch only"
+                            for d in float_backend_devices()}
+        elif auto and device == "cpu":  # torch on the CPU stays when no backend passes (reasons in .refused)
             from engines.colorization.cpu_backend import fastest_colorizer
 
-            backend = fastest_colorizer(self._model, config.global_size, config.infer_size)
+            backend = fastest_colorizer(self._model, config.global_size, config.infer_size, refused=self.refused)
             if backend is not None:
                 self.backend, self.device = backend, backend.device
 

@@ -45,6 +45,18 @@ def figures(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, float]
     }
 
 
+def source_split(pred: list[np.ndarray], truth: list[np.ndarray], sources: list[str],
+                 source: str) -> dict[str, dict[str, float]]:
+    """figures() over the photos of `source` and over the others: {"in <source>": ..., "not <source>": ...}."""
+    inside = [s == source for s in sources]
+    out = {}
+    for name, keep in ((f"in {source}", True), (f"not {source}", False)):
+        idx = [i for i, flag in enumerate(inside) if flag == keep]
+        if idx:
+            out[name] = {**figures([pred[i] for i in idx], [truth[i] for i in idx]), "n": len(idx)}
+    return out
+
+
 def validation_images(size: int = 256, root: Path | None = None) -> list[np.ndarray]:
     """The fixed validation views: uint8 BGR (size, size, 3), in index order."""
     from engines.colorization.data import PhotoSet
@@ -83,13 +95,17 @@ def evaluate(
     samples: Path | None = None,
     n_samples: int = 8,
     decoding: dict[str, float] | None = None,
+    split_source: str = "",
 ) -> dict[str, dict[str, float]]:
     """Figures for each weights file and the two baselines on the validation photos.
 
-    decoding: {"anneal_t": T, "debias": b} applied to the rebalanced models among `weights`."""
+    decoding: {"anneal_t": T, "debias": b} applied to the rebalanced models among `weights`;
+    split_source: also "<method> | in <source>" and "<method> | not <source>" rows (e.g. "ifct_pictures", food)."""
+    from engines.colorization.data import PhotoSet
     from engines.colorization.engine import ColorizationEngine
 
     truth = validation_images(size, root)
+    sources = [r["source"] for r in PhotoSet("val", root).rows] if split_source else []
     mean_ab = mean_train_chroma(root)
     gray = [with_chroma(t, np.zeros(2, np.float32)) for t in truth]
     results = {
@@ -108,9 +124,14 @@ def evaluate(
         preds = [engine.infer(g).colorized for g in gray]
         results[name] = figures(preds, truth)
         rows.append(preds)
-    rows.append(truth)
     for r in results.values():
         r["n"] = len(truth)
+    if split_source:
+        methods = {"mean chroma": [with_chroma(t, mean_ab) for t in truth], **dict(zip(list(results)[2:], rows[1:]))}
+        for name, preds in methods.items():
+            for part, fig in source_split(preds, truth, sources, split_source).items():
+                results[f"{name} | {part}"] = fig
+    rows.append(truth)
     if samples is not None:
         save_samples(samples, rows, n_samples)
     return results

@@ -60,18 +60,40 @@ class _TaskBase:
         self.val_crops: list[np.ndarray] = []
         self.val_labels: list[int] = []
         self._lr = config.lr
+        self._resumed_lr: float | None = None  # the rate a resumed checkpoint last used
+        self._ramp: tuple[int, float] | None = None  # (first step, rate) of a ramp after a changed schedule
 
     def lr(self) -> float:
         return self._lr
 
+    def _warm(self) -> int:
+        return max(1, min(200, self.total_steps // 10))
+
     def _schedule(self, step: int) -> float:
-        """Linear warm-up (min(200, total/10) steps), then cosine from config.lr to config.lr_final."""
-        c = self.config
-        warm = max(1, min(200, self.total_steps // 10))
+        """Linear warm-up (min(200, total/10) steps), then cosine from config.lr to config.lr_final.
+
+        Resuming with a different total (a longer --steps) moves the cosine: the rate would jump (e.g. 1e-4
+        at the end of a 550-step run to ~9.5e-4 at step 551 of 2600). When the new rate is over 1.25x the
+        checkpoint's (past the warm-up), it ramps linearly from the checkpoint's rate to the new schedule over the
+        warm-up length instead; a lower rate (a shorter --steps) and a resume on the same schedule apply as they are."""
+        c, warm = self.config, self._warm()
         if step <= warm:
-            return c.lr * step / warm
-        t = min(1.0, (step - warm) / max(1, self.total_steps - warm))
-        return c.lr_final + 0.5 * (c.lr - c.lr_final) * (1 + math.cos(math.pi * t))
+            target = c.lr * step / warm
+        else:
+            t = min(1.0, (step - warm) / max(1, self.total_steps - warm))
+            target = c.lr_final + 0.5 * (c.lr - c.lr_final) * (1 + math.cos(math.pi * t))
+        if self._resumed_lr is not None:
+            old, self._resumed_lr = self._resumed_lr, None
+            if step > warm and 0 < old and target > 1.25 * old:  # a lower rate applies at once
+                self._ramp = (step, old)
+        if self._ramp is not None:
+            first, old = self._ramp
+            frac = (step - first + 1) / warm
+            if frac >= 1:
+                self._ramp = None
+            else:
+                target = old + (target - old) * frac
+        return target
 
     def _batch(self) -> Batch:
         raise NotImplementedError
@@ -140,6 +162,7 @@ class _TaskBase:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        self._resumed_lr = float(self.optimizer.param_groups[0]["lr"])
         self.rng.bit_generator.state = json.loads(state["numpy_rng"])
         torch.set_rng_state(state["torch_rng"])
 
@@ -161,7 +184,7 @@ class PhotoTrainTask(_TaskBase):
         rank: int = 0,
         world: int = 1,
     ) -> None:
-        self.train_set = PhotoSet("train", data_root, config.max_crops)
+        self.train_set = PhotoSet("train", data_root, config.max_crops, source_cap=config.source_cap)
         cats = self.train_set.categories
         config = replace(config, num_classes=len(cats))
         super().__init__(config, total_steps, device, cats, rank, world)
@@ -295,7 +318,8 @@ def run(settings: ColorizationTrainSettings, *, device: str, run_dir: Path, stop
     if init is not None:  # fine-tuning keeps the starting file's network; the form sets the optimiser
         try:
             config = replace(ColorizationConfig(**read_weights(init)["config"]), lr=config.lr,
-                             lr_final=config.lr_final, batch_size=config.batch_size, seed=config.seed)
+                             lr_final=config.lr_final, batch_size=config.batch_size, seed=config.seed,
+                             source_cap=config.source_cap)
         except TypeError as exc:
             raise EngineError(f"{init.name} does not hold a colorization network's config ({exc})") from exc
     video = settings.video

@@ -1,0 +1,116 @@
+"""Issue 16: the per-source cap on training draws, the learning-rate ramp after a longer --steps, and why the
+engine stays on torch when no CPU backend takes a model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engines.colorization.config import ColorizationConfig, ColorizationTrainSettings
+from engines.colorization.data import PhotoSet, capped_shares
+from engines.colorization.engine import ColorizationEngine
+
+
+def test_capped_shares_fill_the_others_and_never_exceed_the_cap() -> None:
+    mass = {"food": 60.0, "animals": 30.0, "walls": 10.0}
+    assert capped_shares(mass, 0.0) == pytest.approx({"food": 0.6, "animals": 0.3, "walls": 0.1})
+    shares = capped_shares(mass, 0.4)  # food capped, then animals (0.45 > 0.4) too: walls gets the rest
+    assert shares == pytest.approx({"food": 0.4, "animals": 0.4, "walls": 0.2})
+    shares = capped_shares(mass, 0.5)
+    assert shares == pytest.approx({"food": 0.5, "animals": 0.375, "walls": 0.125})
+    assert capped_shares(mass, 0.2) == pytest.approx({s: 1 / 3 for s in mass})  # 3 x 0.2 < 1: all equal
+    with pytest.raises(ValueError, match="source_cap"):
+        ColorizationConfig(source_cap=1.5)
+    assert ColorizationTrainSettings(source_cap=0.15).net_config().source_cap == 0.15
+
+
+@pytest.fixture()
+def two_source_root(tmp_path: Path, photo_root: Path) -> Path:
+    """The synthetic photos split into a big source "a" and a small one "b" (photos 7, 10, 11; 7 is a val photo)."""
+    root = tmp_path / "photos"
+    shutil.copytree(photo_root, root)
+    index = json.loads((root / "index.json").read_text())
+    for i, row in enumerate(index["photos"]):
+        row["source"] = "b" if i in (7, 10, 11) else "a"
+    (root / "index.json").write_text(json.dumps(index))
+    return root
+
+
+def test_a_source_cap_reweights_the_draws(two_source_root: Path) -> None:
+    plain = PhotoSet("train", two_source_root)
+    assert plain.slot_p is None and plain.source_shares()["a"] > 0.6
+    capped = PhotoSet("train", two_source_root, source_cap=0.5)
+    assert capped.source_shares() == pytest.approx({"a": 0.5, "b": 0.5})
+    draws = np.random.default_rng(0).choice(capped.slots, size=4000, p=capped.slot_p)
+    share_a = np.mean([capped.rows[i]["source"] == "a" for i in draws])
+    assert share_a == pytest.approx(0.5, abs=0.03)
+    batch = capped.sample(np.random.default_rng(1), 4, 32, 64)
+    assert batch.l_local.shape == (4, 1, 32, 32)
+
+
+def test_the_trainer_samples_with_the_forms_cap(two_source_root: Path) -> None:
+    from engines.colorization.task import PhotoTrainTask
+
+    task = PhotoTrainTask(ColorizationConfig.tiny(source_cap=0.5), 2, data_root=two_source_root)
+    assert task.train_set.source_shares() == pytest.approx({"a": 0.5, "b": 0.5})
+
+
+def test_a_longer_schedule_after_resume_ramps_instead_of_jumping(photo_root: Path) -> None:
+    from engines.colorization.task import PhotoTrainTask
+
+    config = ColorizationConfig.tiny(lr=1e-3, lr_final=1e-4)
+    task = PhotoTrainTask(config, 2600, data_root=photo_root)  # warm-up 200 steps
+    fresh = PhotoTrainTask(config, 2600, data_root=photo_root)
+    target = fresh._schedule(551)
+    assert target > 9e-4  # what the cosine of a 2600-step run gives at step 551
+    task._resumed_lr = 1e-4  # the end of a 550-step run
+    first = task._schedule(551)
+    assert first == pytest.approx(1e-4 + (target - 1e-4) / 200)
+    rates = [task._schedule(s) for s in range(552, 751)]
+    assert all(b > a for a, b in zip([first, *rates], rates, strict=False))
+    assert rates[-1] == pytest.approx(fresh._schedule(750)) and task._ramp is None
+    task._resumed_lr = 5e-3  # a lower new rate applies at once
+    assert task._schedule(800) == pytest.approx(fresh._schedule(800))
+
+
+def test_auto_says_why_each_cpu_backend_was_not_taken(tiny_weights: Path, tmp_path: Path, monkeypatch) -> None:
+    import torch
+
+    from engines.backends.choice import float_backend_devices
+    from engines.colorization import cpu_backend
+    from engines.colorization.model import LetThereBeColorNet, write_weights
+
+    if torch.cuda.is_available() or not float_backend_devices():
+        pytest.skip("auto picks the GPU here, or no CPU backend is installed")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("export failed: an op the exporter does not know")
+
+    monkeypatch.setattr(cpu_backend, "BackendColorizer", broken)
+    engine = ColorizationEngine()
+    engine.load(tiny_weights, "auto")
+    assert engine.device == "cpu" and engine.backend is None
+    assert set(engine.refused) == set(float_backend_devices())
+    assert all("exporter" in why for why in engine.refused.values())
+    ablation = ColorizationConfig.tiny(use_global=False)
+    path = write_weights(tmp_path / "ablation.pt", LetThereBeColorNet(ablation), ablation)
+    engine.load(path, "auto")
+    assert engine.device == "cpu" and all("torch only" in why for why in engine.refused.values())
+
+
+def test_evaluate_splits_the_figures_by_source(two_source_root: Path, tiny_weights: Path, capsys) -> None:
+    from engines.colorization.cli import main
+    from engines.colorization.evaluate import evaluate
+
+    res = evaluate([tiny_weights], size=32, root=two_source_root, split_source="a")
+    n_val = res["gray"]["n"]
+    parts = [k for k in res if " | " in k]
+    assert {"tiny | in a", "tiny | not a", "mean chroma | in a", "mean chroma | not a"} <= set(parts)
+    assert sum(res[k]["n"] for k in parts if k.startswith("tiny | ")) == n_val
+    assert main(["evaluate", str(tiny_weights), "--root", str(two_source_root), "--size", "32",
+                 "--split-source", "a"]) == 0
+    assert "mean chroma | in a" in capsys.readouterr().out

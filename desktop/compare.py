@@ -122,8 +122,15 @@ class CompareControls(QWidget):
             p.restore()
             p.setPen(QPen(QColor(255, 255, 255), 2))
             p.drawLine(QPointF(line, top), QPointF(line, bottom))
-            for text, x, align in ((f"A: {label_a}  {pair.ms_a:.0f} ms", line - 8, Qt.AlignmentFlag.AlignRight),
-                                   (f"B: {pair.label_b}  {pair.ms_b:.0f} ms", line + 8, Qt.AlignmentFlag.AlignLeft)):
+            fm = p.fontMetrics()
+
+            def caption(side: str, label: str, ms: float) -> str:  # a long model name is elided, the time stays
+                tail = f"  {ms:.0f} ms"
+                return f"{side}: " + fm.elidedText(label, Qt.TextElideMode.ElideRight, 380 - fm.horizontalAdvance(
+                    f"{side}: {tail}")) + tail
+
+            for text, x, align in ((caption("A", label_a, pair.ms_a), line - 8, Qt.AlignmentFlag.AlignRight),
+                                   (caption("B", pair.label_b, pair.ms_b), line + 8, Qt.AlignmentFlag.AlignLeft)):
                 y = top + 60  # below the HUD, above the notice banner
                 box = QRectF(x - 400 if align == Qt.AlignmentFlag.AlignRight else x, y, 400, 22)
                 p.fillRect(p.boundingRect(box, int(align), text).adjusted(-4, -2, 4, 2), QColor(0, 0, 0, 170))

@@ -27,10 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def _detection() -> tuple[str, str, Any, Any, Callable]:
     from engines.detection.engine import DarknetWeights, DetectionEngine
 
-    stem = ROOT / "assets" / "weights" / "yolov2_street"
     a, b = DetectionEngine(), DetectionEngine()
     a.load(None, "auto")
-    b.load(DarknetWeights(stem.with_suffix(".cfg"), stem.with_suffix(".weights"), stem.with_suffix(".names")), "auto")
+    b.load(DarknetWeights.shipped_yolov2(), "auto")
     return f"YOLOv3-tiny ({a.device})", f"YOLOv2 street ({b.device})", a, b, lambda e, im: e.infer(im)
 
 

@@ -26,20 +26,15 @@ WEIGHTS = ROOT / "assets" / "weights"
 
 
 def frames_720p(count: int) -> list[np.ndarray]:
-    """The first `count` BGR uint8 (720, 1280, 3) frames of the demo clip (looped if it is shorter)."""
+    """The first `count` frames of the demo clip (engines.backends.frames), as BGR uint8 (720, 1280, 3)."""
     import cv2
 
-    cap = cv2.VideoCapture(str(ROOT / "assets" / "media" / "demo_street.webm"))
-    clip = []
-    while len(clip) < count:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        clip.append(cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR))
-    cap.release()
+    from engines.backends.frames import demo_frames
+
+    clip = demo_frames(count, step=1)
     if not clip:
-        raise RuntimeError("assets/media/demo_street.webm gave no frames")
-    return [clip[i % len(clip)] for i in range(count)]
+        raise RuntimeError("the demo clip (assets/media/demo_street.webm) gave no frames")
+    return [cv2.resize(f, (1280, 720), interpolation=cv2.INTER_LINEAR) for f in clip]
 
 
 def _detector(device: str, model: str):
@@ -50,9 +45,7 @@ def _detector(device: str, model: str):
     if model == "yolov3-tiny":
         e.load(None, device)
     else:
-        stem = WEIGHTS / "yolov2_street"
-        e.load(DarknetWeights(stem.with_suffix(".cfg"), stem.with_suffix(".weights"), stem.with_suffix(".names")),
-               device)
+        e.load(DarknetWeights.shipped_yolov2(), device)
     return e
 
 

@@ -29,7 +29,6 @@ from engines.frames import VIDEO_SUFFIXES, Frame, file_filter
 from engines.pipeline import DeviceState, LiveResult
 
 DEFAULT_MODEL = "YOLOv3-tiny (COCO, pretrained)"
-SHIPPED_YOLOV2 = Path(__file__).resolve().parents[2] / "assets" / "weights" / "yolov2_street"
 
 
 @dataclass(frozen=True)
@@ -60,12 +59,10 @@ class DetectionTab(LiveTab):
         self.device_state = DeviceState("-", {})
         self.model_combo = add_labeled(self.controls, "Model", QComboBox())
         self.model_combo.addItem(DEFAULT_MODEL)
-        if SHIPPED_YOLOV2.with_suffix(".weights").is_file():
-            from engines.detection.engine import DarknetWeights  # numpy/cv2 only at import
+        from engines.detection.engine import DarknetWeights  # numpy/cv2 only at import
 
-            self.model_combo.addItem("YOLOv2 trained here (street: person, car)", DarknetWeights(
-                SHIPPED_YOLOV2.with_suffix(".cfg"), SHIPPED_YOLOV2.with_suffix(".weights"),
-                SHIPPED_YOLOV2.with_suffix(".names")))
+        if (ours := DarknetWeights.shipped_yolov2()).weights.is_file():
+            self.model_combo.addItem("YOLOv2 trained here (street: person, car)", ours)
         self.model_combo.addItem("Open Darknet cfg + weights ...")
         self.model_combo.activated.connect(self._on_model)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

@@ -19,6 +19,9 @@ CFG_DIR = Path(__file__).parent / "cfg"
 GATE_FRAMES = 48  # demo-clip frames for the backends: even ones calibrate int8, odd ones are the gate's
 
 
+SHIPPED_YOLOV2 = Path(__file__).resolve().parents[2] / "assets" / "weights" / "yolov2_street"  # + .cfg/.weights/.names
+
+
 @dataclass(frozen=True)
 class DarknetWeights:
     """A Darknet model on disk: cfg + weights (+ class names, one per line)."""
@@ -36,6 +39,12 @@ class DarknetWeights:
         """The pretrained YOLOv3-tiny COCO files fetched by the set-up step."""
         return DarknetWeights(assets.require("yolov3-tiny.cfg"), assets.require("yolov3-tiny.weights"),
                               assets.require("coco.names"))
+
+    @staticmethod
+    def shipped_yolov2() -> DarknetWeights:
+        """Our YOLOv2 trained on the street clip (person, car), in the repo: assets/weights/yolov2_street.*."""
+        stem = SHIPPED_YOLOV2
+        return DarknetWeights(stem.with_suffix(".cfg"), stem.with_suffix(".weights"), stem.with_suffix(".names"))
 
 
 def find_names(cfg: Path, weights: Path | None = None, classes: int | None = None) -> Path | None:

@@ -258,14 +258,10 @@ def test_a_gate_verdict_is_remembered_per_model_file_frames_and_machine(yolo, da
 def test_yolov2_with_its_reorg_layer_runs_on_a_backend(data_dir):
     """The YOLOv2 trained here (passthrough reorg) exports and matches torch; it used to fail at export
     ("unsupported operand ... numpy.ndarray and Tensor") and 'auto' silently fell back to torch."""
-    from pathlib import Path
-
     from engines.detection.engine import DarknetWeights, DetectionEngine
 
-    stem = Path(__file__).resolve().parents[3] / "assets" / "weights" / "yolov2_street"
     engine = DetectionEngine()
-    engine.load(DarknetWeights(stem.with_suffix(".cfg"), stem.with_suffix(".weights"), stem.with_suffix(".names")),
-                "cpu")
+    engine.load(DarknetWeights.shipped_yolov2(), "cpu")
     engine.set_device("onnxruntime-f32")
     assert engine.backend.gate.passed and engine.backend.gate.agreement == 1.0
 

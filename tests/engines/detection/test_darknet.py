@@ -181,10 +181,9 @@ def test_cuda_fp16_matches_cpu_on_our_yolov2_street():
     if not torch.cuda.is_available():
         pytest.fail("--run-gpu given but CUDA is not available")
     from engines.detection.engine import DarknetWeights
-    from engines.device_check import WEIGHTS, frames_720p
+    from engines.device_check import frames_720p
 
-    stem = WEIGHTS / "yolov2_street"
-    weights = DarknetWeights(stem.with_suffix(".cfg"), stem.with_suffix(".weights"), stem.with_suffix(".names"))
+    weights = DarknetWeights.shipped_yolov2()
     frame = frames_720p(40)[-1]
     cpu, gpu = DetectionEngine(), DetectionEngine()
     cpu.load(weights, "cpu")

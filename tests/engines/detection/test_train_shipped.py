@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 
 from engines.detection.engine import DarknetWeights, DetectionEngine
 from tests.conftest import require_assets
-
-STEM = Path(__file__).resolve().parents[3] / "assets" / "weights" / "yolov2_street"
 
 
 def test_shipped_weights_detect_people_in_a_held_out_frame():
@@ -17,7 +13,7 @@ def test_shipped_weights_detect_people_in_a_held_out_frame():
     from engines import assets
 
     engine = DetectionEngine()
-    engine.load(DarknetWeights(STEM.with_suffix(".cfg"), STEM.with_suffix(".weights"), STEM.with_suffix(".names")))
+    engine.load(DarknetWeights.shipped_yolov2())
     assert engine.names == ["person", "car"] and engine.input_size == 576
     cap = cv2.VideoCapture(str(assets.asset_path("vtest.avi")))
     cap.set(cv2.CAP_PROP_POS_FRAMES, 700)  # inside the held-out segment (frames 596-794)

@@ -54,6 +54,14 @@ class ColourBackend:
         return self.runner.run(inputs)[0]
 
 
+def require_global_branch(model) -> None:
+    """EngineError for the paper's ablation (no global branch): its graph has no export, it runs on torch only."""
+    from engines.base import EngineError
+
+    if model.glob is None:
+        raise EngineError("the ablation model (no global branch) runs on torch only")
+
+
 def build_backend(model, size: int | tuple[int, int], global_size: int, choice: BackendChoice,
                   frames: Sequence[np.ndarray], directory: Path | None = None,
                   limit: float = COLOUR_LIMIT) -> ColourBackend:
@@ -61,8 +69,7 @@ def build_backend(model, size: int | tuple[int, int], global_size: int, choice: 
     `choice`'s runner (int8: calibrated on the even frames) and gate it on the odd frames (BGR uint8)."""
     import torch
 
-    if model.glob is None:
-        raise ValueError("the ablation model (no global branch) has no CPU backend export")
+    require_global_branch(model)
     w, h = (size, size) if isinstance(size, int) else size
     example = (torch.zeros(1, 1, h, w), torch.zeros(1, 1, global_size, global_size))
     path = export_onnx(model, example, "colorization", directory, INPUTS, ("ab", "logits"))
@@ -89,6 +96,7 @@ class BackendColorizer:
         from engines.backends import parse_device
         from engines.backends.frames import demo_frames
 
+        require_global_branch(model)  # before reading the gate's frames: the ablation is refused at once
         self.model, self.global_size, self.device = model.float().eval(), global_size, device
         self.choice = parse_device(device)
         self._frames = demo_frames(16, step=15)
@@ -123,6 +131,7 @@ def fastest_colorizer(model, global_size: int, square: int, rounds: int = 3,
     built: dict[str, BackendColorizer] = {}
     for device in float_backend_devices():
         try:
+            require_global_branch(model)
             built[device] = BackendColorizer(model, global_size, device, square)
         except Exception as exc:  # noqa: BLE001 - refused by its gate, or the export / runtime fails: not a candidate
             if refused is not None:

@@ -94,11 +94,6 @@ class ColorizationEngine:
         self.meta = dict(payload.get("meta") or {})
         if is_backend_device(device):
             self.set_device(device)
-        elif auto and device == "cpu" and not config.use_global:
-            from engines.backends.choice import float_backend_devices
-
-            self.refused = {d: "the ablation model (no global branch) runs on torch only"
-                            for d in float_backend_devices()}
         elif auto and device == "cpu":  # torch on the CPU stays when no backend passes (reasons in .refused)
             from engines.colorization.cpu_backend import fastest_colorizer
 
@@ -115,8 +110,6 @@ class ColorizationEngine:
         if not is_backend_device(device):
             self._model, self.backend, self.device = model.to(device), None, device
             return
-        if not c.use_global:
-            raise EngineError(f"{device}: the ablation model (no global branch) runs on torch only")
         from engines.colorization.cpu_backend import BackendColorizer
 
         try:

@@ -108,8 +108,8 @@ class ToyLabControls:
                 elif cmd == "g":
                     lab.step_g()
                 if playing:
-                    lab.train(0.04)
-                if cmd is not None or playing:
+                    yield lab.play(VIEW_SIZE)
+                elif cmd is not None:
                     yield lab.view(VIEW_SIZE)
 
         self.take_view()

@@ -21,6 +21,7 @@ from engines.gan.task import GANTrainTask
 
 VIEW_POINTS = 256  # generated points drawn (fixed z)
 MAP_SIZE = 40  # D is evaluated on a MAP_SIZE x MAP_SIZE lattice for the background
+FRAME_PERIOD = 1 / 25  # seconds: playing aims at 25 frames/s, training fills what drawing leaves of a frame
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class ToyLab:
                      else sample_toy(dataset, 256, np.random.default_rng(7)))
         self.fixed_z = self.task._latent(VIEW_POINTS, torch.Generator().manual_seed(5))  # noqa: SLF001
         self._rate: tuple[float, int] = (time.perf_counter(), 0)
+        self._phase = 0  # position in the schedule of n_critic D updates then n_gen G updates
+        self._budget = FRAME_PERIOD / 2  # seconds of training per played frame, adapted by play()
+        self._last_play = 0.0
 
     @property
     def ready(self) -> bool:
@@ -90,16 +94,30 @@ class ToyLab:
         self.g_steps += 1
         return self.losses
 
-    def train(self, seconds: float = 0.04, max_steps: int = 50) -> int:
-        """Full training steps (n_critic D updates + one G update) for about `seconds`; how many ran."""
-        t0, n = time.perf_counter(), 0
-        while self.ready and n < max_steps and (n == 0 or time.perf_counter() - t0 < seconds):
-            for _ in range(self.task.config.n_critic):
+    def train(self, seconds: float = 0.04, max_updates: int = 200) -> int:
+        """Single D or G updates in the variant's schedule (n_critic D updates, then n_gen G updates, resumed
+        mid-cycle where the previous call stopped) for about `seconds`, at least one; how many ran. One update at
+        a time keeps a frame short when a full WGAN-GP or OT-GAN cycle is slow."""
+        config, t0, n = self.task.config, time.perf_counter(), 0
+        while self.ready and n < max_updates and (n == 0 or time.perf_counter() - t0 < seconds):
+            if self._phase < config.n_critic:
                 self.step_d()
-            for _ in range(self.task.config.n_gen):
+            else:
                 self.step_g()
+            self._phase = (self._phase + 1) % (config.n_critic + config.n_gen)
             n += 1
         return n
+
+    def play(self, size: int = 480, period: float = FRAME_PERIOD) -> ToyFrame:
+        """One frame of playing: train, then draw. The training time per frame follows the measured time between
+        frames (drawing, the GUI's share of the CPU) so that frames come every `period` seconds when they can."""
+        now = time.perf_counter()
+        interval = now - self._last_play
+        if interval < 0.5:  # a frame just before (not after a pause): steer the budget towards the period
+            self._budget = min(max(self._budget + 0.5 * (period - interval), 0.002), period)
+        self._last_play = now
+        self.train(self._budget)
+        return self.view(size)
 
     def arrows(self, points: torch.Tensor) -> np.ndarray:
         """-d(G's loss)/d(point) at generated points: where G's update pushes each sample, float32[n, 2]."""

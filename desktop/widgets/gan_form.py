@@ -161,7 +161,7 @@ class GANFormTool(QWidget):
         from engines.gan.data import TOY_SETS
 
         toy = fields["dataset"].text() in TOY_SETS
-        for name in ("began_gamma", "began_lambda_k"):
+        for name in ("began_gamma", "began_lambda_k", "began_lr_stall", "began_lr_floor"):
             fields[name].setEnabled(variant == "began")
         if variant == "began" and not toy:
             note += (" On Fashion-MNIST only gamma 0.7 with lambda k 0.01 learned within 2,000 steps here; "

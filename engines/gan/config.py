@@ -47,6 +47,9 @@ class GANConfig:
     image: 1x32x32 pictures in [-1, 1] (else 2-D points). latent_dim: z ~ N(0, I) of this size. width: base
     channel count (conv: G 4w -> 2w -> w, D w -> 2w -> 4w) or hidden units (MLP). clip: WGAN's c.
     gp_lambda: WGAN-GP's lambda. began_gamma: BEGAN's diversity ratio gamma; began_lambda_k: lambda_k.
+    began_lr_stall: BEGAN's decay (the paper halves the learning rate when M stalls): lr_g and lr_d halve, not
+    below began_lr_floor, when M (averaged over windows of began_lr_stall // 2 steps) has set no new best for
+    began_lr_stall steps; 0: a constant learning rate.
     info_categories / info_continuous: InfoGAN's code sizes; info_lambda: lambda on the mutual-information term.
     measurement / measurement_p: AmbientGAN's f (block-pixels drops each pixel w.p. p); ambient=False is the
     "ignore" baseline (D compares measured real images with unmeasured G(z)).
@@ -66,6 +69,8 @@ class GANConfig:
     gp_lambda: float = 10.0
     began_gamma: float = 0.5
     began_lambda_k: float = 1e-3
+    began_lr_stall: int = 0
+    began_lr_floor: float = 1e-6
     info_categories: int = 10
     info_continuous: int = 2
     info_lambda: float = 1.0
@@ -97,6 +102,8 @@ class GANConfig:
             raise ValueError("clip must be > 0, gp_lambda and info_lambda >= 0")
         if not (0 <= self.began_gamma <= 1 and 0 <= self.began_lambda_k <= 1):
             raise ValueError("began_gamma and began_lambda_k must be in [0, 1]")
+        if self.began_lr_stall < 0 or not 0 < self.began_lr_floor <= 1:
+            raise ValueError("began_lr_stall must be >= 0 (0: no decay) and began_lr_floor in (0, 1]")
         if not (1 <= self.info_categories <= 100 and 0 <= self.info_continuous <= 10):
             raise ValueError("info_categories must be in 1..100 and info_continuous in 0..10")
         if not 0 <= self.measurement_p < 1:
@@ -143,6 +150,7 @@ class GANTrainSettings:
 
     dataset: fashion-mnist, mnist, ring8, grid25, moons or a folder of images. lr = 0 and n_critic = 0 keep
     the variant's paper settings. measurement (AmbientGAN): none, block-pixels, block-patch, blur-noise.
+    began_lr_stall > 0: BEGAN's lr halves (not below began_lr_floor) when M has not improved for that many steps.
     eval_every: steps between evaluations (FD on our classifier's features when one is shipped, 2-D mode coverage).
     """
 
@@ -156,6 +164,8 @@ class GANTrainSettings:
     n_critic: int = 0
     began_gamma: float = 0.5
     began_lambda_k: float = 1e-3
+    began_lr_stall: int = 0
+    began_lr_floor: float = 1e-6
     measurement: str = "none"
     measurement_p: float = 0.5
     ambient: bool = True
@@ -195,7 +205,7 @@ class GANTrainSettings:
             changes["n_critic"] = self.n_critic
         return GANConfig.for_variant(
             self.variant, image=self.image, latent_dim=self.latent_dim, width=self.width,
-            began_gamma=self.began_gamma, began_lambda_k=self.began_lambda_k,
-            measurement=self.measurement if self.image else "none",
+            began_gamma=self.began_gamma, began_lambda_k=self.began_lambda_k, began_lr_stall=self.began_lr_stall,
+            began_lr_floor=self.began_lr_floor, measurement=self.measurement if self.image else "none",
             measurement_p=self.measurement_p, ambient=self.ambient, batch_size=self.batch_size, seed=self.seed,
             **changes)

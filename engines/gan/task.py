@@ -65,6 +65,7 @@ class GANTrainTask:
         per_step = config.batch_size * config.n_critic
         self.steps_per_epoch = max(1, len(data) // per_step) if not isinstance(data, str) else 1000
         self.epoch, self.position, self.step, self.k_t = 0, 0, 0, 0.0
+        self.m_stall = [0.0, 0, float("inf"), 0]  # BEGAN's lr decay: M sum and count of this window, best mean, step
         self.scorer: Any = None  # metrics.SampleScorer: FD on our classifier's features at each evaluation
         self.test_set: tuple[np.ndarray, np.ndarray] | None = None  # (pictures, labels): InfoGAN's code accuracy
         self.drawn: np.ndarray | None = None  # float32[k, 2]: the points of the "drawn" set (2-D lab)
@@ -207,9 +208,28 @@ class GANTrainTask:
         if c.variant == "began":  # k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1); M (BEGAN eq. 4)
             balance = c.began_gamma * lr_ - lf
             self.k_t = float(min(1.0, max(0.0, self.k_t + c.began_lambda_k * balance)))
+            self._decay_on_stall(lr_ + abs(balance))
             return {"L(x)": lr_, "L(G(z))": lf, "M": lr_ + abs(balance), "k_t": self.k_t}
         extra = {"critic_estimate": lr_ - lf} if c.variant in ("wgan", "wgan-gp") else {}
         return {"D(x)": lr_, "D(G(z))": lf, **extra}
+
+    def _decay_on_stall(self, m: float) -> None:
+        """BEGAN's schedule ("decayed by a factor of 2 when the measure of convergence stalls"): M is averaged over
+        windows of began_lr_stall // 2 steps; when no window has beaten the best for began_lr_stall steps, lr_g and
+        lr_d halve (not below began_lr_floor) and the wait starts again. The optimisers' state keeps the rate."""
+        c, s = self.config, self.m_stall
+        if not c.began_lr_stall:
+            return
+        s[0], s[1] = s[0] + m, s[1] + 1
+        if s[1] < max(1, c.began_lr_stall // 2):
+            return
+        mean, s[0], s[1] = s[0] / s[1], 0.0, 0
+        if mean < s[2]:
+            s[2], s[3] = mean, self.step
+        elif self.step - s[3] >= c.began_lr_stall:
+            for group in self.opt_g.param_groups + self.opt_d.param_groups:
+                group["lr"] = max(c.began_lr_floor, group["lr"] / 2)
+            s[3] = self.step
 
     def _energy_distance(self, gen: torch.Generator, step: int, k: int, real: torch.Tensor,
                          fake: torch.Tensor) -> torch.Tensor:
@@ -286,7 +306,7 @@ class GANTrainTask:
     def state_dict(self) -> dict[str, Any]:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "opt_d": self.opt_d.state_dict(), "epoch": self.epoch, "position": self.position, "step": self.step,
-                "k_t": self.k_t, "config": self.config.to_dict(), "dataset": self.name}
+                "k_t": self.k_t, "m_stall": list(self.m_stall), "config": self.config.to_dict(), "dataset": self.name}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.G.load_state_dict(state["G"])
@@ -295,6 +315,7 @@ class GANTrainTask:
         self.opt_d.load_state_dict(state["opt_d"])
         self.epoch, self.position, self.step = int(state["epoch"]), int(state["position"]), int(state["step"])
         self.k_t = float(state["k_t"])
+        self.m_stall = list(state.get("m_stall", [0.0, 0, float("inf"), self.step]))  # older files: wait anew
         self._order = self._permutation(self.epoch)
 
     def weights_payload(self, metrics: Mapping[str, float] | None = None) -> dict[str, Any]:

@@ -1,9 +1,13 @@
 """BEGAN trains (it gave blank, all-alike pictures: DCGAN's N(0, 0.02) init on a net without BN left G(z) nearly
-independent of z): G varies with z from the start, and on a small real batch M falls while samples stay varied."""
+independent of z): G varies with z from the start, and on a small real batch M falls while samples stay varied.
+The paper's schedule: the learning rate halves when M stalls (began_lr_stall), down to a floor, and resumes kept."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import pytest
 import torch
 
 from engines.gan.config import GANConfig
@@ -39,3 +43,50 @@ def test_began_on_a_small_real_set_lowers_m_and_keeps_samples_varied():
     assert np.mean(m[-20:]) < 0.8 * np.mean(m[:20])
     assert _spread(task) > 0.05
     assert 0.0 <= task.k_t <= 1.0
+
+
+def _decay_task(**changes) -> GANTrainTask:
+    cfg = GANConfig.tiny("began").with_(began_lr_stall=4, **changes)  # windows of 2 steps
+    return GANTrainTask(cfg, _pictures())
+
+
+def test_the_learning_rate_halves_when_m_stalls_and_stops_at_the_floor():
+    task = _decay_task(began_lr_floor=2e-5)
+    lrs = []
+    for step, m in enumerate([1.0, 1.0, 0.5, 0.5, 0.6, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.4, 0.4] + [0.9] * 8, 1):
+        task.step = step
+        task._decay_on_stall(m)
+        lrs.append(task.lr())
+    # the best window ends at step 4; steps 5-8 set no new best -> halve at 8; again at 12; 0.4 is a new best at
+    # 14; 4 steps later (18) halving would give 1.25e-5: the floor 2e-5 holds, and holds at 22
+    assert [lrs[i] for i in (6, 7, 10, 11, 16, 17, 20, 21)] == pytest.approx(
+        [1e-4, 5e-5, 5e-5, 2.5e-5, 2.5e-5, 2e-5, 2e-5, 2e-5])
+    assert task.opt_d.param_groups[0]["lr"] == pytest.approx(2e-5)
+
+
+def test_training_decays_a_stalled_m_and_a_resumed_run_keeps_the_rate():
+    torch.set_num_threads(1)
+    task = _decay_task()
+    task.m_stall[2] = -1.0  # no window can beat this best: M "stalls" from the start
+    for step in range(1, 9):
+        task.train_step(step)
+    assert task.lr() == pytest.approx(2.5e-5)  # halved at steps 4 and 8
+    state = copy.deepcopy(task.state_dict())
+    fresh = _decay_task()
+    fresh.load_state_dict(state)
+    assert fresh.lr() == pytest.approx(2.5e-5) and fresh.m_stall == task.m_stall
+    assert fresh.train_step(9) == pytest.approx(task.train_step(9), rel=1e-5, abs=1e-6)
+
+
+def test_no_decay_unless_asked_and_the_flag_reaches_the_config():
+    from engines.gan.config import GANTrainSettings
+
+    task = GANTrainTask(GANConfig.tiny("began"), _pictures())
+    task.m_stall[2] = -1.0
+    for step in range(1, 9):
+        task.train_step(step)
+    assert task.lr() == 1e-4
+    settings = GANTrainSettings(variant="began", began_lr_stall=500, began_lr_floor=1e-5)
+    assert settings.model_config().began_lr_stall == 500 and settings.model_config().began_lr_floor == 1e-5
+    with pytest.raises(ValueError):
+        GANTrainSettings(variant="began", began_lr_stall=-1)

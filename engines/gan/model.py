@@ -48,7 +48,8 @@ class ConvDiscriminator(nn.Module):
 
     Strided convs, LeakyReLU 0.2, BN after the first layer (dcgan, wgan, infogan); none for wgan-gp (the
     penalty is per sample); spectral norm on every conv for sngan. q_dim > 0 adds InfoGAN's Q head on the
-    (B, 4w, 4, 4) features.
+    (B, 4w, 4, 4) features (the paper's MNIST Q: FC 128, BN, LeakyReLU, FC to the code's parameters); Q shares
+    the body with D, and D's optimiser trains both on the information term (engines/gan/task.py).
     """
 
     def __init__(self, w: int, norm: str = "bn", q_dim: int = 0) -> None:
@@ -64,8 +65,8 @@ class ConvDiscriminator(nn.Module):
         bn = norm == "bn"
         self.body = nn.Sequential(*block(1, w, False), *block(w, 2 * w, bn), *block(2 * w, 4 * w, bn))
         self.head = conv(4 * w, 1, 4, 1, 0)
-        self.q = (nn.Sequential(nn.Flatten(), nn.Linear(16 * 4 * w, 128), nn.LeakyReLU(0.2, True),
-                                nn.Linear(128, q_dim)) if q_dim else None)
+        self.q = (nn.Sequential(nn.Flatten(), nn.Linear(16 * 4 * w, 128), nn.BatchNorm1d(128),
+                                nn.LeakyReLU(0.2, True), nn.Linear(128, q_dim)) if q_dim else None)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         h = self.body(x)  # (B, 4w, 4, 4)

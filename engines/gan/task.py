@@ -57,11 +57,9 @@ class GANTrainTask:
             init = init_began if config.variant == "began" else init_weights
             init(self.G)
             init(self.D)
-        q_params = list(self.D.q.parameters()) if getattr(self.D, "q", None) is not None else []
-        q_ids = {id(p) for p in q_params}
-        d_params = [p for p in self.D.parameters() if id(p) not in q_ids]
-        self.opt_d = self._optimizer(d_params, config.lr_d)
-        self.opt_g = self._optimizer(list(self.G.parameters()) + q_params, config.lr_g)
+        # InfoGAN's Q head trains with D (the paper's code: Q and D share the body, D's optimiser and lr)
+        self.opt_d = self._optimizer(list(self.D.parameters()), config.lr_d)
+        self.opt_g = self._optimizer(list(self.G.parameters()), config.lr_g)
         per_step = config.batch_size * config.n_critic
         self.steps_per_epoch = max(1, len(data) // per_step) if not isinstance(data, str) else 1000
         self.epoch, self.position, self.step, self.k_t = 0, 0, 0, 0.0
@@ -148,7 +146,9 @@ class GANTrainTask:
         z = self._latent(c.batch_size, gen)[self.rank:: self.world]
         with torch.no_grad():
             fake = self._fake_seen(self.G(z), gen)
-        l_real, l_fake = self.D(real)["logit"], self.D(fake)["logit"]
+        l_real = self.D(real)["logit"]
+        d_fake = self.D(fake)
+        l_fake = d_fake["logit"]
         if c.variant == "otgan":  # the critic maximises the mini-batch energy distance
             loss_d = -self._energy_distance(gen, step, 100 + k, real, fake)
         else:
@@ -157,6 +157,8 @@ class GANTrainTask:
             gp = L.gradient_penalty(self.D, real, fake, gen)
             out["gp"] = float(gp.detach())
             loss_d = loss_d + c.gp_lambda * gp
+        if c.variant == "infogan":  # InfoGAN: min over D and Q of V(D, G) - lambda L_I(G, Q), Q on D's body
+            loss_d = loss_d + c.info_lambda * self._info(d_fake["q"], z)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         average_gradients(self.D, self.world)
@@ -182,19 +184,22 @@ class GANTrainTask:
         else:
             d_out = self.D(fake)
             loss_g = L.g_loss(c, d_out["logit"])
-        if c.variant == "infogan":
-            codes = z[:, c.latent_dim:]
-            info = L.info_loss(c, d_out["q"], codes[:, : c.info_categories].argmax(1), codes[:, c.info_categories:])
+        if c.variant == "infogan":  # and over G: G makes its codes recoverable by Q (Q itself steps with D)
+            info = self._info(d_out["q"], z)
             out["info"] = float(info.detach())
             loss_g = loss_g + c.info_lambda * info
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         average_gradients(self.G, self.world)
-        if getattr(self.D, "q", None) is not None:
-            average_gradients(self.D.q, self.world)
         grad_g = _grad_norm(self.G)
         self.opt_g.step()
         return {"g_loss": float(loss_g.detach()), "grad_norm_G": grad_g, **out}
+
+    def _info(self, q: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """InfoGAN's -L_I (up to H(c)) of Q's outputs q (B, categories + continuous) for the codes in z."""
+        c = self.config
+        codes = z[:, c.latent_dim:]
+        return L.info_loss(c, q, codes[:, : c.info_categories].argmax(1), codes[:, c.info_categories:])
 
     def _scores(self, l_real: torch.Tensor, l_fake: torch.Tensor) -> dict[str, float]:
         """Mean D(x), D(G(z)) of the last D step, and each variant's own curve."""

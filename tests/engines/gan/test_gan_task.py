@@ -87,3 +87,20 @@ def test_the_recipe_exports_weights_the_engine_samples_from(tmp_path):
     s = eng.sample(10, seed=3)
     assert s.points.shape == (10, 2) and np.array_equal(s.points, eng.sample(10, seed=3).points)
     assert eng.toy_view().shape == (320, 320, 3)
+
+
+def test_infogan_q_and_ds_shared_body_minimise_the_information_term_at_the_papers_rates():
+    """InfoGAN (Chen et al., their MNIST code): Q shares D's body and steps with D's optimiser, whose loss adds
+    lambda x the information term on G's samples, so the body learns what recovers c (not only real/fake);
+    G minimises the term too, with its own optimiser; lr G 1e-3, D 2e-4."""
+    cfg = GANConfig.for_variant("infogan")
+    assert (cfg.lr_g, cfg.lr_d) == (1e-3, 2e-4)
+    bodies = []
+    for lam in (0.0, 1.0):
+        task = GANTrainTask(GANConfig.tiny("infogan").with_(info_lambda=lam), PICS)
+        q_ids = {id(p) for p in task.D.q.parameters()}
+        assert q_ids <= {id(p) for g in task.opt_d.param_groups for p in g["params"]}
+        assert not q_ids & {id(p) for g in task.opt_g.param_groups for p in g["params"]}
+        task.d_step(torch.Generator().manual_seed(0), 1)
+        bodies.append(torch.cat([p.detach().flatten() for p in task.D.body.parameters()]))
+    assert not torch.allclose(bodies[0], bodies[1])

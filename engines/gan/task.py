@@ -233,7 +233,7 @@ class GANTrainTask:
             s[2], s[3] = mean, self.step
         elif self.step - s[3] >= c.began_lr_stall:
             for group in self.opt_g.param_groups + self.opt_d.param_groups:
-                group["lr"] = max(c.began_lr_floor, group["lr"] / 2)
+                group["lr"] = max(min(c.began_lr_floor, group["lr"]), group["lr"] / 2)  # a floor never raises it
             s[3] = self.step
 
     def _energy_distance(self, gen: torch.Generator, step: int, k: int, real: torch.Tensor,

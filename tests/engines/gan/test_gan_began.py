@@ -64,6 +64,15 @@ def test_the_learning_rate_halves_when_m_stalls_and_stops_at_the_floor():
     assert task.opt_d.param_groups[0]["lr"] == pytest.approx(2e-5)
 
 
+def test_a_floor_above_the_rate_does_not_raise_it():
+    task = _decay_task(began_lr_floor=5e-4)  # e.g. a resumed run whose rate already fell below a new floor
+    task.m_stall[2] = -1.0
+    for step in range(1, 5):
+        task.step = step
+        task._decay_on_stall(1.0)
+    assert task.lr() == 1e-4
+
+
 def test_training_decays_a_stalled_m_and_a_resumed_run_keeps_the_rate():
     torch.set_num_threads(1)
     task = _decay_task()

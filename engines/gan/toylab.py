@@ -21,6 +21,8 @@ from engines.gan.task import GANTrainTask
 
 VIEW_POINTS = 256  # generated points drawn (fixed z)
 MAP_SIZE = 40  # D is evaluated on a MAP_SIZE x MAP_SIZE lattice for the background
+OT_ARROW_ITERS = 10  # Sinkhorn iterations for OT-GAN's arrows (training keeps 50): twice as fast; against arrows
+# from 500 iterations, 83% of the 256 arrows within 25 degrees (89% with 50), the others tiny ones
 FRAME_PERIOD = 1 / 25  # seconds: playing aims at 25 frames/s, training fills what drawing leaves of a frame
 
 
@@ -128,7 +130,7 @@ class ToyLab:
 
             rng = np.random.default_rng(self.d_steps + self.g_steps)
             real, real2 = (torch.from_numpy(sample_toy(self.dataset, len(x), rng, self.real)) for _ in range(2))
-            loss = energy_distance(self.task.D, real, real2, x, x.detach().flip(0))
+            loss = energy_distance(self.task.D, real, real2, x, x.detach().flip(0), iters=OT_ARROW_ITERS)
         else:
             loss = L.g_loss(self.task.config, self.task.D(x)["logit"])
         (grad,) = torch.autograd.grad(loss, x)

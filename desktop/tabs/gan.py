@@ -102,7 +102,8 @@ def run_request(engine, req: GANRequest) -> GANReply:
                     (time.perf_counter() - t0) * 1000, runtime if engine.backend is not None else "torch")
 
 
-SHIPPED_NAMES = {"ambientgan": "AmbientGAN (DCGAN, trained on pictures with half the pixels blocked)"}
+SHIPPED_NAMES = {"ambientgan": "AmbientGAN (DCGAN, trained on pictures with half the pixels blocked)",
+                 "began": "BEGAN (gamma 0.9: smooth silhouettes, not yet garments)"}
 
 
 def model_label(stem: str) -> str:

@@ -130,7 +130,9 @@ class GANEngine:
         if c.image and c.measurement != "none":  # trained through a measurement: AmbientGAN or its "ignore" baseline
             how = "AmbientGAN" if c.ambient else "'ignore' baseline"
             variant = f"{how} ({c.variant} nets, {c.measurement} p {c.measurement_p:g})"
-        return f"{variant} on {self.info.get('dataset')} (step {self.info.get('step')}, z {c.latent_dim})"
+        fd = (self.info.get("metrics") or {}).get("fd_classifier")
+        quality = f", FD {fd:.3g} on our classifier's features" if fd is not None and c.image else ""
+        return f"{variant} on {self.info.get('dataset')} (step {self.info.get('step')}, z {c.latent_dim}{quality})"
 
     # ------------------------------------------------------------------ latents
     def latent(self, n: int, seed: int = 0) -> np.ndarray:

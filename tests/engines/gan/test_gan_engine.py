@@ -98,3 +98,12 @@ def test_describe_names_ambientgan_and_its_ignore_baseline(tmp_path):
     plain = GANEngine()
     plain.load(_write(tmp_path / "plain.pt", GANConfig.tiny()))
     assert plain.describe().startswith("dcgan on ")
+
+
+def test_describe_gives_a_shipped_files_measured_fd():
+    """The shipped BEGAN file is weak (silhouettes); its status line says how weak, in the measure we report."""
+    from engines.gan.engine import shipped_weights
+
+    e = GANEngine()
+    e.load(shipped_weights()["began_fashion-mnist"])
+    assert e.config.variant == "began" and "FD 45.2 on our classifier's features" in e.describe()

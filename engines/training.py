@@ -172,6 +172,13 @@ def _drop_logged_after(log: Path, step: int) -> None:
         os.replace(tmp, log)
 
 
+def resume_run_dir(resume: str | Path, paper: str, root: Path | None = None) -> Path:
+    """Where a run resumed from `resume` writes: the checkpoint's own run folder when it is one (it holds
+    metrics.jsonl, which goes on from the checkpoint's step), else a fresh folder (a last.pt kept elsewhere)."""
+    parent = Path(resume).parent
+    return parent if (parent / "metrics.jsonl").is_file() else new_run_dir(paper, root)
+
+
 def new_run_dir(paper: str, root: Path | None = None) -> Path:
     """A fresh folder for a run: <data dir>/runs/<paper>/<YYYYmmdd-HHMMSS>[-n]."""
     from engines.assets import data_dir

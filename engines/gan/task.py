@@ -364,7 +364,7 @@ def run(settings: GANTrainSettings, *, device: str, run_dir: Path, stop: StopFla
 
             test = load_images(settings.dataset, "test")
             task.test_set = (to_training(test.images), test.labels)
-    run_dir = Path(resume).parent if resume else Path(run_dir)
+    run_dir = Path(run_dir)
     loop = LoopSettings(settings.steps, settings.eval_every, settings.checkpoint_every)
     last: TrainStep | None = None
     for ts in run_training(task, loop, run_dir, stop, settings, resume):

@@ -208,7 +208,7 @@ def train_iter(
     else:
         data = dataset
     task = SketchTrainTask(config, data, device, rank=rank, world=world)
-    run_dir = Path(resume).parent if resume else Path(run_dir) if run_dir else new_run_dir("sketch")
+    run_dir = Path(run_dir) if run_dir else new_run_dir("sketch")
     settings = LoopSettings(total_steps, eval_every, checkpoint_every)
     last: TrainStep | None = None
     for ts in run_training(task, settings, run_dir, stop, config, resume):

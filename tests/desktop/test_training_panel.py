@@ -50,8 +50,10 @@ def test_curves_grow_pause_resume_stop_and_resume_from_checkpoint(qtbot, panel):
     qtbot.waitUntil(lambda: panel.last is not None and panel.last.step > stopped_at, timeout=10_000)
     first_resumed = min(panel.curves.series["loss"].steps)
     assert first_resumed == stopped_at + 1
+    assert str(panel.run_dir / "last.pt") == checkpoint  # the run goes on in its own folder
     with qtbot.waitSignal(panel.run_ended, timeout=10_000):
         panel.stop()
+    assert panel.last_checkpoint == checkpoint and len(list((panel.run_dir.parent).iterdir())) == 1
 
 
 def test_curves_redraw_from_a_timer_while_training(qtbot, panel):

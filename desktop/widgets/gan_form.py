@@ -17,6 +17,10 @@ DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST digits", "rin
 IMAGE_SIZES = {"width": 32, "latent_dim": 64, "batch_size": 64}  # the form's defaults (GANTrainSettings)
 TOY_SIZES = {"width": 128, "latent_dim": 8, "batch_size": 128}  # the shipped ring runs' sizes
 IMAGE_ONLY_FIELDS = ("measurement", "measurement_p", "ambient")  # AmbientGAN's measurements apply to pictures
+# BEGAN on pictures: the shipped file's recipe (assets/weights/MANIFEST.md); at the paper's gamma 0.5 k_t stayed 0
+# here and G drew one grey picture for every z
+BEGAN_RECIPE = {"began_gamma": 0.9, "began_lambda_k": 0.01, "began_lr_stall": 500, "began_lr_floor": 1e-5,
+                "batch_size": 16}
 
 
 def rate_text(value: float) -> str:
@@ -126,15 +130,38 @@ class GANFormTool(QWidget):
         from engines.gan.data import TOY_SETS
 
         was_toy = self.panel.fields["dataset"].text() in TOY_SETS
+        was_began = self.panel.fields["variant"].text() == "began"
         self.panel.set_field(field, key)
         note = ""
+        if field == "variant" and was_began and key != "began" and \
+                self.panel.fields["batch_size"].value() == BEGAN_RECIPE["batch_size"]:  # BEGAN's batch goes with it
+            self.panel.set_field("batch_size", (TOY_SIZES if was_toy else IMAGE_SIZES)["batch_size"])
         if field == "dataset" and (key in TOY_SETS) != was_toy:
             note = self._swap_net_sizes(key in TOY_SETS)
+        if field == "variant" and key == "began" and self.panel.fields["dataset"].text() not in TOY_SETS:
+            note = self._began_recipe()
         if field == "variant" and key == "otgan" and self.panel.fields["dataset"].text() not in TOY_SETS:
             self.panel.set_field("dataset", "ring8")  # OT-GAN is built for the 2-D sets only
             self.combos["dataset"].setCurrentIndex(self.combos["dataset"].findData("ring8"))
             note = " OT-GAN runs on the 2-D sets only: the data set is now the ring." + self._swap_net_sizes(True)
         self.refresh(note)
+
+    def _began_recipe(self) -> str:
+        """BEGAN fields still at the form's defaults take BEGAN_RECIPE; a note naming what changed."""
+        import dataclasses
+
+        from engines.gan.config import GANTrainSettings
+
+        defaults = {f.name: f.default for f in dataclasses.fields(GANTrainSettings)}
+        changed = []
+        for name, value in BEGAN_RECIPE.items():
+            if self.panel.fields[name].value() == defaults[name]:
+                self.panel.set_field(name, value)
+                changed.append(f"{name.removeprefix('began_').replace('_', ' ')} {value:g}")
+        if not changed:
+            return ""
+        return (f" Set {', '.join(changed)}: the shipped BEGAN file's recipe (lr halves when M stalls for 500 steps). "
+                "At the paper's gamma 0.5, k_t stayed 0 here and G drew one grey picture for every z.")
 
     def _swap_net_sizes(self, toy: bool) -> str:
         """Fields still at the other kind's defaults take this kind's (the 2-D sets' MLPs: width 128, z 8, batch
@@ -163,9 +190,6 @@ class GANFormTool(QWidget):
         toy = fields["dataset"].text() in TOY_SETS
         for name in ("began_gamma", "began_lambda_k", "began_lr_stall", "began_lr_floor"):
             fields[name].setEnabled(variant == "began")
-        if variant == "began" and not toy:
-            note += (" On Fashion-MNIST only gamma 0.7 with lambda k 0.01 learned within 2,000 steps here; "
-                     "at gamma 0.5 and 0.3 k_t stayed 0 and G settled on a flat grey picture.")
         for name in IMAGE_ONLY_FIELDS:
             fields[name].setEnabled(not toy)
         if variant == "otgan" and not toy:

@@ -51,6 +51,7 @@ def _engine_records(threads: int, rounds: int, weights: Path | None) -> list[dic
     torch.set_num_threads(threads)
     try:
         eng, label = _engine(weights)
+        torch.set_num_threads(threads)  # load() set the app's default (cores-1)
         rng = np.random.default_rng(0)
         records = []
         for name, (h, w) in (

@@ -96,6 +96,7 @@ def engine_records(threads: Sequence[int] = (1, 2), rounds: int = 20) -> list[Re
             ref, fast = ColorizationEngine(), ColorizationEngine()
             ref.load(None, "cpu")
             fast.load(None, "auto")
+            torch.set_num_threads(t)  # load() set the app's default (cores-1)
         finally:
             if saved is None:
                 os.environ.pop("PAPERZOO_BACKEND_THREADS", None)

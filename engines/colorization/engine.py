@@ -70,7 +70,9 @@ class ColorizationEngine:
         import torch
 
         from engines.colorization.model import LetThereBeColorNet, read_weights
+        from engines.runtime import set_cpu_threads
 
+        set_cpu_threads()
         path = Path(weights) if weights is not None else SHIPPED_WEIGHTS
         payload = read_weights(path)
         try:

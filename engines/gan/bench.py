@@ -30,6 +30,7 @@ def bench_records(threads: int = 1, rounds: int = 10) -> list[dict]:
         shipped = shipped_weights().get("dcgan_fashion-mnist")
         if shipped is not None:
             eng.load(shipped)
+            torch.set_num_threads(threads)  # load() set the app's default (cores-1)
             label = shipped.name
         else:
             eng.config = GANConfig(width=32)
@@ -61,6 +62,7 @@ def backend_records(weights: str, rounds: int = 20, threads: int = 1) -> list[di
     torch.set_num_threads(threads)
     eng = GANEngine()
     eng.load(weights)
+    torch.set_num_threads(threads)  # load() set the app's default (cores-1)
     z = eng.latent(64, 0)
     runs: dict[str, object] = {"torch": None}
     notes: dict[str, str] = {"torch": "reference"}

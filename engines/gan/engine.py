@@ -69,8 +69,9 @@ class GANEngine:
 
         from engines.gan.config import GANConfig
         from engines.gan.model import build_discriminator, build_generator, load_weights_payload
-        from engines.runtime import require_finite
+        from engines.runtime import require_finite, set_cpu_threads
 
+        set_cpu_threads()  # torch's default is every core: on 2 cores the lab ran 3x slower beside the GUI
         path = Path(weights)
         payload = load_weights_payload(path)
         try:

@@ -40,6 +40,7 @@ def bench_records(threads: int = 1, rounds: int = 15, weights: Path | None = SHI
     torch.set_num_threads(threads)
     try:
         eng, label = _engine(weights)
+        torch.set_num_threads(threads)  # load() set the app's default (cores-1)
         rng = np.random.default_rng(0)
         z = rng.standard_normal((1, eng.config.z_size)).astype(np.float32) if eng.conditional else None
         prefix = eng.sample(1, 0.5, 20, seed=1)[0].strokes

@@ -65,10 +65,11 @@ class SketchEngine:
         """Read a sketch-rnn .pt (torch.load weights_only=True); EngineError on a wrong or damaged file."""
         import math
 
-        from engines.runtime import require_finite
+        from engines.runtime import require_finite, set_cpu_threads
         from engines.sketch.config import SketchRNNConfig
         from engines.sketch.model import SketchRNN, load_weights_payload
 
+        set_cpu_threads()
         path = Path(weights)
         payload = load_weights_payload(path)
         try:  # everything is read and checked into locals first: a bad file leaves this engine as it was

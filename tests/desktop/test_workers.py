@@ -101,7 +101,8 @@ def test_a_task_under_a_running_name_replaces_it_and_its_late_items_are_dropped(
     assert first.is_stopping() and runner.task("job") in (second, None)
     with qtbot.waitSignal(first.finished, timeout=5_000):
         let_go.set()  # "old 2" is made and emitted after the replacement
-    qtbot.waitUntil(lambda: not second.is_running(), timeout=5_000)
+    qtbot.waitUntil(lambda: not second.is_running() and "new" in got, timeout=5_000)  # items arrive queued
+    qtbot.wait(50)  # anything else queued (a late "old 2") would have arrived by now
     assert got == ["old 1", "new"]
     assert workers.stop_all() and runner.task("job") is None
 

@@ -172,11 +172,12 @@ def _drop_logged_after(log: Path, step: int) -> None:
         os.replace(tmp, log)
 
 
-def resume_run_dir(resume: str | Path, paper: str, root: Path | None = None) -> Path:
+def resume_run_dir(resume: str | Path | None, paper: str, root: Path | None = None) -> Path:
     """Where a run resumed from `resume` writes: the checkpoint's own run folder when it is one (it holds
-    metrics.jsonl, which goes on from the checkpoint's step), else a fresh folder (a last.pt kept elsewhere)."""
-    parent = Path(resume).parent
-    return parent if (parent / "metrics.jsonl").is_file() else new_run_dir(paper, root)
+    metrics.jsonl, which goes on from the checkpoint's step), else a fresh folder (a new run, or a last.pt kept
+    elsewhere)."""
+    parent = Path(resume).parent if resume else None
+    return parent if parent is not None and (parent / "metrics.jsonl").is_file() else new_run_dir(paper, root)
 
 
 def new_run_dir(paper: str, root: Path | None = None) -> Path:

@@ -23,7 +23,7 @@ from typing import Any
 from engines.base import EngineError, Preparing, TrainStep
 from engines.progress import TextBar
 from engines.runs import discard_if_empty
-from engines.training import TrainingRecipe, new_run_dir, resume_run_dir
+from engines.training import TrainingRecipe, resume_run_dir
 
 
 def _flag_type(default: Any) -> Callable[[str], Any]:
@@ -92,10 +92,7 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
     stop = distributed.synced_stop(lambda: deadline is not None and time.perf_counter() > deadline, world)
     scratch = None
     if rank == 0:
-        if args.run_dir:
-            run_dir = Path(args.run_dir)
-        else:
-            run_dir = resume_run_dir(args.resume, recipe.paper) if args.resume else new_run_dir(recipe.paper)
+        run_dir = Path(args.run_dir) if args.run_dir else resume_run_dir(args.resume, recipe.paper)
         print(f"run folder: {run_dir} (device {device}, {world} process(es))", file=sys.stderr)
     else:  # other ranks write their (identical) checkpoints somewhere disposable
         run_dir = Path(scratch := tempfile.mkdtemp(prefix=f"{recipe.paper}-rank{rank}-"))

@@ -138,9 +138,10 @@ class GANFormTool(QWidget):
             self.panel.set_field("batch_size", (TOY_SIZES if was_toy else IMAGE_SIZES)["batch_size"])
         if field == "dataset" and (key in TOY_SETS) != was_toy:
             note = self._swap_net_sizes(key in TOY_SETS)
-        if field == "variant" and key == "began" and self.panel.fields["dataset"].text() not in TOY_SETS:
+        pictures = self.panel.fields["dataset"].text() not in TOY_SETS
+        if field == "variant" and key == "began" and pictures:
             note = self._began_recipe()
-        if field == "variant" and key == "otgan" and self.panel.fields["dataset"].text() not in TOY_SETS:
+        if field == "variant" and key == "otgan" and pictures:
             self.panel.set_field("dataset", "ring8")  # OT-GAN is built for the 2-D sets only
             self.combos["dataset"].setCurrentIndex(self.combos["dataset"].findData("ring8"))
             note = " OT-GAN runs on the 2-D sets only: the data set is now the ring." + self._swap_net_sizes(True)

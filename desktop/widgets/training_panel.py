@@ -161,10 +161,9 @@ class TrainingPanel(QWidget):
         except ValueError as exc:
             self._say(f"Invalid setting: {exc}")
             return False
-        from engines.training import new_run_dir, resume_run_dir
+        from engines.training import resume_run_dir
 
-        paper = self.recipe.paper
-        self.run_dir = resume_run_dir(resume, paper, self.runs_root) if resume else new_run_dir(paper, self.runs_root)
+        self.run_dir = resume_run_dir(resume, self.recipe.paper, self.runs_root)
         self.use_button.hide()
         self.curves.clear()
         if self.overlay_box.isChecked():

@@ -197,7 +197,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _distill(args: argparse.Namespace) -> int:
     from engines import assets
     from engines.runtime import set_cpu_threads
-    from engines.training import LoopSettings, new_run_dir, run_training
+    from engines.training import LoopSettings, resume_run_dir, run_training
 
     set_cpu_threads(args.threads)
     model = student_config().with_(
@@ -235,7 +235,7 @@ def _distill(args: argparse.Namespace) -> int:
         f"({len(set(val.frame.tolist()))} frames, last 20% of the video)"
     )
     task = DistillTask(config, train, val, args.device)
-    run_dir = args.run_dir or (args.resume.parent if args.resume else new_run_dir("pose"))
+    run_dir = args.run_dir or resume_run_dir(args.resume, "pose")
     settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
     t0 = time.monotonic()
 

@@ -5,7 +5,7 @@
     python -m engines.gan.cli export RUN_DIR/last.pt OUT.pt                      # a checkpoint's weights
     python -m engines.gan.cli sample WEIGHTS.pt OUT.png [--seed N] [--interpolate]
     python -m engines.gan.cli classifier --dataset fashion-mnist [--steps 900]     # the FD classifier
-    python -m engines.gan.cli score WEIGHTS.pt                                     # FD, class coverage
+    python -m engines.gan.cli score WEIGHTS.pt                                     # FD, coverage, precision, recall
     python -m engines.gan.cli backends WEIGHTS.pt                                  # grid: torch vs CPU backends
 """
 
@@ -93,7 +93,8 @@ def _score(args: argparse.Namespace) -> int:
     eng = GANEngine()
     eng.load(args.weights)
     x = eng.sample(1000, seed=99).pictures[:, None].astype("float32") / 127.5 - 1  # the [-1, 1] frame
-    print(" ".join(f"{k} {v:.4f}" for k, v in scorer.score(x).items()) + f"  ({eng.describe()})")
+    figures = {**scorer.score(x), **scorer.precision_recall(x)}
+    print(" ".join(f"{k} {v:.4f}" for k, v in figures.items()) + f"  ({eng.describe()})")
     return 0
 
 

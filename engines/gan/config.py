@@ -49,7 +49,8 @@ class GANConfig:
     gp_lambda: WGAN-GP's lambda. began_gamma: BEGAN's diversity ratio gamma; began_lambda_k: lambda_k.
     began_lr_stall: BEGAN's decay (the paper halves the learning rate when M stalls): lr_g and lr_d halve, not
     below began_lr_floor, when M (averaged over windows of began_lr_stall // 2 steps) has set no new best for
-    began_lr_stall steps; 0: a constant learning rate.
+    began_lr_stall steps; 0: a constant learning rate. began_skip: the paper's skip connections in the decoder (G and
+    D's), h0 fed to every upsampled resolution; files written before the option load without them.
     info_categories / info_continuous: InfoGAN's code sizes; info_lambda: lambda on the mutual-information term.
     measurement / measurement_p: AmbientGAN's f (block-pixels drops each pixel w.p. p); ambient=False is the
     "ignore" baseline (D compares measured real images with unmeasured G(z)).
@@ -71,6 +72,7 @@ class GANConfig:
     began_lambda_k: float = 1e-3
     began_lr_stall: int = 0
     began_lr_floor: float = 1e-6
+    began_skip: bool = False
     info_categories: int = 10
     info_continuous: int = 2
     info_lambda: float = 1.0
@@ -166,6 +168,7 @@ class GANTrainSettings:
     began_lambda_k: float = 1e-3
     began_lr_stall: int = 0
     began_lr_floor: float = 1e-6
+    began_skip: bool = False
     measurement: str = "none"
     measurement_p: float = 0.5
     ambient: bool = True
@@ -206,6 +209,7 @@ class GANTrainSettings:
         return GANConfig.for_variant(
             self.variant, image=self.image, latent_dim=self.latent_dim, width=self.width,
             began_gamma=self.began_gamma, began_lambda_k=self.began_lambda_k, began_lr_stall=self.began_lr_stall,
-            began_lr_floor=self.began_lr_floor, measurement=self.measurement if self.image else "none",
+            began_lr_floor=self.began_lr_floor, began_skip=self.began_skip,
+            measurement=self.measurement if self.image else "none",
             measurement_p=self.measurement_p, ambient=self.ambient, batch_size=self.batch_size, seed=self.seed,
             **changes)

@@ -134,6 +134,21 @@ def class_coverage(logits: np.ndarray) -> tuple[int, float]:
     return int((hist >= 0.01).sum()), float((nz * np.log(nz * k)).sum())
 
 
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
+    """Kynkaanniemi et al.'s improved precision and recall on feature sets float[N, F] and float[M, F]: each set's
+    manifold is the union of balls reaching every point's k-th nearest neighbour in its own set. Precision: share
+    of fake points inside the real manifold (quality); recall: share of real points inside the fake one
+    (diversity)."""
+    def sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2 * a @ b.T, 0)
+
+    def covered(points: np.ndarray, centres: np.ndarray) -> float:
+        radius = np.sort(sq_dist(centres, centres), 1)[:, k]  # column 0 is the point itself
+        return float((sq_dist(points, centres) <= radius[None]).any(1).mean())
+
+    return covered(fake, real), covered(real, fake)
+
+
 class SampleScorer:
     """FD on our classifier's features between n real test pictures and n samples, plus class coverage."""
 
@@ -158,6 +173,11 @@ class SampleScorer:
         covered, kl = class_coverage(logits)
         return {"fd_classifier": frechet_distance(self.real_features, feats), "classes_covered": float(covered),
                 "class_kl": kl}
+
+    def precision_recall(self, fake: np.ndarray, k: int = 3) -> dict[str, float]:
+        """Improved precision (quality) and recall (diversity) of samples against the real pictures' features."""
+        precision, recall = precision_recall(self.real_features, predict(self.net, fake)[0], k)
+        return {"precision": precision, "recall": recall}
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

@@ -78,22 +78,30 @@ class ConvDiscriminator(nn.Module):
 
 class BEGANDecoder(nn.Module):
     """BEGAN's decoder, shared by G and D's autoencoder (the paper gives G the decoder's architecture):
-    h (B, n_h) -> linear -> (B, w, 8, 8) -> [3x3 conv, ELU, nearest 2x up] x 2 -> 3x3 conv, ELU -> 3x3 conv ->
+    h (B, n_h) -> linear -> h0 (B, w, 8, 8) -> [3x3 conv, ELU, nearest 2x up] x 2 -> 3x3 conv, ELU -> 3x3 conv ->
     (B, 1, 32, 32), a linear output for G and D alike (the paper's decoder) and no BN (the paper has none). A
     Tanh on G saturated at the background: a 500-step Fashion-MNIST run went blank (mean -0.996), where tanh's
     gradient is 0 and G cannot leave; to_pictures clips G's output to [-1, 1] for display.
+    skip=True: the paper's skip connections, h0 upsampled to each resolution and concatenated to the features
+    before that resolution's first conv (its input channels double there).
     """
 
-    def __init__(self, n_h: int, w: int) -> None:
+    def __init__(self, n_h: int, w: int, skip: bool = False) -> None:
         super().__init__()
-        self.w = w
+        self.w, self.skip = w, skip
+        cin = 2 * w if skip else w
         self.fc = nn.Linear(n_h, w * 64)
         self.net = nn.Sequential(nn.ELU(), nn.Conv2d(w, w, 3, 1, 1), nn.ELU(), nn.Upsample(scale_factor=2),
-                                 nn.Conv2d(w, w, 3, 1, 1), nn.ELU(), nn.Upsample(scale_factor=2),
-                                 nn.Conv2d(w, w, 3, 1, 1), nn.ELU(), nn.Conv2d(w, 1, 3, 1, 1))
+                                 nn.Conv2d(cin, w, 3, 1, 1), nn.ELU(), nn.Upsample(scale_factor=2),
+                                 nn.Conv2d(cin, w, 3, 1, 1), nn.ELU(), nn.Conv2d(w, 1, 3, 1, 1))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.net(self.fc(h).view(-1, self.w, 8, 8))  # (B, 1, 32, 32)
+        h0 = self.fc(h).view(-1, self.w, 8, 8)
+        if not self.skip:
+            return self.net(h0)  # (B, 1, 32, 32)
+        x = torch.cat([self.net[:4](h0), self.net[3](h0)], 1)  # (B, 2w, 16, 16)
+        x = self.net[4:7](x)
+        return self.net[7:](torch.cat([x, self.net[6](self.net[3](h0))], 1))  # (B, 1, 32, 32)
 
 
 class ConvAutoencoder(nn.Module):
@@ -102,12 +110,12 @@ class ConvAutoencoder(nn.Module):
     "logit" is the per-sample L1 reconstruction error mean|x - D(x)| (the paper's L(v), eta = 1).
     """
 
-    def __init__(self, w: int, n_h: int) -> None:
+    def __init__(self, w: int, n_h: int, skip: bool = False) -> None:
         super().__init__()
         elu = nn.ELU
         self.enc = nn.Sequential(nn.Conv2d(1, w, 3, 1, 1), elu(), nn.Conv2d(w, w, 4, 2, 1), elu(),
                                  nn.Conv2d(w, 2 * w, 4, 2, 1), elu(), nn.Flatten(), nn.Linear(2 * w * 64, n_h))
-        self.dec = BEGANDecoder(n_h, w)
+        self.dec = BEGANDecoder(n_h, w, skip)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         recon = self.dec(self.enc(x))
@@ -171,7 +179,9 @@ class MLPDiscriminator(nn.Module):
 def build_generator(config: GANConfig) -> nn.Module:
     z = config.latent_dim + config.code_dim
     if uses_conv(config):
-        return BEGANDecoder(z, config.width) if config.variant == "began" else ConvGenerator(z, config.width)
+        if config.variant == "began":
+            return BEGANDecoder(z, config.width, config.began_skip)
+        return ConvGenerator(z, config.width)
     return MLPGenerator(z, config.width, config.image)
 
 
@@ -184,7 +194,7 @@ def build_discriminator(config: GANConfig) -> nn.Module:
     q_dim = config.code_dim
     if uses_conv(config):
         if v == "began":
-            return ConvAutoencoder(config.width, config.latent_dim)
+            return ConvAutoencoder(config.width, config.latent_dim, config.began_skip)
         return ConvDiscriminator(config.width, {"wgan-gp": "none", "sngan": "sn"}.get(v, "bn"), q_dim)
     return MLPDiscriminator(config.width, config.image, sn=v == "sngan", q_dim=q_dim, autoencoder=v == "began")
 

@@ -99,3 +99,17 @@ def test_no_decay_unless_asked_and_the_flag_reaches_the_config():
     assert settings.model_config().began_lr_stall == 500 and settings.model_config().began_lr_floor == 1e-5
     with pytest.raises(ValueError):
         GANTrainSettings(variant="began", began_lr_stall=-1)
+
+
+def test_skip_connections_change_the_nets_and_older_files_load_without_them():
+    from engines.gan.model import build_discriminator, build_generator
+
+    plain = GANConfig.for_variant("began", width=8, latent_dim=16)
+    skip = plain.with_(began_skip=True)
+    z = torch.randn(3, 16)
+    assert build_generator(skip)(z).shape == build_generator(plain)(z).shape == (3, 1, 32, 32)
+    assert build_discriminator(skip)(torch.zeros(2, 1, 32, 32))["recon"].shape == (2, 1, 32, 32)
+    with pytest.raises(RuntimeError):  # the skip net's convs take twice the channels
+        build_generator(plain).load_state_dict(build_generator(skip).state_dict())
+    old = {k: v for k, v in skip.to_dict().items() if k != "began_skip"}  # a config written before the option
+    assert GANConfig.from_dict(old).began_skip is False

@@ -8,7 +8,14 @@ import pytest
 import torch
 
 from engines.base import EngineError
-from engines.gan.metrics import FDNet, class_coverage, frechet_distance, load_classifier, save_classifier
+from engines.gan.metrics import (
+    FDNet,
+    class_coverage,
+    frechet_distance,
+    load_classifier,
+    precision_recall,
+    save_classifier,
+)
 
 
 def test_frechet_distance_matches_the_closed_form():
@@ -18,6 +25,20 @@ def test_frechet_distance_matches_the_closed_form():
     b = rng.normal(0, 2, (4000, 3)) + np.array([1.0, 0, 0])
     # |mu|^2 = 1; per dim (s1 + s2 - 2 sqrt(s1 s2)) = 1 + 4 - 4 = 1 -> 1 + 3 = 4 (up to sampling noise)
     assert frechet_distance(a, b) == pytest.approx(4.0, rel=0.08)
+
+
+def test_precision_is_quality_and_recall_is_diversity():
+    rng = np.random.default_rng(0)
+    real = rng.normal(0, 1, (1000, 4))
+    same = rng.normal(0, 1, (1000, 4))
+    p, r = precision_recall(real, same)
+    assert p > 0.8 and r > 0.8
+    collapsed = real[:20] + rng.normal(0, 0.01, (20, 4))  # a few real-looking samples: quality without diversity
+    collapsed = collapsed[np.arange(1000) % 20]
+    p, r = precision_recall(real, collapsed)
+    assert p > 0.95 and r < 0.2
+    off = rng.normal(0, 1, (1000, 4)) + 6.0  # varied but unlike the data: neither
+    assert precision_recall(real, off)[0] < 0.05
 
 
 def test_class_coverage():

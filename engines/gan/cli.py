@@ -6,6 +6,7 @@
     python -m engines.gan.cli sample WEIGHTS.pt OUT.png [--seed N] [--interpolate]
     python -m engines.gan.cli classifier --dataset fashion-mnist [--steps 900]     # the FD classifier
     python -m engines.gan.cli score WEIGHTS.pt                                     # FD, coverage, precision, recall
+    python -m engines.gan.cli compare RUN_A RUN_B [--from-step S]                  # runs' metrics side by side
     python -m engines.gan.cli backends WEIGHTS.pt                                  # grid: torch vs CPU backends
 """
 
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--curve", default="critic_estimate", help="a loss key of metrics.jsonl (e.g. d_loss)")
     cv.add_argument("--window", type=int, default=50, help="steps averaged before each evaluation")
     cv.add_argument("--from-step", type=int, default=0, help="leave out evaluations before this step")
+    cp = sub.add_parser("compare", help="runs side by side: each evaluation metric averaged over the steps all of "
+                                        "them evaluated (e.g. BEGAN at two gammas)")
+    cp.add_argument("run_dirs", nargs="+")
+    cp.add_argument("--metrics", default="fd_classifier,classes_covered,precision,recall")
+    cp.add_argument("--from-step", type=int, default=0)
+    cp.add_argument("--to-step", type=int, default=10**9)
     bk = sub.add_parser("backends", help="time the 64-tile grid on torch and the CPU backends (gated first)")
     bk.add_argument("weights")
     bk.add_argument("--rounds", type=int, default=20)
@@ -93,8 +100,7 @@ def _score(args: argparse.Namespace) -> int:
     eng = GANEngine()
     eng.load(args.weights)
     x = eng.sample(1000, seed=99).pictures[:, None].astype("float32") / 127.5 - 1  # the [-1, 1] frame
-    figures = {**scorer.score(x), **scorer.precision_recall(x)}
-    print(" ".join(f"{k} {v:.4f}" for k, v in figures.items()) + f"  ({eng.describe()})")
+    print(" ".join(f"{k} {v:.4f}" for k, v in scorer.score(x).items()) + f"  ({eng.describe()})")
     return 0
 
 
@@ -122,6 +128,27 @@ def _claim(args: argparse.Namespace) -> int:
     for s, c, f in zip(steps, curve, fd):
         print(f"step {s:6d}  {args.curve} {c:9.4f}  fd_classifier {f:9.3f}")
     print(f"Spearman({args.curve}, fd_classifier) = {spearman(curve, fd):.3f} over {len(steps)} evaluations")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    names = [m for m in args.metrics.split(",") if m]
+    runs = {}
+    for run in args.run_dirs:
+        rows = [json.loads(line) for line in (Path(run) / "metrics.jsonl").read_text().splitlines() if line.strip()]
+        runs[run] = {r["step"]: r["metrics"] for r in rows
+                     if args.from_step <= r["step"] <= args.to_step and all(m in r.get("metrics", {}) for m in names)}
+    common = sorted(set.intersection(*(set(evals) for evals in runs.values())))
+    if not common:
+        print("error: the runs share no evaluated step in that range with all those metrics", file=sys.stderr)
+        return 1
+    print(f"mean over {len(common)} evaluations, steps {common[0]}-{common[-1]}")
+    for run, evals in runs.items():
+        means = {m: sum(evals[s][m] for s in common) / len(common) for m in names}
+        print(f"{Path(run).name:>28}  " + "  ".join(f"{m} {v:.4f}" for m, v in means.items()))
     return 0
 
 
@@ -157,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return train_main(RECIPE, args)[0]
     return {"export": _export, "sample": _sample, "classifier": _classifier, "score": _score,
-            "claim": _claim, "backends": _backends}[args.command](args)
+            "claim": _claim, "compare": _compare, "backends": _backends}[args.command](args)
 
 
 if __name__ == "__main__":

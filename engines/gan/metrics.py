@@ -150,7 +150,8 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[fl
 
 
 class SampleScorer:
-    """FD on our classifier's features between n real test pictures and n samples, plus class coverage."""
+    """FD on our classifier's features between n real test pictures and n samples, class coverage, and improved
+    precision (quality) and recall (diversity) on the same features."""
 
     def __init__(self, net: FDNet, real: np.ndarray) -> None:
         self.net = net
@@ -171,13 +172,9 @@ class SampleScorer:
     def score(self, fake: np.ndarray) -> dict[str, float]:
         feats, logits = predict(self.net, fake)
         covered, kl = class_coverage(logits)
+        precision, recall = precision_recall(self.real_features, feats)
         return {"fd_classifier": frechet_distance(self.real_features, feats), "classes_covered": float(covered),
-                "class_kl": kl}
-
-    def precision_recall(self, fake: np.ndarray, k: int = 3) -> dict[str, float]:
-        """Improved precision (quality) and recall (diversity) of samples against the real pictures' features."""
-        precision, recall = precision_recall(self.real_features, predict(self.net, fake)[0], k)
-        return {"precision": precision, "recall": recall}
+                "class_kl": kl, "precision": precision, "recall": recall}
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

@@ -53,3 +53,23 @@ def test_two_process_gloo_ddp_step(tmp_path: Path):
     assert not torch.equal(r0["before"], r0["after"])
     torch.testing.assert_close(r0["after"], r1["after"])  # all-reduced gradients: replicas agree
     assert r0["loss"] != r1["loss"]  # each rank saw its own half of the batch
+
+
+def test_compare_averages_each_run_over_the_steps_both_evaluated(tmp_path, capsys):
+    import json
+
+    def run(name: str, evals: dict[int, float]) -> str:
+        folder = tmp_path / name
+        folder.mkdir()
+        rows = [{"step": s, "losses": {}, "metrics": {"precision": p, "recall": 1 - p}} for s, p in evals.items()]
+        rows.append({"step": 999, "losses": {}, "metrics": {}})  # a training row without an evaluation
+        (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return str(folder)
+
+    a = run("gamma07", {250: 0.8, 500: 0.6, 750: 0.1})
+    b = run("gamma09", {250: 0.4, 500: 0.2})
+    assert main(["compare", a, b, "--metrics", "precision,recall"]) == 0
+    out = capsys.readouterr().out
+    assert "2 evaluations, steps 250-500" in out
+    assert "gamma07  precision 0.7000  recall 0.3000" in out and "gamma09  precision 0.3000  recall 0.7000" in out
+    assert main(["compare", a, b, "--from-step", "750"]) == 1

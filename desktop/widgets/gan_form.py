@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
+from desktop.widgets.form_fields import field_value
 from engines.gan.config import PAPER_G_STEPS, PAPER_OPTIM
 
 VARIANT_NAMES = {"dcgan": "DCGAN", "gan-ns": "GAN (non-saturating)", "gan-minimax": "GAN (minimax)", "wgan": "WGAN",
@@ -20,7 +21,8 @@ IMAGE_ONLY_FIELDS = ("measurement", "measurement_p", "ambient")  # AmbientGAN's 
 # BEGAN on pictures: the shipped file's recipe (assets/weights/MANIFEST.md); at the paper's gamma 0.5 k_t stayed 0
 # here and G drew one grey picture for every z
 BEGAN_RECIPE = {"began_gamma": 0.9, "began_lambda_k": 0.01, "began_lr_stall": 500, "began_lr_floor": 1e-5,
-                "batch_size": 16}
+                "began_skip": True, "batch_size": 16}
+BEGAN_FIELDS = ("began_gamma", "began_lambda_k", "began_lr_stall", "began_lr_floor", "began_skip")
 
 
 def rate_text(value: float) -> str:
@@ -156,9 +158,10 @@ class GANFormTool(QWidget):
         defaults = {f.name: f.default for f in dataclasses.fields(GANTrainSettings)}
         changed = []
         for name, value in BEGAN_RECIPE.items():
-            if self.panel.fields[name].value() == defaults[name]:
+            if field_value(self.panel.fields[name]) == defaults[name]:
                 self.panel.set_field(name, value)
-                changed.append(f"{name.removeprefix('began_').replace('_', ' ')} {value:g}")
+                label = name.removeprefix("began_").replace("_", " ")
+                changed.append(f"{label} connections" if isinstance(value, bool) else f"{label} {value:g}")
         if not changed:
             return ""
         return (f" Set {', '.join(changed)}: the shipped BEGAN file's recipe (lr halves when M stalls for 500 steps). "
@@ -189,7 +192,7 @@ class GANFormTool(QWidget):
         from engines.gan.data import TOY_SETS
 
         toy = fields["dataset"].text() in TOY_SETS
-        for name in ("began_gamma", "began_lambda_k", "began_lr_stall", "began_lr_floor"):
+        for name in BEGAN_FIELDS:
             fields[name].setEnabled(variant == "began")
         for name in IMAGE_ONLY_FIELDS:
             fields[name].setEnabled(not toy)

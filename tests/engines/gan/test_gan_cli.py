@@ -73,3 +73,31 @@ def test_compare_averages_each_run_over_the_steps_both_evaluated(tmp_path, capsy
     assert "2 evaluations, steps 250-500" in out
     assert "gamma07  precision 0.7000  recall 0.3000" in out and "gamma09  precision 0.3000  recall 0.7000" in out
     assert main(["compare", a, b, "--from-step", "750"]) == 1
+
+
+def test_export_score_writes_the_figures_into_the_file(tmp_path, monkeypatch, capsys):
+    """`export --score` puts `score`'s figures (FD, coverage, precision, recall) into the file, and the tab's
+    status line reads its FD from there; a scorer from random pictures and an untrained classifier stands in for
+    the shipped one."""
+    import torch
+
+    from engines.gan import metrics
+    from engines.gan.config import GANConfig
+    from engines.gan.engine import GANEngine
+    from engines.gan.task import GANTrainTask
+    from engines.training import save_checkpoint
+
+    real = np.random.default_rng(0).uniform(-1, 1, (64, 1, 32, 32)).astype(np.float32)
+    torch.manual_seed(0)
+    scorer = metrics.SampleScorer(metrics.FDNet(10).eval(), real)
+    monkeypatch.setattr(metrics.SampleScorer, "for_dataset", classmethod(lambda cls, d, n=1000: scorer))
+    task = GANTrainTask(GANConfig.tiny("began").with_(began_skip=True), real)
+    save_checkpoint(tmp_path / "last.pt", {"task": {**task.state_dict(), "dataset": "fashion-mnist-train"}})
+    assert main(["export", str(tmp_path / "last.pt"), str(tmp_path / "g.pt"), "--score"]) == 0
+    saved = torch.load(tmp_path / "g.pt", weights_only=True)
+    assert set(saved["metrics"]) == {"fd_classifier", "classes_covered", "class_kl", "precision", "recall"}
+    assert saved["config"]["began_skip"] is True
+    engine = GANEngine()
+    engine.load(tmp_path / "g.pt")
+    assert f"FD {saved['metrics']['fd_classifier']:.3g} on our classifier's features" in engine.describe()
+    assert main(["score", str(tmp_path / "g.pt")]) == 0 and "precision" in capsys.readouterr().out

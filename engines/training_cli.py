@@ -23,7 +23,7 @@ from typing import Any
 from engines.base import EngineError, Preparing, TrainStep
 from engines.progress import TextBar
 from engines.runs import discard_if_empty
-from engines.training import TrainingRecipe, resume_run_dir
+from engines.training import TrainingRecipe, load_checkpoint, resume_run_dir
 
 
 def _flag_type(default: Any) -> Callable[[str], Any]:
@@ -42,10 +42,13 @@ def add_config_flags(ap: argparse.ArgumentParser, config_type: type) -> None:
                         help=f"(default {default!r})")
 
 
-def config_from_args(args: argparse.Namespace, config_type: type) -> Any:
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_type)
-                 if getattr(args, f.name, None) is not None}
-    return config_type(**overrides)
+def config_from_args(args: argparse.Namespace, config_type: type, base: dict[str, Any] | None = None) -> Any:
+    """The settings the flags give; flags left out keep `base`'s values (a resumed run's own settings) or else
+    the config's defaults."""
+    names = [f.name for f in dataclasses.fields(config_type)]
+    values = {k: v for k, v in (base or {}).items() if k in names}
+    values.update({k: getattr(args, k) for k in names if getattr(args, k, None) is not None})
+    return config_type(**values)
 
 
 def add_train_parser(sub: Any, recipe: TrainingRecipe, exports: tuple[str, ...] = ()) -> argparse.ArgumentParser:
@@ -59,7 +62,7 @@ def add_train_parser(sub: Any, recipe: TrainingRecipe, exports: tuple[str, ...] 
         dest = "FILE" if len(exports) == 1 else "STEM"
         ap.add_argument("--export", type=Path, metavar=dest, help=f"also copy the run's {', '.join(exports)} here")
     ap.set_defaults(exports=exports)
-    ap.add_argument("--resume", help="a checkpoint (last.pt) to continue from")
+    ap.add_argument("--resume", help="a checkpoint (last.pt) to continue from; flags left out keep its settings")
     ap.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this many minutes")
     ap.add_argument("--run-dir", help="output folder (default: a new one in the user data dir)")
     ap.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
@@ -80,9 +83,10 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
         torch.set_num_threads(args.threads)
     else:
         set_cpu_threads()
-    try:
-        config = config_from_args(args, recipe.config_type)
-    except ValueError as exc:
+    try:  # a resumed run keeps its own settings unless a flag changes one
+        base = load_checkpoint(args.resume).get("config") if args.resume else None
+        config = config_from_args(args, recipe.config_type, base if isinstance(base, dict) else None)
+    except (EngineError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2, None
     rank, world, dist_device = distributed.setup()

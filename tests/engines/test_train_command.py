@@ -36,6 +36,21 @@ def test_resume_without_a_run_dir_goes_on_in_the_runs_own_folder(tmp_path, monke
     assert not (tmp_path / "data" / "runs").exists()
 
 
+def test_resume_keeps_the_runs_own_settings_unless_a_flag_changes_one(tmp_path):
+    """`train --resume RUN/last.pt --steps N` goes on with the run's nets: before, flags left out took the form's
+    defaults and a run of other sizes failed on a size mismatch."""
+    run = tmp_path / "run"
+    base = ["train", "gan", "--preview-every", "0", "--eval-every", "0"]
+    assert paper_main([*base, "--dataset", "ring8", "--width", "12", "--latent-dim", "3", "--batch-size", "8",
+                       "--steps", "2", "--run-dir", str(run)]) == 0
+    out = tmp_path / "summary.json"
+    assert paper_main([*base, "--steps", "3", "--resume", str(run / "last.pt"), "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["ok"] and summary["step"] == 3
+    kept = json.loads((run / "config.json").read_text())
+    assert (kept["dataset"], kept["width"], kept["latent_dim"], kept["batch_size"]) == ("ring8", 12, 3, 8)
+
+
 def test_a_checkpoint_kept_outside_its_run_folder_resumes_into_a_fresh_one(tmp_path):
     from engines.training import resume_run_dir
 

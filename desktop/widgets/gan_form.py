@@ -109,12 +109,20 @@ class GANFormTool(QWidget):
                 combo.addItem(label, key)
             combo.setCurrentIndex(max(0, combo.findData(panel.fields[field].text())))
             combo.activated.connect(lambda _i, c=combo, f=field: self.choose(f, c.currentData()))
+            line = getattr(panel.fields[field], "edit", panel.fields[field])  # the data set's is a PathField
+            line.textChanged.connect(lambda text, c=combo: self._follow(c, text))  # e.g. set by a resume
             form.addRow(field, combo)
             self.combos[field] = combo
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         form.addRow(self.summary)
         self.refresh()
+
+    def _follow(self, combo: QComboBox, key: str) -> None:
+        """A field set from elsewhere (a resumed run's settings): show it in its combo, refresh what depends on it."""
+        if combo.findData(key) >= 0:
+            combo.setCurrentIndex(combo.findData(key))
+            self.refresh()
 
     def _use_rate_field(self) -> None:
         """Swap the panel's plain 6-decimal lr box (it shows 5e-5 as 0.000050) for a RateSpinBox."""

@@ -156,6 +156,8 @@ class TrainingPanel(QWidget):
         """Start a run (or resume one from a checkpoint). False, with a message, when the form is invalid."""
         if self.worker is not None and self.worker.is_running():
             return False
+        if resume is not None:
+            self._fill_from_run(Path(resume).parent / "config.json")
         try:
             config = self.config()
         except ValueError as exc:
@@ -340,6 +342,20 @@ class TrainingPanel(QWidget):
             except (OSError, ValueError):
                 continue
             self.curves.overlay_run(path.parent.name, records)
+
+    def _fill_from_run(self, config_json: Path) -> None:
+        """Put a run's own settings (its config.json, written at start) into the form, so a resume goes on with the
+        run's nets and data rather than whatever the form held; a missing or unreadable file leaves the form."""
+        try:
+            saved = json.loads(config_json.read_text())
+        except (OSError, ValueError):
+            return
+        for name, value in saved.items() if isinstance(saved, dict) else ():
+            if name in self.fields and isinstance(value, (bool, int, float, str)):
+                try:
+                    self.set_field(name, value)
+                except (TypeError, ValueError, OverflowError):
+                    continue
 
     def _ask_resume(self) -> None:
         from engines.assets import data_dir

@@ -187,3 +187,26 @@ def test_a_grid_still_loading_does_not_take_the_view_from_the_2d_lab(qtbot, make
     assert tab.lab.showing and tab.view.image.shape == (480, 480, 3)  # the lab kept the view
     grid = _next_reply(qtbot, tab, lambda: tab.seed.setValue(4))  # a request made after Play takes it back
     assert not tab.lab.showing and np.array_equal(tab.view.image, grid.image)
+
+
+def test_a_resumed_runs_settings_fill_the_form_and_its_pickers(qtbot, make_window, tmp_path, models):
+    """Resume puts the run's own config.json into the form (before, the form's values went with the checkpoint and
+    a run of other sizes failed); the variant and data set pickers follow."""
+    import json
+
+    tab, _ = _open(qtbot, make_window, tmp_path, models)
+    tab.show_training(True)
+    qtbot.waitUntil(lambda: getattr(tab, "form_tool", None) is not None, timeout=60_000)
+    panel, tool = tab.training_panel, tab.form_tool
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = {**panel.config().__dict__, "variant": "wgan-gp", "dataset": "ring8", "width": 24, "began_skip": True}
+    (run / "config.json").write_text(json.dumps(saved))
+    panel._fill_from_run(run / "config.json")  # noqa: SLF001 (start(resume=...) does this first)
+    c = panel.config()
+    assert (c.variant, c.dataset, c.width, c.began_skip) == ("wgan-gp", "ring8", 24, True)
+    assert tool.combos["variant"].currentData() == "wgan-gp" and tool.combos["dataset"].currentData() == "ring8"
+    assert "5 critic steps" in tool.summary.text()
+    (run / "config.json").write_text("{not json")
+    panel._fill_from_run(run / "config.json")  # noqa: SLF001
+    assert panel.config().width == 24  # an unreadable file leaves the form as it was

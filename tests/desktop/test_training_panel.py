@@ -46,7 +46,9 @@ def test_curves_grow_pause_resume_stop_and_resume_from_checkpoint(qtbot, panel):
     checkpoint = panel.last_checkpoint
     assert checkpoint and checkpoint.endswith("last.pt")
     stopped_at = panel.last.step
+    panel.set_field("steps", 7)  # the form changed since: a resume goes on with the run's own settings
     assert panel.start(resume=checkpoint)
+    assert panel.config().steps == 5000
     qtbot.waitUntil(lambda: panel.last is not None and panel.last.step > stopped_at, timeout=10_000)
     first_resumed = min(panel.curves.series["loss"].steps)
     assert first_resumed == stopped_at + 1

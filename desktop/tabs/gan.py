@@ -103,7 +103,7 @@ def run_request(engine, req: GANRequest) -> GANReply:
 
 
 SHIPPED_NAMES = {"ambientgan": "AmbientGAN (DCGAN, trained on pictures with half the pixels blocked)",
-                 "began": "BEGAN (gamma 0.9: smooth silhouettes, not yet garments)"}
+                 "began": "BEGAN (skip connections: clothes, but no shoes or bags)"}
 
 
 def model_label(stem: str) -> str:

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--curve", default="critic_estimate", help="a loss key of metrics.jsonl (e.g. d_loss)")
     cv.add_argument("--window", type=int, default=50, help="steps averaged before each evaluation")
     cv.add_argument("--from-step", type=int, default=0, help="leave out evaluations before this step")
+    cv.add_argument("--against", default="fd_classifier", help="the evaluation metric (e.g. precision, recall)")
     cp = sub.add_parser("compare", help="runs side by side: each evaluation metric averaged over the steps all of "
                                         "them evaluated (e.g. BEGAN at two gammas)")
     cp.add_argument("run_dirs", nargs="+")
@@ -135,15 +136,16 @@ def _claim(args: argparse.Namespace) -> int:
 
     from engines.gan.metrics import curve_vs_fd, spearman
 
-    steps, curve, fd = curve_vs_fd(Path(args.run_dir) / "metrics.jsonl", args.curve, args.window)
+    steps, curve, fd = curve_vs_fd(Path(args.run_dir) / "metrics.jsonl", args.curve, args.window, args.against)
     keep = steps >= args.from_step
     steps, curve, fd = steps[keep], curve[keep], fd[keep]
     if len(steps) < 3:
-        print(f"error: {len(steps)} evaluations with FD in {args.run_dir}; need at least 3", file=sys.stderr)
+        print(f"error: {len(steps)} evaluations with {args.against} in {args.run_dir}; need at least 3",
+              file=sys.stderr)
         return 1
     for s, c, f in zip(steps, curve, fd):
-        print(f"step {s:6d}  {args.curve} {c:9.4f}  fd_classifier {f:9.3f}")
-    print(f"Spearman({args.curve}, fd_classifier) = {spearman(curve, fd):.3f} over {len(steps)} evaluations")
+        print(f"step {s:6d}  {args.curve} {c:9.4f}  {args.against} {f:9.3f}")
+    print(f"Spearman({args.curve}, {args.against}) = {spearman(curve, fd):.3f} over {len(steps)} evaluations")
     return 0
 
 

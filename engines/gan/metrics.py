@@ -191,20 +191,22 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def curve_vs_fd(metrics_jsonl: Path, curve: str, window: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(eval steps, curve averaged over the `window` steps up to each evaluation, fd_classifier) of a run."""
+def curve_vs_fd(metrics_jsonl: Path, curve: str, window: int = 50,
+                metric: str = "fd_classifier") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eval steps, curve averaged over the `window` steps up to each evaluation, the evaluation `metric`: FD on
+    our classifier's features, or e.g. precision) of a run."""
     import json
 
     rows = [json.loads(line) for line in Path(metrics_jsonl).read_text().splitlines() if line.strip()]
     values = {r["step"]: r["losses"].get(curve) for r in rows}
     steps, cur, fd = [], [], []
     for r in rows:
-        if "fd_classifier" in r.get("metrics", {}):
+        if metric in r.get("metrics", {}):
             span = [values[s] for s in range(r["step"] - window + 1, r["step"] + 1) if values.get(s) is not None]
             if span:
                 steps.append(r["step"])
                 cur.append(float(np.mean(span)))
-                fd.append(r["metrics"]["fd_classifier"])
+                fd.append(r["metrics"][metric])
     return np.array(steps), np.array(cur), np.array(fd)
 
 

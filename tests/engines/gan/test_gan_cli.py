@@ -101,3 +101,20 @@ def test_export_score_writes_the_figures_into_the_file(tmp_path, monkeypatch, ca
     engine.load(tmp_path / "g.pt")
     assert f"FD {saved['metrics']['fd_classifier']:.3g} on our classifier's features" in engine.describe()
     assert main(["score", str(tmp_path / "g.pt")]) == 0 and "precision" in capsys.readouterr().out
+
+
+def test_claim_ranks_a_loss_curve_against_an_evaluation_metric(tmp_path, capsys):
+    import json
+
+    rows = []
+    for step in range(1, 301):
+        row = {"step": step, "losses": {"M": 1.0 / step}, "metrics": {}}
+        if step % 50 == 0:  # M falls while precision rises and FD falls
+            row["metrics"] = {"precision": step / 300, "fd_classifier": 300.0 / step}
+        rows.append(row)
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["claim", str(tmp_path), "--curve", "M", "--against", "precision"]) == 0
+    assert "Spearman(M, precision) = -1.000 over 6 evaluations" in capsys.readouterr().out
+    assert main(["claim", str(tmp_path), "--curve", "M"]) == 0
+    assert "Spearman(M, fd_classifier) = 1.000" in capsys.readouterr().out
+    assert main(["claim", str(tmp_path), "--curve", "M", "--against", "recall"]) == 1

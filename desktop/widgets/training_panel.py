@@ -156,7 +156,7 @@ class TrainingPanel(QWidget):
         """Start a run (or resume one from a checkpoint). False, with a message, when the form is invalid."""
         if self.worker is not None and self.worker.is_running():
             return False
-        if resume is not None:
+        if resume:  # (the Start button's clicked signal passes False here)
             self._fill_from_run(Path(resume).parent / "config.json")
         try:
             config = self.config()

@@ -19,9 +19,10 @@ IMAGE_SIZES = {"width": 32, "latent_dim": 64, "batch_size": 64}  # the form's de
 TOY_SIZES = {"width": 128, "latent_dim": 8, "batch_size": 128}  # the shipped ring runs' sizes
 IMAGE_ONLY_FIELDS = ("measurement", "measurement_p", "ambient")  # AmbientGAN's measurements apply to pictures
 # BEGAN on pictures: the shipped file's recipe (assets/weights/MANIFEST.md); at the paper's gamma 0.5 k_t stayed 0
-# here and G drew one grey picture for every z
-BEGAN_RECIPE = {"began_gamma": 0.9, "began_lambda_k": 0.01, "began_lr_stall": 500, "began_lr_floor": 1e-5,
-                "began_skip": True, "batch_size": 16}
+# here and G drew one grey picture for every z. Its net sizes (batch, width) go back when another variant is picked.
+BEGAN_RECIPE = {"began_gamma": 1.0, "began_lambda_k": 0.01, "began_lr_stall": 1000, "began_lr_floor": 1e-5,
+                "began_skip": True, "batch_size": 16, "width": 48}
+BEGAN_SIZES = ("batch_size", "width")
 BEGAN_FIELDS = ("began_gamma", "began_lambda_k", "began_lr_stall", "began_lr_floor", "began_skip")
 
 
@@ -143,9 +144,10 @@ class GANFormTool(QWidget):
         was_began = self.panel.fields["variant"].text() == "began"
         self.panel.set_field(field, key)
         note = ""
-        if field == "variant" and was_began and key != "began" and \
-                self.panel.fields["batch_size"].value() == BEGAN_RECIPE["batch_size"]:  # BEGAN's batch goes with it
-            self.panel.set_field("batch_size", (TOY_SIZES if was_toy else IMAGE_SIZES)["batch_size"])
+        if field == "variant" and was_began and key != "began":  # BEGAN's net sizes go with it
+            for name in BEGAN_SIZES:
+                if self.panel.fields[name].value() == BEGAN_RECIPE[name]:
+                    self.panel.set_field(name, (TOY_SIZES if was_toy else IMAGE_SIZES)[name])
         if field == "dataset" and (key in TOY_SETS) != was_toy:
             note = self._swap_net_sizes(key in TOY_SETS)
         pictures = self.panel.fields["dataset"].text() not in TOY_SETS
@@ -172,8 +174,8 @@ class GANFormTool(QWidget):
                 changed.append(f"{label} connections" if isinstance(value, bool) else f"{label} {value:g}")
         if not changed:
             return ""
-        return (f" Set {', '.join(changed)}: the shipped BEGAN file's recipe (lr halves when M stalls for 500 steps). "
-                "At the paper's gamma 0.5, k_t stayed 0 here and G drew one grey picture for every z.")
+        return (f" Set {', '.join(changed)}: the shipped BEGAN file's recipe (lr halves when M stalls for 1,000 "
+                "steps). At the paper's gamma 0.5, k_t stayed 0 here and G drew one grey picture for every z.")
 
     def _swap_net_sizes(self, toy: bool) -> str:
         """Fields still at the other kind's defaults take this kind's (the 2-D sets' MLPs: width 128, z 8, batch

@@ -111,9 +111,10 @@ def test_the_form_says_the_paper_defaults_and_reads_small_rates(qtbot, make_wind
         assert lr.text() == f"paper default ({lr_text})" and n_critic.text() == f"paper default ({n_text})"
         if key == "began":  # from the defaults, the recipe that trained the shipped file (gamma 0.5 collapsed)
             c = panel.config()
-            assert (c.began_gamma, c.began_lambda_k, c.began_lr_stall, c.batch_size) == (0.9, 0.01, 500, 16)
+            recipe = (c.began_gamma, c.began_lambda_k, c.began_lr_stall, c.batch_size, c.width)
+            assert recipe == (1.0, 0.01, 1000, 16, 48)
             assert c.began_skip is True and panel.fields["began_skip"].isEnabled()
-            assert "gamma 0.9" in tool.summary.text()
+            assert "gamma 1" in tool.summary.text() and "width 48" in tool.summary.text()
     assert not panel.fields["began_gamma"].isEnabled() and not panel.fields["began_skip"].isEnabled()
     assert "OT-GAN runs on the 2-D sets" in tool.summary.text()
     assert panel.config().dataset == "ring8" and tool.combos["dataset"].currentData() == "ring8"  # OT-GAN moved it

@@ -180,6 +180,16 @@ def resume_run_dir(resume: str | Path | None, paper: str, root: Path | None = No
     return parent if parent is not None and (parent / "metrics.jsonl").is_file() else new_run_dir(paper, root)
 
 
+def run_settings(checkpoint: str | Path) -> dict[str, Any]:
+    """The settings a run started with: the config.json that run_training writes beside its last.pt ({} when
+    missing or unreadable). Plain JSON, so the GUI thread may read it."""
+    try:
+        saved = json.loads((Path(checkpoint).parent / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
 def new_run_dir(paper: str, root: Path | None = None) -> Path:
     """A fresh folder for a run: <data dir>/runs/<paper>/<YYYYmmdd-HHMMSS>[-n]."""
     from engines.assets import data_dir

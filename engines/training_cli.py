@@ -23,7 +23,7 @@ from typing import Any
 from engines.base import EngineError, Preparing, TrainStep
 from engines.progress import TextBar
 from engines.runs import discard_if_empty
-from engines.training import TrainingRecipe, load_checkpoint, resume_run_dir
+from engines.training import TrainingRecipe, load_checkpoint, resume_run_dir, run_settings
 
 
 def _flag_type(default: Any) -> Callable[[str], Any]:
@@ -83,8 +83,8 @@ def train_main(recipe: TrainingRecipe, args: argparse.Namespace) -> tuple[int, P
         torch.set_num_threads(args.threads)
     else:
         set_cpu_threads()
-    try:  # a resumed run keeps its own settings unless a flag changes one
-        base = load_checkpoint(args.resume).get("config") if args.resume else None
+    try:  # a resumed run keeps its own settings unless a flag changes one (a last.pt kept elsewhere: its own copy)
+        base = (run_settings(args.resume) or load_checkpoint(args.resume).get("config")) if args.resume else None
         config = config_from_args(args, recipe.config_type, base if isinstance(base, dict) else None)
     except (EngineError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

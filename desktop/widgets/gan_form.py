@@ -22,8 +22,8 @@ IMAGE_ONLY_FIELDS = ("measurement", "measurement_p", "ambient")  # AmbientGAN's 
 # here and G drew one grey picture for every z. Its net sizes (batch, width) go back when another variant is picked.
 BEGAN_RECIPE = {"began_gamma": 1.0, "began_lambda_k": 0.01, "began_lr_stall": 1000, "began_lr_floor": 1e-5,
                 "began_skip": True, "batch_size": 16, "width": 48}
-BEGAN_SIZES = ("batch_size", "width")
-BEGAN_FIELDS = ("began_gamma", "began_lambda_k", "began_lr_stall", "began_lr_floor", "began_skip")
+BEGAN_FIELDS = tuple(name for name in BEGAN_RECIPE if name.startswith("began_"))  # greyed out for other variants
+BEGAN_SIZES = tuple(name for name in BEGAN_RECIPE if name not in BEGAN_FIELDS)
 
 
 def rate_text(value: float) -> str:
@@ -146,7 +146,7 @@ class GANFormTool(QWidget):
         note = ""
         if field == "variant" and was_began and key != "began":  # BEGAN's net sizes go with it
             for name in BEGAN_SIZES:
-                if self.panel.fields[name].value() == BEGAN_RECIPE[name]:
+                if field_value(self.panel.fields[name]) == BEGAN_RECIPE[name]:
                     self.panel.set_field(name, (TOY_SIZES if was_toy else IMAGE_SIZES)[name])
         if field == "dataset" and (key in TOY_SETS) != was_toy:
             note = self._swap_net_sizes(key in TOY_SETS)

@@ -157,7 +157,7 @@ class TrainingPanel(QWidget):
         if self.worker is not None and self.worker.is_running():
             return False
         if resume:  # (the Start button's clicked signal passes False here)
-            self._fill_from_run(Path(resume).parent / "config.json")
+            self._fill_from_run(resume)
         try:
             config = self.config()
         except ValueError as exc:
@@ -343,14 +343,12 @@ class TrainingPanel(QWidget):
                 continue
             self.curves.overlay_run(path.parent.name, records)
 
-    def _fill_from_run(self, config_json: Path) -> None:
-        """Put a run's own settings (its config.json, written at start) into the form, so a resume goes on with the
-        run's nets and data rather than whatever the form held; a missing or unreadable file leaves the form."""
-        try:
-            saved = json.loads(config_json.read_text())
-        except (OSError, ValueError):
-            return
-        for name, value in saved.items() if isinstance(saved, dict) else ():
+    def _fill_from_run(self, checkpoint: str | Path) -> None:
+        """Put a run's own settings (engines.training.run_settings) into the form, so a resume goes on with the
+        run's nets and data rather than whatever the form held; without them the form stays as it is."""
+        from engines.training import run_settings
+
+        for name, value in run_settings(checkpoint).items():
             if name in self.fields and isinstance(value, (bool, int, float, str)):
                 try:
                     self.set_field(name, value)

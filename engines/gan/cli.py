@@ -134,9 +134,9 @@ def _backends(args: argparse.Namespace) -> int:
 def _claim(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from engines.gan.metrics import curve_vs_fd, spearman
+    from engines.gan.metrics import curve_vs_metric, spearman
 
-    steps, curve, fd = curve_vs_fd(Path(args.run_dir) / "metrics.jsonl", args.curve, args.window, args.against)
+    steps, curve, fd = curve_vs_metric(Path(args.run_dir) / "metrics.jsonl", args.curve, args.window, args.against)
     keep = steps >= args.from_step
     steps, curve, fd = steps[keep], curve[keep], fd[keep]
     if len(steps) < 3:

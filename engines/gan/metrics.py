@@ -191,7 +191,7 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def curve_vs_fd(metrics_jsonl: Path, curve: str, window: int = 50,
+def curve_vs_metric(metrics_jsonl: Path, curve: str, window: int = 50,
                 metric: str = "fd_classifier") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(eval steps, curve averaged over the `window` steps up to each evaluation, the evaluation `metric`: FD on
     our classifier's features, or e.g. precision) of a run."""

@@ -203,11 +203,11 @@ def test_a_resumed_runs_settings_fill_the_form_and_its_pickers(qtbot, make_windo
     run.mkdir()
     saved = {**panel.config().__dict__, "variant": "wgan-gp", "dataset": "ring8", "width": 24, "began_skip": True}
     (run / "config.json").write_text(json.dumps(saved))
-    panel._fill_from_run(run / "config.json")  # noqa: SLF001 (start(resume=...) does this first)
+    panel._fill_from_run(run / "last.pt")  # noqa: SLF001 (start(resume=...) does this first)
     c = panel.config()
     assert (c.variant, c.dataset, c.width, c.began_skip) == ("wgan-gp", "ring8", 24, True)
     assert tool.combos["variant"].currentData() == "wgan-gp" and tool.combos["dataset"].currentData() == "ring8"
     assert "5 critic steps" in tool.summary.text()
     (run / "config.json").write_text("{not json")
-    panel._fill_from_run(run / "config.json")  # noqa: SLF001
+    panel._fill_from_run(run / "last.pt")  # noqa: SLF001
     assert panel.config().width == 24  # an unreadable file leaves the form as it was

@@ -93,7 +93,7 @@ class CompareControls(QWidget):
             except Exception as exc:  # noqa: BLE001 - any failure is a message; A keeps running
                 return LiveNotice(f"Could not start {label} to compare: {exc}", error=True)
             return LiveNotice(f"Loading {label} to compare, in a process of its own; the split appears when it "
-                              "is ready. Drag the wipe slider to move the line.")
+                              "is ready.")
         self.tab.commands.submit(build)
 
     def split(self, item: LiveResult) -> tuple[LiveResult, np.ndarray, Any]:
@@ -101,7 +101,11 @@ class CompareControls(QWidget):
         tab = self.tab
         pair = item.result
         if not isinstance(pair, PairResult):
+            self.last_pair = None
             return item, tab.display_image(item), lambda p, t: tab.paint_result(p, t, pair)
+        if self.last_pair is None or self.last_pair.label_b != pair.label_b:  # B's first frame: it has loaded
+            self.tab.show_notice(f"Comparing with {pair.label_b}: left of the line is {tab.compare_label()}, right "
+                                 "of it this model. Drag the wipe slider to move the line.")
         self.last_pair = pair
         live_a, live_b = replace(item, result=pair.a), replace(item, result=pair.b)
         image_a, image_b = tab.display_image(live_a), tab.display_image(live_b)

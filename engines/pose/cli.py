@@ -16,11 +16,13 @@ import argparse
 import json
 import sys
 import time
+import zlib
 from pathlib import Path
 
 from engines.frames import video_frames
 from engines.pose.config import DistillConfig, student_config
 from engines.pose.data import DistillData, concat, label_frames, photo_frames
+from engines.pose.photo_pck import expand
 from engines.pose.task import DistillTask
 from engines.progress import TextBar
 
@@ -95,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     pp.add_argument("--student", type=Path, default=None, help="default: the shipped student")
     p = sub.add_parser("distill", help="the long headless distillation that made the shipped student")
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
-    p.add_argument("--photos", type=Path, nargs="*", default=None, help="extra photos (default: messi5, basketball1)")
+    p.add_argument("--photos", type=Path, nargs="*", default=None,
+                   help="extra photos or folders of photos (default: messi5, basketball1)")
     p.add_argument("--frame-step", type=int, default=2)
     p.add_argument("--min-box", type=float, default=36.0, help="smallest person box (px tall) to label")
     p.add_argument(
@@ -116,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--run-dir", type=Path, default=None)
     p.add_argument("--resume", type=Path, default=None, help="a last.pt to continue from")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start a new run from this student's weights (e.g. the shipped pose_hourglass.pt)")
     p.add_argument("--export", type=Path, default=None, help="write the student here at the end")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu")
@@ -208,14 +213,16 @@ def _distill(args: argparse.Namespace) -> int:
         config = DistillConfig.tiny()
     video = args.video or assets.asset_path("vtest.avi")
     photos = (
-        args.photos if args.photos is not None else [assets.asset_path(n) for n in ("messi5.jpg", "basketball1.png")]
+        expand(args.photos) if args.photos is not None
+        else [assets.asset_path(n) for n in ("messi5.jpg", "basketball1.png")]
     )
+    extra = "" if args.photos is None else f"_photos{zlib.crc32(''.join(map(str, photos)).encode()):08x}"
     cache = (
         assets.data_dir()
         / "cache"
         / (
             f"pose_distill_{video.stem}_step{args.frame_step}_box{args.min_box:g}"
-            f"_crop{args.crop_scale:g}_{model.input_size}.npz"
+            f"_crop{args.crop_scale:g}_{model.input_size}{extra}.npz"
         )
     )
     data = build_dataset(
@@ -235,6 +242,10 @@ def _distill(args: argparse.Namespace) -> int:
         f"({len(set(val.frame.tolist()))} frames, last 20% of the video)"
     )
     task = DistillTask(config, train, val, args.device)
+    if args.init is not None and args.resume is None:
+        from engines.pose.model import load_student
+
+        task.model.load_state_dict(load_student(args.init)[0].state_dict())  # same sizes, or a clear error
     run_dir = args.run_dir or resume_run_dir(args.resume, "pose")
     settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
     t0 = time.monotonic()

@@ -1,8 +1,7 @@
 """The compare view of a live tab: the same frame through two models, split by a wipe line.
 
-Model A is the tab's model; model B is chosen here from the tab's model list. B is built from the tab's
-engine_recipe in a process of its own (engines.engine_process.ProcessEngine, started by a command between
-frames on the live worker) and runs beside A (engines.compare.PairRunner). Left of the line
+Model A is the tab's model; model B is chosen here from the tab's model list. B is built on the tab's
+live worker (a command between frames) and runs beside A (engines.compare.PairRunner). Left of the line
 shows A's result, right of it B's, each labelled with its model and its own time per frame.
 """
 
@@ -17,7 +16,6 @@ from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QComboBox, QSlider, QVBoxLayout, QWidget
 
 from engines.compare import PairResult, PairRunner
-from engines.engine_process import ProcessEngine
 from engines.pipeline import LiveNotice, LiveResult
 
 OFF = "off"
@@ -84,16 +82,15 @@ class CompareControls(QWidget):
         if self.choice is None:
             return
         label, weights = self.choice
+        runner, create = self.runner, self.tab.create_engine
         device = self.tab.engine_device if self.tab.engine_device not in ("", "-") else "cpu"
-        runner, recipe = self.runner, self.tab.engine_recipe(weights, device)
 
         def build() -> LiveNotice:
             try:
-                runner.set_b(ProcessEngine(recipe), label)  # starts loading; frames show A alone meanwhile
+                runner.set_b(create(weights, device), label)
             except Exception as exc:  # noqa: BLE001 - any failure is a message; A keeps running
-                return LiveNotice(f"Could not start {label} to compare: {exc}", error=True)
-            return LiveNotice(f"Loading {label} to compare, in a process of its own; the split appears when it "
-                              "is ready.")
+                return LiveNotice(f"Could not load {label} to compare: {exc}", error=True)
+            return LiveNotice(f"Comparing with {label}: drag the wipe slider to move the line.")
         self.tab.commands.submit(build)
 
     def split(self, item: LiveResult) -> tuple[LiveResult, np.ndarray, Any]:
@@ -101,11 +98,7 @@ class CompareControls(QWidget):
         tab = self.tab
         pair = item.result
         if not isinstance(pair, PairResult):
-            self.last_pair = None
             return item, tab.display_image(item), lambda p, t: tab.paint_result(p, t, pair)
-        if self.last_pair is None or self.last_pair.label_b != pair.label_b:  # B's first frame: it has loaded
-            self.tab.show_notice(f"Comparing with {pair.label_b}: left of the line is {tab.compare_label()}, right "
-                                 "of it this model. Drag the wipe slider to move the line.")
         self.last_pair = pair
         live_a, live_b = replace(item, result=pair.a), replace(item, result=pair.b)
         image_a, image_b = tab.display_image(live_a), tab.display_image(live_b)

@@ -1,9 +1,8 @@
 """`python -m engines.compare_bench`: does the compare view keep each model's own speed?
 
 For each pair (model A, model B) the same frames run three ways, alternated in rounds so that all three see
-the same machine load: A alone, B alone (each on this thread, as a tab runs its own model), and both through
-engines.compare.PairRunner as the live worker runs them (B in its own process, or with --b-in thread on a
-helper thread of this one). One record per pair: each side's median ms alone and in the pair,
+the same machine load: A alone, B alone, and both through engines.compare.PairRunner (B on its helper thread
+beside A), as the live worker runs them. One record per pair: each side's median ms alone and in the pair,
 their ratios (issue 16's bar: each side within 10% of its own speed, >= 0.9, "when the CPU allows": a free
 core per side) and the pair's frame time.
 """
@@ -21,50 +20,36 @@ from pathlib import Path
 from typing import Any
 
 from engines.compare import PairRunner
-from engines.engine_process import BUILD_ENGINE as BUILD
-from engines.engine_process import EngineRecipe, ProcessEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _detection() -> tuple[str, str, EngineRecipe, EngineRecipe, Callable]:
-    from engines.detection.engine import DarknetWeights
+def _detection() -> tuple[str, str, Any, Any, Callable]:
+    from engines.detection.engine import DarknetWeights, DetectionEngine
 
-    path = "engines.detection.engine:DetectionEngine"
-    return ("YOLOv3-tiny", "YOLOv2 street", EngineRecipe(BUILD, (path, None, "auto")),
-            EngineRecipe(BUILD, (path, DarknetWeights.shipped_yolov2(), "auto")), lambda e, im: e.infer(im))
-
-
-def _pose() -> tuple[str, str, EngineRecipe, EngineRecipe, Callable]:
-    path, options = "engines.pose.engine:PoseEngine", {"detector_device": "auto"}
-    student = ROOT / "assets" / "weights" / "pose_hourglass.pt"
-    return ("BlazePose", "Stacked Hourglass student", EngineRecipe(BUILD, (path, None, "cpu"), options),
-            EngineRecipe(BUILD, (path, student, "cpu"), options), lambda e, im: e.infer(im, max_people=1))
+    a, b = DetectionEngine(), DetectionEngine()
+    a.load(None, "auto")
+    b.load(DarknetWeights.shipped_yolov2(), "auto")
+    return f"YOLOv3-tiny ({a.device})", f"YOLOv2 street ({b.device})", a, b, lambda e, im: e.infer(im)
 
 
-PAIRS: dict[str, Callable[[], tuple[str, str, EngineRecipe, EngineRecipe, Callable]]] = {
-    "detection": _detection, "pose": _pose}
+def _pose() -> tuple[str, str, Any, Any, Callable]:
+    from engines.pose.engine import PoseEngine
+
+    a, b = PoseEngine(), PoseEngine()
+    a.load(None, "cpu", detector_device="auto")
+    b.load(ROOT / "assets" / "weights" / "pose_hourglass.pt", "cpu", detector_device="auto")
+    return "BlazePose", "Stacked Hourglass student", a, b, lambda e, im: e.infer(im, max_people=1)
 
 
-def _model_b(recipe: EngineRecipe, where: str) -> Any:
-    """Model B as the compare view runs it: in its own process (default), or on a thread of this one."""
-    if where == "thread":
-        return recipe.build()
-    engine = ProcessEngine(recipe)
-    deadline = time.monotonic() + 300
-    while not engine.ready():
-        if time.monotonic() > deadline:
-            raise TimeoutError("model B did not load within 300 s")
-        time.sleep(0.05)
-    return engine
+PAIRS: dict[str, Callable[[], tuple[str, str, Any, Any, Callable]]] = {"detection": _detection, "pose": _pose}
 
 
-def pair_record(key: str, frames: list, rounds: int, per_round: int, b_in: str = "process") -> dict:
+def pair_record(key: str, frames: list, rounds: int, per_round: int) -> dict:
     """A alone, B alone and the pair on `per_round` frames each, `rounds` times alternated."""
-    label_a, label_b, recipe_a, recipe_b, run = PAIRS[key]()
-    a, b = recipe_a.build(), recipe_b.build()  # each alone: as the tab runs its own model
+    label_a, label_b, a, b, run = PAIRS[key]()
     runner = PairRunner()
-    runner.set_b(_model_b(recipe_b, b_in), label_b)
+    runner.set_b(b, label_b)
     alone_a, alone_b, pair_a, pair_b, pair_frame = [], [], [], [], []
 
     def timed(fn: Callable[[], Any]) -> float:
@@ -87,8 +72,7 @@ def pair_record(key: str, frames: list, rounds: int, per_round: int, b_in: str =
             pair_b.append(pair.ms_b)
     runner.close()
     med = statistics.median
-    return {"name": f"compare.{key}", "a": f"{label_a} ({a.device})", "b": f"{label_b} ({b.device})",
-            "b_runs_in": b_in,
+    return {"name": f"compare.{key}", "a": label_a, "b": label_b,
             "a_alone_ms": round(med(alone_a), 2), "a_in_pair_ms": round(med(pair_a), 2),
             "b_alone_ms": round(med(alone_b), 2), "b_in_pair_ms": round(med(pair_b), 2),
             "a_speed_in_pair": round(med(alone_a) / med(pair_a), 3),
@@ -103,11 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--per-round", type=int, default=10, help="frames per side per round")
     p.add_argument("--threads", type=int, default=1, help="torch and backend threads per model")
-    p.add_argument("--b-in", choices=("process", "thread"), default="process",
-                   help="where model B runs: its own process (as the compare view runs it) or a thread beside A")
     p.add_argument("--json", type=Path, help="also write the records here")
     args = p.parse_args(argv)
-    os.environ["PAPERZOO_BACKEND_THREADS"] = os.environ["PAPERZOO_TORCH_THREADS"] = str(args.threads)  # children too
+    os.environ["PAPERZOO_BACKEND_THREADS"] = str(args.threads)
     import torch
 
     from engines.backends.frames import demo_frames
@@ -116,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     frames = demo_frames(24, step=10)
     records = []
     for key in args.only or list(PAIRS):
-        records.append(pair_record(key, frames, args.rounds, args.per_round, args.b_in))
+        records.append(pair_record(key, frames, args.rounds, args.per_round))
         print(json.dumps(records[-1]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(records, indent=2))

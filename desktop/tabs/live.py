@@ -32,7 +32,6 @@ from desktop.widgets.source_bar import SourceBar
 from desktop.widgets.source_preview import SourcePreview
 from desktop.workers import Worker
 from engines.base import EngineError, PaperInfo
-from engines.engine_process import BUILD_ENGINE, EngineRecipe
 from engines.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame, FrameSource, LatestSlot, SourceLost
 from engines.pipeline import Commands, DeviceState, LiveNotice, LiveResult, device_state, live_loop
 
@@ -62,15 +61,14 @@ class LiveTab(PaperTab):
     default_device = "cpu"  # where the engine runs unless --device says otherwise ("auto": the best there is)
 
     # hooks ------------------------------------------------------------------
-    def engine_recipe(self, weights: Any, device: str) -> EngineRecipe:
-        """How to build this tab's engine with `weights` on `device` (default: the registry's engine,
-        PaperInfo.engine, loaded with them). GUI thread; picklable, so the compare view can build its model B
-        from it in a process of its own."""
-        return EngineRecipe(BUILD_ENGINE, (self.info.engine, weights, device))
-
     def create_engine(self, weights: Any, device: str) -> Any:
-        """Build the engine from engine_recipe. Runs on the worker thread (may import torch)."""
-        return self.engine_recipe(weights, device).build()
+        """Build the registry's engine (PaperInfo.engine) and load `weights` on `device`. Runs on the worker
+        thread (may import torch); touches no widget and no tab attribute."""
+        from engines.registry import load_object
+
+        engine = load_object(self.info.engine)()
+        engine.load(weights, device)
+        return engine
 
     def engine_facts(self, engine: Any) -> dict[str, Any]:
         """What the GUI needs to know of a freshly loaded engine (worker thread), e.g. class names."""

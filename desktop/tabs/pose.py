@@ -15,7 +15,6 @@ from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
 from desktop.widgets.device_list import DeviceList, device_facts
 from desktop.widgets.heatmap_grid import HeatmapGrid, bgra_qimage, colorize
-from engines.engine_process import BUILD_ENGINE, EngineRecipe
 from engines.frame_sources import FrozenSource
 from engines.frames import Frame
 from engines.pipeline import LiveResult
@@ -99,10 +98,13 @@ class PoseTab(LiveTab):
         self._stale: object = None  # the last result of the previous model: hover ignores it
 
     # engine hooks (worker thread) ------------------------------------------------
-    def engine_recipe(self, weights, device: str) -> EngineRecipe:
+    def create_engine(self, weights, device: str):
         """The pose engine; its person detector runs on the fastest CPU backend unless a device was chosen."""
-        return EngineRecipe(BUILD_ENGINE, (self.info.engine, weights, device),
-                            {"detector_device": self.options.get("device") or "auto"})
+        from engines.pose.engine import PoseEngine
+
+        engine = PoseEngine()
+        engine.load(weights, device, detector_device=self.options.get("device") or "auto")
+        return engine
 
     def run_engine(self, engine, frame: Frame):
         people = self.people  # one read of the GUI thread's frozen choice

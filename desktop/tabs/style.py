@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 from desktop.style_gallery import GALLERY, NUM_STYLES, GalleryRefresher, StyleGallery
 from desktop.tabs.base import add_labeled
 from desktop.tabs.live import LiveTab
-from engines.engine_process import EngineRecipe
 from engines.frames import IMAGE_SUFFIXES, Frame, file_filter
 from engines.pipeline import LiveNotice, LiveResult
 
@@ -172,12 +171,12 @@ class StyleTab(LiveTab):
             return f"the style of {s.vector_name}"
         return f"style {s.style}" + (f" + {s.blend:.0%} of style {s.second}" if s.blend > 0 else "")
 
-    def engine_recipe(self, weights, device: str) -> EngineRecipe:
-        from engines.style.compare_side import StyleChoice
+    def create_engine(self, weights, device: str):
+        from engines.style.compare_side import StyleChoice, StyleSide
 
-        if isinstance(weights, StyleChoice):  # model B of the compare view
-            return EngineRecipe("engines.style.compare_side:build_style_side", (self.info.engine, weights, device))
-        return super().engine_recipe(weights, device)
+        if isinstance(weights, StyleChoice):  # model B of the compare view (worker thread)
+            return StyleSide(super().create_engine(None, device), weights)
+        return super().create_engine(weights, device)
 
     # engine hooks (worker thread) ------------------------------------------------
     def run_engine(self, engine, frame: Frame):

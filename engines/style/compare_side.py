@@ -51,10 +51,3 @@ class StyleSide:
 
     def __getattr__(self, name: str) -> Any:  # device, refused, config ... of the wrapped engine
         return getattr(self.engine, name)
-
-
-def build_style_side(engine_path: str, choice: StyleChoice, device: str) -> StyleSide:
-    """The style engine `engine_path` (default networks) painting in `choice` (an EngineRecipe factory)."""
-    from engines.engine_process import build_engine
-
-    return StyleSide(build_engine(engine_path, None, device), choice)

@@ -1,6 +1,7 @@
 """Pose on the command line: `python -m engines.pose.cli train|distill|bench ...`.
 
 train: the panel's recipe headless (engines.training_cli; `--export FILE` copies the run's student.pt).
+people-photos: fetch the still photos of people (engines/pose/people_photos.py) for `distill --photos`.
 distill: the long run that made the shipped student, `python -m engines.pose.cli distill [--minutes 60]
 [--export student.pt]`:
 
@@ -95,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     pp = sub.add_parser("photo-pck", help="a student's PCK@0.2 against BlazePose on people in still photos")
     pp.add_argument("photos", type=Path, nargs="*", help="photos or folders (default: the photo set + demo photos)")
     pp.add_argument("--student", type=Path, default=None, help="default: the shipped student")
+    pb = sub.add_parser("people-photos", help="fetch the still photos of people the student also trains on")
+    pb.add_argument("--out", type=Path, default=None, help="default: <data dir>/pose/people_photos")
     p = sub.add_parser("distill", help="the long headless distillation that made the shipped student")
     p.add_argument("--video", type=Path, default=None, help="video to label (default: fetched vtest.avi)")
     p.add_argument("--photos", type=Path, nargs="*", default=None,
@@ -112,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=0.0, help="stop (with a checkpoint) after this wall time")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2.5e-4, help="RMSprop lr (also replaces a resumed run's lr)")
+    p.add_argument("--photo-share", type=float, default=0.0,
+                   help="share of each batch drawn from people in the still photos (0: like the rest)")
     p.add_argument("--features", type=int, default=student_config().features)
     p.add_argument("--input", type=int, default=student_config().input_size)
     p.add_argument("--stacks", type=int, default=2)
@@ -139,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         return _bench(args)
     if args.cmd == "infer":
         return _infer(args)
+    if args.cmd == "people-photos":
+        from engines.pose.people_photos import build
+
+        paths = build(args.out)
+        print(f"{len(paths)} photos in {paths[0].parent if paths else args.out}")
+        return 0
     if args.cmd == "photo-pck":
         from engines.pose.cpu_backend import STUDENT
         from engines.pose.photo_pck import default_photos, expand, photo_pck
@@ -208,7 +219,7 @@ def _distill(args: argparse.Namespace) -> int:
     model = student_config().with_(
         features=args.features, input_size=args.input, stacks=args.stacks, depth=3 if args.input < 256 else 4
     )
-    config = DistillConfig(model=model, batch_size=args.batch, lr=args.lr)
+    config = DistillConfig(model=model, batch_size=args.batch, lr=args.lr, photo_share=args.photo_share)
     if args.tiny:
         config = DistillConfig.tiny()
     video = args.video or assets.asset_path("vtest.avi")

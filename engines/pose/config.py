@@ -54,7 +54,8 @@ def student_config() -> HourglassConfig:
 @dataclass(frozen=True)
 class DistillConfig:
     """model: the student; lr for RMSprop (paper: 2.5e-4); sigma: target Gaussian (heatmap px);
-    min_confidence: teacher confidence below which a joint's target is all zeros."""
+    min_confidence: teacher confidence below which a joint's target is all zeros; photo_share: the share of
+    each batch drawn from people in still photos (frame index -1) when there are any (0: drawn like the rest)."""
 
     model: HourglassConfig = field(default_factory=student_config)
     batch_size: int = 16
@@ -65,8 +66,11 @@ class DistillConfig:
     rotate_deg: float = 30.0
     eval_samples: int = 400
     seed: int = 0
+    photo_share: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.photo_share <= 1:
+            raise ValueError(f"photo_share must be in [0, 1], got {self.photo_share}")
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if not self.lr > 0:

@@ -90,11 +90,22 @@ class DistillTask:
         x = np.stack(imgs).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
         return x, targets, points, conf
 
+    def _batch_index(self, rng: np.random.Generator) -> np.ndarray:
+        """batch_size training indices; with photo_share, that share of them from the still-photo people."""
+        n, batch = len(self.train_data), self.config.batch_size
+        photos = np.flatnonzero(self.train_data.frame < 0)
+        k = int(round(batch * self.config.photo_share)) if 0 < len(photos) < n else 0
+        if k == 0:
+            return rng.integers(0, n, batch)
+        others = np.flatnonzero(self.train_data.frame >= 0)
+        picks = photos[rng.integers(0, len(photos), k)], others[rng.integers(0, len(others), batch - k)]
+        return np.concatenate(picks)
+
     def train_step(self, step: int) -> dict[str, float]:
         import torch
 
         rng = np.random.default_rng((self.config.seed, step))
-        index = rng.integers(0, len(self.train_data), self.config.batch_size)
+        index = self._batch_index(rng)
         if self.world > 1:
             index = shard(index, self.rank, self.world)
             rng = np.random.default_rng((self.config.seed, step, self.rank))

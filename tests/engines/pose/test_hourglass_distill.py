@@ -153,3 +153,18 @@ def test_student_file_round_trip(tmp_path) -> None:
 def test_student_config_is_valid() -> None:
     cfg = student_config()
     assert cfg.heatmap_size == cfg.input_size // 4 and cfg.stacks == 2
+
+
+def test_photo_share_sets_each_batchs_share_of_still_photo_people() -> None:
+    data = synthetic_data(40)
+    data.frame[:4] = -1  # 4 people in photos, 36 in video frames
+    for share, expected in ((0.5, 8), (0.25, 4)):
+        task = DistillTask(DistillConfig(model=HourglassConfig.tiny(), batch_size=16, photo_share=share), data)
+        for step in range(5):
+            index = task._batch_index(np.random.default_rng(step))
+            assert len(index) == 16 and int((data.frame[index] < 0).sum()) == expected
+    uniform = DistillTask(DistillConfig(model=HourglassConfig.tiny(), batch_size=16), data)
+    draws = np.concatenate([uniform._batch_index(np.random.default_rng(s)) for s in range(50)])
+    assert 0.03 < (data.frame[draws] < 0).mean() < 0.2  # without it: about 4 in 40
+    with pytest.raises(ValueError, match="photo_share"):
+        DistillConfig(photo_share=1.5)

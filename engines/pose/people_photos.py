@@ -47,23 +47,23 @@ def _npm(name: str, version: str, sha256: str, size: int, scope: str = "") -> Ar
     return Archive(f"npm {path} {version}", f"{_NPM}{path}/-/{name}-{version}.tgz", sha256, size, "sdist")
 
 
+def _ui_kit(name: str, version: str, sha256: str, size: int, people: int) -> PeopleSource:
+    """A website UI kit on npm (MIT): its stock photos under assets/img."""
+    return PeopleSource(_npm(name, version, sha256, size), UI_KIT_PHOTOS, "MIT", people)
+
+
 SOURCES: tuple[PeopleSource, ...] = (
     PeopleSource(_npm("face-api", "1.7.15", "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
                       12677476, "@vladmandic"), r"^package/demo/sample[1-6]\.jpg$", "MIT", 14),
-    PeopleSource(_npm("material-kit", "2.0.4", "543712c988b2697c61a7ef6c9527ebf850b21b56e1bdfd7258fc6d333f725602",
-                      5746614), UI_KIT_PHOTOS, "MIT", 11),
-    PeopleSource(_npm("soft-ui-design-system", "1.0.4",
-                      "b999a9fe6dc31469bcb498c9d0560ac17060d76957abe7f1cb1c2dddf61a5095", 15522484),
-                 UI_KIT_PHOTOS, "MIT", 17),
-    PeopleSource(_npm("paper-dashboard-react", "1.3.0",
-                      "ec142880bd0e65bccdae0ee08554baa499364bc750715368b965bfb82a06e0a3", 8290307),
-                 UI_KIT_PHOTOS, "MIT", 8),
-    PeopleSource(_npm("argon-design-system-free", "1.2.0",
-                      "0ec937277280d61ce0b54e029543d1719c1d731ee85bcd2582a7757e31a618ea", 3869760),
-                 UI_KIT_PHOTOS, "MIT", 4),
-    PeopleSource(_npm("material-dashboard", "3.1.0",
-                      "424b8c15e9446bae383106122e22e37a349139ee6fb4b94e214a6ffabc8b41b0", 15027221),
-                 UI_KIT_PHOTOS, "MIT", 1),
+    _ui_kit("material-kit", "2.0.4", "543712c988b2697c61a7ef6c9527ebf850b21b56e1bdfd7258fc6d333f725602", 5746614, 11),
+    _ui_kit("soft-ui-design-system", "1.0.4", "b999a9fe6dc31469bcb498c9d0560ac17060d76957abe7f1cb1c2dddf61a5095",
+            15522484, 17),
+    _ui_kit("paper-dashboard-react", "1.3.0", "ec142880bd0e65bccdae0ee08554baa499364bc750715368b965bfb82a06e0a3",
+            8290307, 8),
+    _ui_kit("argon-design-system-free", "1.2.0", "0ec937277280d61ce0b54e029543d1719c1d731ee85bcd2582a7757e31a618ea",
+            3869760, 4),
+    _ui_kit("material-dashboard", "3.1.0", "424b8c15e9446bae383106122e22e37a349139ee6fb4b94e214a6ffabc8b41b0",
+            15027221, 1),
     PeopleSource(Archive("PyPI insightface 2.1 (sdist)",
                          f"{_PYPI}11/c7/7064625547238052effa5422b7d3e5512fa921dc0445737096861986e580/insightface-2.1.tar.gz",
                          "776cbd36b70f5f2ae1a026101cfb80387f0b2280a0dbaf073f8d3ed69f554e01", 1105440, "sdist"),
@@ -77,8 +77,7 @@ SOURCES: tuple[PeopleSource, ...] = (
                          "face_recognition-1.3.0.tar.gz",
                          "5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec", 3182249, "sdist"),
                  r"tests/test_images/.*\.(jpg|png)$", "MIT", 4),
-    PeopleSource(_npm("paper-kit-2", "2.1.0", "ea262b722403d0b838682218476775fe6500d13bc2b265000837cb613c8e7657",
-                      5718997), UI_KIT_PHOTOS, "MIT", 2),
+    _ui_kit("paper-kit-2", "2.1.0", "ea262b722403d0b838682218476775fe6500d13bc2b265000837cb613c8e7657", 5718997, 2),
 )
 
 

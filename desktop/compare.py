@@ -124,15 +124,20 @@ class CompareControls(QWidget):
             p.drawLine(QPointF(line, top), QPointF(line, bottom))
             fm = p.fontMetrics()
 
-            def caption(side: str, label: str, ms: float) -> str:  # a long model name is elided, the time stays
+            def caption(side: str, label: str, ms: float, width: float) -> str:  # the name is elided, the time stays
                 tail = f"  {ms:.0f} ms"
-                return f"{side}: " + fm.elidedText(label, Qt.TextElideMode.ElideRight, 380 - fm.horizontalAdvance(
-                    f"{side}: {tail}")) + tail
+                room = int(width) - fm.horizontalAdvance(f"{side}: {tail}")
+                return f"{side}: " + fm.elidedText(label, Qt.TextElideMode.ElideRight, max(0, room)) + tail
 
-            for text, x, align in ((caption("A", label_a, pair.ms_a), line - 8, Qt.AlignmentFlag.AlignRight),
-                                   (caption("B", pair.label_b, pair.ms_b), line + 8, Qt.AlignmentFlag.AlignLeft)):
+            # each caption fits its side of the line (at most 400 px), so neither runs off a small view
+            width_a, width_b = (min(400.0, max(80.0, room)) for room in (line - full.left() - 16,
+                                                                         full.right() - line - 16))
+            for text, x, w, align in ((caption("A", label_a, pair.ms_a, width_a), line - 8, width_a,
+                                       Qt.AlignmentFlag.AlignRight),
+                                      (caption("B", pair.label_b, pair.ms_b, width_b), line + 8, width_b,
+                                       Qt.AlignmentFlag.AlignLeft)):
                 y = top + 60  # below the HUD, above the notice banner
-                box = QRectF(x - 400 if align == Qt.AlignmentFlag.AlignRight else x, y, 400, 22)
+                box = QRectF(x - w if align == Qt.AlignmentFlag.AlignRight else x, y, w, 22)
                 p.fillRect(p.boundingRect(box, int(align), text).adjusted(-4, -2, 4, 2), QColor(0, 0, 0, 170))
                 p.drawText(box, int(align), text)
         return live_a, image_a, paint

@@ -74,6 +74,8 @@ def display_panel(image: np.ndarray) -> np.ndarray:
 SHIPPED = "Shipped, with global branch (colorization.pt)"
 ABLATION = "Shipped, without global branch: the paper's ablation (colorization_no_global.pt)"
 ABLATION_FILE = Path(__file__).resolve().parents[2] / "assets" / "weights" / "colorization_no_global.pt"
+PEOPLE = "Also trained on photos of people (colorization_people.pt)"
+PEOPLE_FILE = ABLATION_FILE.with_name("colorization_people.pt")
 OPEN = "Open .pt ..."
 
 
@@ -88,6 +90,8 @@ class ColorizationTab(LiveTab):
         self.model_combo.addItem(SHIPPED, "")
         if ABLATION_FILE.is_file():  # the compare view offers it: with vs without the global branch side by side
             self.model_combo.addItem(ABLATION, str(ABLATION_FILE))
+        if PEOPLE_FILE.is_file():  # warmer skin on people, less exact on the original photo set (README)
+            self.model_combo.addItem(PEOPLE, str(PEOPLE_FILE))
         self.model_combo.addItem(OPEN, OPEN)
         self.model_combo.activated.connect(self._on_model)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

@@ -117,3 +117,24 @@ def test_the_panels_fill_a_small_window_in_a_grid_and_a_wide_one_in_a_row(qtbot,
     window.resize(2400, 600)
     qtbot.waitUntil(lambda: len({y for _, y in tab.latest.result.origins}) == 1, timeout=30_000)
     assert tab.latest.result.panels.shape[1] == 3 * tab.latest.result.result.gray.shape[1]
+
+
+def test_the_model_trained_on_photos_of_people_too_is_listed_and_runs(qtbot, make_window):
+    import pytest
+
+    from desktop.tabs.colorization import PEOPLE, PEOPLE_FILE, SHIPPED
+
+    if not PEOPLE_FILE.is_file():
+        pytest.skip("no colorization_people.pt")
+    window = make_window("colorization")
+    tab = window.tab_widget("colorization")
+    qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
+    assert (PEOPLE, str(PEOPLE_FILE)) in tab.model_choices() and tab.compare_label() == SHIPPED
+    from engines.colorization.model import read_weights
+
+    classes = read_weights(PEOPLE_FILE)["config"]["num_classes"]  # 49: its photo set has one category more
+    assert len(tab.latest.result.result.class_probs) != classes
+    tab.model_combo.setCurrentIndex(tab.model_combo.findText(PEOPLE))
+    tab.model_combo.activated.emit(tab.model_combo.currentIndex())
+    qtbot.waitUntil(lambda: len(tab.latest.result.result.class_probs) == classes, timeout=90_000)
+    assert tab.compare_label() == PEOPLE

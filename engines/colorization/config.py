@@ -21,8 +21,8 @@ class ColorizationConfig:
     class_weight: alpha in loss = MSE(ab) + alpha * CE(class) (paper: 1/300).
     lr / batch_size / seed / max_crops: optimiser (Adam) rate, photos per step, RNG seed, and the cap
       on crops drawn per large photo (in 256x256 slots).
-    encoder: "" = the paper's low-level net, trained; "mobilenetv2-style" = a frozen ImageNet MobileNetV2
-      (encoder.py) gives the low-level and global features.
+    encoder: "" = the paper's low-level net, trained; "mobilenetv2-style" = a frozen ImageNet MobileNetV2,
+      "darknet-coco" = YOLOv3-tiny's frozen COCO backbone (encoder.py) gives the low-level and global features.
     colour_loss: "mse" (the paper) or "rebalanced" (a*b* bin classification, rebalanced, annealed-mean
       decoding: rebalance.py); num_bins is then the number of a*b* bins (set when the model is built).
     anneal_t: the annealed-mean temperature T of "rebalanced" (1 = the mean, towards 0 = the mode).
@@ -55,8 +55,8 @@ class ColorizationConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.source_cap <= 1:
             raise ValueError(f"source_cap must be in [0, 1] (0 = no cap), got {self.source_cap}")
-        if self.encoder not in ("", "mobilenetv2-style"):
-            raise ValueError(f"encoder must be '' or 'mobilenetv2-style', got {self.encoder!r}")
+        if self.encoder not in ("", "mobilenetv2-style", "darknet-coco"):
+            raise ValueError(f"encoder must be '', 'mobilenetv2-style' or 'darknet-coco', got {self.encoder!r}")
         if self.colour_loss not in ("mse", "rebalanced"):
             raise ValueError(f"colour_loss must be 'mse' or 'rebalanced', got {self.colour_loss!r}")
         if not 0 <= self.num_bins <= 1024 or not 0.01 <= self.anneal_t <= 10 or not 0 <= self.debias <= 1:

@@ -1,4 +1,5 @@
-"""A pretrained ImageNet encoder for the colorizer: the MobileNetV2 inside the style weights, frozen.
+"""A pretrained encoder for the colorizer, frozen: the MobileNetV2 inside the style weights (ImageNet), or the
+YOLOv3-tiny backbone of the detection tab (COCO).
 
 Iizuka et al. learn their low-level features from scratch on 2.3 M Places photos; we have ~1,100 photos, so
 the low-level and global features come from the MobileNetV2 of Ghiasi et al.'s style predictor
@@ -8,6 +9,9 @@ are the only trained parts. Taps for an input of H x W (NHWC RGB in [0, 1]):
   low-level  expansion ReLU6 of block 6       (B, 192, H/8, W/8)
              + output of block 12 (96 ch, H/16) upsampled x2 -> concatenated (B, 288, H/8, W/8)
   global     the final 1x1 conv (1280 ch, H/32) averaged over space          (B, 1280)
+"darknet-coco": YOLOv3-tiny's first 13 layers (engines.importers.darknet, batch norm folded), gray replicated to RGB:
+  low-level  layer 6 (128 ch, H/8) + layer 8 (256 ch, H/16) upsampled x2          (B, 384, H/8, W/8)
+  global     layer 12 (1024 ch, H/32) averaged over space                          (B, 1024)
 The encoder is never stored in our weights files: they record the file's name and sha256 (ENCODERS), and
 loading checks the user's copy against it.
 """
@@ -34,6 +38,8 @@ class EncoderSpec:
     low_taps: tuple[tuple[str, int, int], ...]  # (tensor, channels, stride); all resized to the first's grid
     global_tap: str
     global_channels: int
+    cfg_asset: str = ""  # a Darknet cfg (asset name): the taps are layer indices; "" = an ONNX graph
+    source: str = "the style weights"  # where the user gets `asset`, for messages
 
     @property
     def low_channels(self) -> int:
@@ -48,6 +54,16 @@ ENCODERS: dict[str, EncoderSpec] = {
         low_taps=(("Relu6__35:0", 192, 8), ("MobilenetV2/expanded_conv_12/add_prequant", 96, 16)),
         global_tap="bottleneck/Mean_prequant",
         global_channels=1280,
+    ),
+    "darknet-coco": EncoderSpec(
+        asset="yolov3-tiny.weights",
+        sha256="dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
+        input_name="rgb",
+        low_taps=(("6", 128, 8), ("8", 256, 16)),
+        global_tap="12",
+        global_channels=1024,
+        cfg_asset="yolov3-tiny.cfg",
+        source="the detection tab's pretrained files",
     ),
 }
 
@@ -65,9 +81,9 @@ def encoder_file(spec: EncoderSpec) -> Path:
     path = assets.asset_path(spec.asset)
     if not path.is_file():
         raise EngineError(
-            f"these colorization weights need the pretrained encoder {spec.asset} (from the style weights), "
+            f"these colorization weights need the pretrained encoder {spec.asset} (from {spec.source}), "
             "which is not downloaded yet: run `python -m engines.assets fetch` once while online, or use the "
-            "style tab's Download button"
+            "Download pretrained files button"
         )
     if assets.sha256_file(path) != spec.sha256:
         raise EngineError(f"{path} is not the {spec.asset} these colorization weights were trained on (its sha256 "
@@ -113,15 +129,50 @@ class PretrainedEncoder(nn.Module):
         first = out[s.low_taps[0][0]]  # (B, C0, H/8, W/8)
         low = [first] + [F.interpolate(out[t], size=first.shape[2:], mode="bilinear", align_corners=False)
                          for t, _, _ in s.low_taps[1:]]
-        return torch.cat(low, dim=1), out[s.global_tap].flatten(1)  # (B, C_low, h, w), (B, C_g)
+        glob = out[s.global_tap]  # (B, C_g, h', w'), or already pooled
+        glob = glob.mean(dim=(2, 3)) if glob.dim() == 4 else glob.flatten(1)
+        return torch.cat(low, dim=1), glob  # (B, C_low, h, w), (B, C_g)
+
+
+class DarknetTaps(nn.Module):
+    """The plain conv/max-pool front of a Darknet net, run up to its last tap.
+
+    run({name: (B, H, W, 3) RGB in [0, 1]}, outputs=["6", ...]) -> {"6": (B, C, H/s, W/s), ...}, the same call
+    as an ONNX graph's, so PretrainedEncoder takes either.
+    """
+
+    def __init__(self, net: nn.Module, last: int) -> None:
+        super().__init__()
+        kinds = net.kinds[: last + 1]
+        if any(k not in ("convolutional", "maxpool") for k in kinds):
+            raise EngineError("this Darknet cfg has routes before its tapped layers; only a plain front is tapped")
+        self.front = nn.ModuleList(net.layers[: last + 1])
+
+    def run(self, feeds: dict[str, torch.Tensor], outputs: list[str]) -> dict[str, torch.Tensor]:
+        (rgb,) = feeds.values()
+        x = rgb.permute(0, 3, 1, 2).contiguous()  # (B, 3, H, W)
+        wanted, out = {int(t) for t in outputs}, {}
+        for i, layer in enumerate(self.front):
+            x = layer(x)
+            if i in wanted:
+                out[str(i)] = x
+        return out
 
 
 def load_encoder(name: str) -> PretrainedEncoder:
     """Build the frozen encoder `name` from the user's verified copy (EngineError when missing or different)."""
+    spec = encoder_spec(name)
+    path = encoder_file(spec)
+    if spec.cfg_asset:
+        from engines import assets
+        from engines.importers.darknet import load_darknet
+
+        taps = [int(t) for t, _, _ in spec.low_taps] + [int(spec.global_tap)]
+        net = load_darknet(assets.require(spec.cfg_asset), path).fuse().eval()
+        return PretrainedEncoder(spec, DarknetTaps(net, max(taps)))
     from engines.importers.onnx import load_onnx
 
-    spec = encoder_spec(name)
-    return PretrainedEncoder(spec, load_onnx(encoder_file(spec), fake_quant=False))
+    return PretrainedEncoder(spec, load_onnx(path, fake_quant=False))
 
 
 def conv_bn(cin: int, cout: int, stride: int = 1, k: int = 3) -> nn.Sequential:

@@ -234,3 +234,30 @@ def test_engine_decoding_settings_change_a_rebalanced_model_only(tmp_path: Path,
     plain.load(tiny_weights)
     with pytest.raises(ValueError):
         plain.set_decoding(anneal_t=1.0)
+
+
+def test_the_darknet_coco_encoder_taps_the_detectors_own_layers() -> None:
+    from tests.conftest import require_assets
+
+    require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights")
+    from engines import assets
+    from engines.colorization.encoder import load_encoder
+    from engines.importers.darknet import load_darknet
+
+    enc = load_encoder("darknet-coco")
+    l_img = torch.rand(2, 1, 64, 96)
+    low, pooled = enc(l_img)
+    assert low.shape == (2, 384, 8, 12) and pooled.shape == (2, 1024)
+    # the same numbers as the detector's layers 6 and 12 on the gray picture
+    net = load_darknet(assets.require("yolov3-tiny.cfg"), assets.require("yolov3-tiny.weights")).fuse().eval()
+    x = gray_rgb(l_img).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        for i in range(13):
+            x = net.layers[i](x)
+            if i == 6:
+                assert torch.allclose(low[:, :128], x, atol=1e-5)
+    assert torch.allclose(pooled, x.mean((2, 3)), atol=1e-5)
+    net = LetThereBeColorNet(ColorizationConfig.tiny(encoder="darknet-coco"), encoder=enc).eval()
+    ab, logits = net(l_img)
+    assert ab.shape == (2, 2, 64, 96) and logits.shape == (2, 3)
+    assert not any(k.startswith("encoder") for k in net.state_dict())

@@ -23,9 +23,8 @@ from engines.colorization.lab import unit_to_ab
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "weights"
 SHIPPED_WEIGHTS = WEIGHTS_DIR / "colorization_coco.pt"
-"""The default model: the paper's net on YOLOv3-tiny's frozen COCO backbone (needs yolov3-tiny.cfg/.weights).
-PAPER_WEIGHTS is the paper's own network, trained from scratch (assets/weights/MANIFEST.md has both)."""
-PAPER_WEIGHTS = WEIGHTS_DIR / "colorization.pt"
+"""The default model: the paper's nets on YOLOv3-tiny's frozen COCO backbone (needs yolov3-tiny.cfg/.weights);
+the paper's own network, trained from scratch, is WEIGHTS_DIR / "colorization.pt" (assets/weights/MANIFEST.md)."""
 
 
 @dataclass(frozen=True)

@@ -71,27 +71,26 @@ def display_panel(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
-SHIPPED = "Default: COCO encoder, global branch (colorization_coco.pt)"
+SHIPPED = "Shipped, with global branch (colorization.pt)"
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "weights"
-ABLATION = "COCO encoder, no global branch: the ablation (colorization_coco_no_global.pt)"
-ABLATION_FILE = WEIGHTS_DIR / "colorization_coco_no_global.pt"
-PAPER = "Paper's own net, global branch (colorization.pt)"
-PAPER_FILE = WEIGHTS_DIR / "colorization.pt"
-PAPER_ABLATION = "Paper's own net, no global branch: the ablation (colorization_no_global.pt)"
-PAPER_ABLATION_FILE = WEIGHTS_DIR / "colorization_no_global.pt"
-PEOPLE = "Paper's own net, also trained on people (colorization_people.pt)"
+ABLATION = "Shipped, without global branch: the paper's ablation (colorization_no_global.pt)"
+ABLATION_FILE = WEIGHTS_DIR / "colorization_no_global.pt"
+PEOPLE = "Also trained on photos of people (colorization_people.pt)"
 PEOPLE_FILE = WEIGHTS_DIR / "colorization_people.pt"
-EXTRA_MODELS = ((ABLATION, ABLATION_FILE), (PAPER, PAPER_FILE), (PAPER_ABLATION, PAPER_ABLATION_FILE),
-                (PEOPLE, PEOPLE_FILE))
-"""The other shipped files the Model list (and the compare view) offers, when present: the default's ablation (with
-vs without the global branch), and the paper's own network (trained from scratch) with its ablation and a version
-also trained on photos of people."""
+COCO = "COCO encoder, global branch (colorization_coco.pt)"
+COCO_FILE = WEIGHTS_DIR / "colorization_coco.pt"
+COCO_ABLATION = "COCO encoder, no global branch: the ablation (colorization_coco_no_global.pt)"
+COCO_ABLATION_FILE = WEIGHTS_DIR / "colorization_coco_no_global.pt"
+EXTRA_MODELS = ((ABLATION, ABLATION_FILE), (PEOPLE, PEOPLE_FILE), (COCO, COCO_FILE),
+                (COCO_ABLATION, COCO_ABLATION_FILE))
+"""The other shipped files the Model list (and the compare view) offers, when present: the paper's ablation (with vs
+without the global branch), a model also trained on people, and the paper's nets on YOLOv3-tiny's frozen COCO
+backbone with their ablation (they need the detection tab's yolov3-tiny files)."""
 OPEN = "Open .pt ..."
 
 
 class ColorizationTab(LiveTab):
     trained_export = "colorization.pt"
-    asset_names = ("yolov3-tiny.cfg", "yolov3-tiny.weights")  # the default model's frozen encoder
     default_device = "auto"  # the GPU, else the fastest CPU backend passing the colour gate (issue 13)
 
     def __init__(self, info, options: dict[str, Any] | None = None, parent=None) -> None:

@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--stamp", action="store_true", help="store mean a*b* + figures in the first file's meta")
     ev.add_argument("--anneal-t", type=float, help="rebalanced models: the annealed-mean temperature T")
     ev.add_argument("--debias", type=float, help="rebalanced models: undo this much of the rebalancing (0-1)")
+    ev.add_argument("--video", type=Path, help="score on every --every-th frame of this colour video instead "
+                    "(e.g. the demo clip vtest.avi)")
+    ev.add_argument("--every", type=int, default=40)
     ev.add_argument("--split-source", default="", metavar="SOURCE",
                     help="also the figures on SOURCE's photos and on the others (e.g. ifct_pictures: the food)")
     return p
@@ -109,22 +112,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from engines.colorization.engine import SHIPPED_WEIGHTS
-    from engines.colorization.evaluate import evaluate, stamp
+    from engines.colorization.evaluate import evaluate, stamp, video_frames
 
     torch.set_num_threads(args.threads)
     decoding = {k: v for k, v in (("anneal_t", args.anneal_t), ("debias", args.debias)) if v is not None}
+    frames = video_frames(args.video, args.every) if args.video else None
     res = evaluate(args.weights or [SHIPPED_WEIGHTS], args.size, args.root, samples=args.samples,
-                   n_samples=args.n_samples, decoding=decoding, split_source=args.split_source)
+                   n_samples=args.n_samples, decoding=decoding, split_source=args.split_source, frames=frames)
     print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")
     for name, r in res.items():
         part = name.partition(" | ")[2]  # a split row compares with the baseline on the same photos
         base = res[f"mean chroma | {part}" if part else "mean chroma"]["chroma_mse"]
         print(f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% "
               f"{r['psnr_db']:8.2f} {r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}")
-    print(f"({res['gray']['n']:.0f} validation photos at {args.size}x{args.size})")
+    what = f"frames of {args.video.name}" if args.video else "validation photos"
+    print(f"({res['gray']['n']:.0f} {what} at {args.size}x{args.size})")
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
-    if args.stamp:
+    if args.stamp and not args.video:
         stamp(args.weights[0] if args.weights else SHIPPED_WEIGHTS, res, args.size)
     return 0
 

@@ -21,10 +21,7 @@ from engines.colorization.config import ColorizationConfig
 from engines.colorization.fullres import check_image, compose, small_lightness
 from engines.colorization.lab import unit_to_ab
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "weights"
-SHIPPED_WEIGHTS = WEIGHTS_DIR / "colorization_coco.pt"
-"""The default model: the paper's nets on YOLOv3-tiny's frozen COCO backbone (needs yolov3-tiny.cfg/.weights);
-the paper's own network, trained from scratch, is WEIGHTS_DIR / "colorization.pt" (assets/weights/MANIFEST.md)."""
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "weights" / "colorization.pt"
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class ColorizationEngine:
         return self.config is not None and self.config.use_global
 
     def load(self, weights: str | Path | None = None, device: str | None = "cpu") -> None:
-        """Load weights (default: the shipped SHIPPED_WEIGHTS) onto `device` (a torch device, a
+        """Load weights (default: the shipped assets/weights/colorization.pt) onto `device` (a torch device, a
         CPU backend such as "openvino-bf16", or "auto": the GPU, else the fastest CPU backend that passes)."""
         import torch
 

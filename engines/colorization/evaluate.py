@@ -67,6 +67,13 @@ def validation_images(size: int = 256, root: Path | None = None) -> list[np.ndar
     ]
 
 
+def video_frames(path: Path, every: int = 40) -> list[np.ndarray]:
+    """Every `every`-th frame of a video (uint8 BGR), e.g. the demo clip, whose true colours are known."""
+    from engines.frames import video_frames as frames_of
+
+    return [image for _, image in frames_of(Path(path), every)]
+
+
 def mean_train_chroma(root: Path | None = None) -> np.ndarray:
     """The training split's mean a*b* (Lab units), float32 (2,), over 64 x 64 centred squares."""
     from engines.colorization.data import PhotoSet
@@ -96,15 +103,21 @@ def evaluate(
     n_samples: int = 8,
     decoding: dict[str, float] | None = None,
     split_source: str = "",
+    frames: list[np.ndarray] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Figures for each weights file and the two baselines on the validation photos.
+    """Figures for each weights file and the two baselines on the validation photos (or on `frames`).
 
     decoding: {"anneal_t": T, "debias": b} applied to the rebalanced models among `weights`;
-    split_source: also "<method> | in <source>" and "<method> | not <source>" rows (e.g. "ifct_pictures", food)."""
+    split_source: also "<method> | in <source>" and "<method> | not <source>" rows (e.g. "ifct_pictures", food);
+    frames: uint8 BGR colour pictures of any size to score on instead (resized to size x size), e.g. video_frames."""
     from engines.colorization.data import PhotoSet
     from engines.colorization.engine import ColorizationEngine
 
-    truth = validation_images(size, root)
+    if frames is not None:
+        truth = [cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames]
+        split_source = ""
+    else:
+        truth = validation_images(size, root)
     sources = [r["source"] for r in PhotoSet("val", root).rows] if split_source else []
     mean_ab = mean_train_chroma(root)
     gray = [with_chroma(t, np.zeros(2, np.float32)) for t in truth]

@@ -135,31 +135,33 @@ def test_the_model_trained_on_photos_of_people_too_is_listed_and_runs(qtbot, mak
     tab = _live_tab_listing(qtbot, make_window, PEOPLE, PEOPLE_FILE)
 
     classes = read_weights(PEOPLE_FILE)["config"]["num_classes"]  # 49: its photo set has one category more
-    assert tab._engine.config.encoder == "darknet-coco"  # the default runs first
+    assert len(tab.latest.result.result.class_probs) != classes
     tab.model_combo.setCurrentIndex(tab.model_combo.findText(PEOPLE))
     tab.model_combo.activated.emit(tab.model_combo.currentIndex())
-    qtbot.waitUntil(lambda: getattr(getattr(tab._engine, "config", None), "encoder", None) == "", timeout=90_000)
     qtbot.waitUntil(lambda: len(tab.latest.result.result.class_probs) == classes, timeout=90_000)
     assert tab.compare_label() == PEOPLE
 
 
-def test_the_papers_own_network_and_its_ablation_are_listed_and_compare(qtbot, make_window):
-    """Beside the default (a frozen COCO encoder), the paper's own network trained from scratch runs as the tab's
-    model and its ablation beside it in the compare view (no class head), on the same frames."""
-    from desktop.tabs.colorization import PAPER, PAPER_ABLATION, PAPER_ABLATION_FILE, PAPER_FILE
+def test_the_coco_encoder_models_are_listed_and_compare_with_and_without_the_global_branch(qtbot, make_window):
+    """The paper's nets on YOLOv3-tiny's frozen COCO backbone run as the tab's model (class head present), their
+    ablation beside them in the compare view (no class head), on the same frames."""
+    from desktop.tabs.colorization import COCO, COCO_ABLATION, COCO_ABLATION_FILE, COCO_FILE
     from engines.compare import PairResult
+    from tests.conftest import require_assets
 
-    tab = _live_tab_listing(qtbot, make_window, PAPER, PAPER_FILE)
-    assert getattr(tab._engine.config, "encoder", None) == "darknet-coco"  # the default
-    assert (PAPER_ABLATION, str(PAPER_ABLATION_FILE)) in tab.model_choices()
-    tab.model_combo.setCurrentIndex(tab.model_combo.findText(PAPER))
+    require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights")
+    tab = _live_tab_listing(qtbot, make_window, COCO, COCO_FILE)
+    assert (COCO_ABLATION, str(COCO_ABLATION_FILE)) in tab.model_choices()
+    assert tab._engine.config.encoder == ""  # the default: the paper's own network
+    tab.model_combo.setCurrentIndex(tab.model_combo.findText(COCO))
     tab.model_combo.activated.emit(tab.model_combo.currentIndex())
-    qtbot.waitUntil(lambda: getattr(getattr(tab._engine, "config", None), "encoder", None) == "", timeout=90_000)
+    qtbot.waitUntil(lambda: getattr(getattr(tab._engine, "config", None), "encoder", "") == "darknet-coco",
+                    timeout=90_000)
     combo = tab.compare.compare_combo
-    combo.setCurrentIndex(combo.findText(PAPER_ABLATION))
+    combo.setCurrentIndex(combo.findText(COCO_ABLATION))
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(lambda: isinstance(tab.compare.last_pair, PairResult) and tab.compare.last_pair.label_b ==
-                    PAPER_ABLATION, timeout=90_000)
+                    COCO_ABLATION, timeout=90_000)
     pair = tab.compare.last_pair
-    assert tab.compare_label() == PAPER
+    assert tab.compare_label() == COCO
     assert pair.a.result.class_probs is not None and pair.b.result.class_probs is None

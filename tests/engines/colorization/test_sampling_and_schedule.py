@@ -114,3 +114,22 @@ def test_evaluate_splits_the_figures_by_source(two_source_root: Path, tiny_weigh
     assert main(["evaluate", str(tiny_weights), "--root", str(two_source_root), "--size", "32",
                  "--split-source", "a"]) == 0
     assert "mean chroma | in a" in capsys.readouterr().out
+
+
+def test_evaluate_scores_frames_of_a_colour_video(photo_root: Path, tiny_weights: Path, tmp_path: Path,
+                                                  capsys) -> None:
+    """`evaluate --video V --every N`: the figures on every N-th frame of a video (the demo clip's true colours)."""
+    import cv2
+
+    from engines.colorization.cli import main
+
+    video = tmp_path / "clip.avi"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (48, 40))
+    rng = np.random.default_rng(1)
+    for _ in range(9):
+        out.write(rng.integers(0, 255, (40, 48, 3), dtype=np.uint8))
+    out.release()
+    assert main(["evaluate", str(tiny_weights), "--root", str(photo_root), "--size", "32", "--video", str(video),
+                 "--every", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "(3 frames of clip.avi at 32x32)" in text and "tiny" in text and "mean chroma" in text

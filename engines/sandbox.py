@@ -17,15 +17,34 @@ import numpy as np
 
 from engines.base import EngineError
 
-MEMORY_BYTES = 3 << 30  # address space of the child
+MEMORY_BYTES = 3 << 30  # address space the child may add to what its imports mapped
 SECONDS = 120
+
+
+def cap_address_space(extra_bytes: int) -> int:
+    """Set RLIMIT_AS to what this process has mapped now plus `extra_bytes`; returns the limit in bytes.
+
+    Relative, not absolute: a CUDA build of torch maps ~2.4 GiB of address space at import, so a fixed cap
+    can leave nothing to work with. A runaway allocation still fails past it. Raises ImportError, ValueError
+    or OSError where the OS has no such limit.
+    """
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            mapped = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    except (OSError, StopIteration):
+        mapped = 1 << 30  # no /proc: assume 1 GiB mapped
+    limit = mapped + extra_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return limit
 
 
 def _limited(target: Callable[[str, str], None], source: str, out: str, memory: int, seconds: int) -> None:
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        cap_address_space(memory)
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
     except (ImportError, ValueError, OSError):  # not on this OS: the time limit below still holds
         pass

@@ -274,7 +274,7 @@ TORCH_FREE = {"kanjivg-svg", "tabler-icons", "video-avi", "video-mp4", "image-pn
 
 def _run_cases(name: str, count: int, tmp: str, report: str) -> None:
     """Child: run `count` mutated copies of the format's sample; write one JSON line per non-EngineError."""
-    from tests.memory_cap import cap_address_space
+    from engines.sandbox import cap_address_space
 
     if name not in TORCH_FREE:
         import torch

@@ -135,28 +135,17 @@ class PretrainedEncoder(nn.Module):
 
 
 class DarknetTaps(nn.Module):
-    """The plain conv/max-pool front of a Darknet net, run up to its last tap.
+    """A Darknet net's layer outputs through the ONNX graph's call, so PretrainedEncoder takes either:
+    run({name: (B, H, W, 3) RGB in [0, 1]}, outputs=["6", ...]) -> {"6": (B, C, H/s, W/s), ...}."""
 
-    run({name: (B, H, W, 3) RGB in [0, 1]}, outputs=["6", ...]) -> {"6": (B, C, H/s, W/s), ...}, the same call
-    as an ONNX graph's, so PretrainedEncoder takes either.
-    """
-
-    def __init__(self, net: nn.Module, last: int) -> None:
+    def __init__(self, net: nn.Module) -> None:
         super().__init__()
-        kinds = net.kinds[: last + 1]
-        if any(k not in ("convolutional", "maxpool") for k in kinds):
-            raise EngineError("this Darknet cfg has routes before its tapped layers; only a plain front is tapped")
-        self.front = nn.ModuleList(net.layers[: last + 1])
+        self.net = net  # engines.importers.darknet.DarknetNet
 
     def run(self, feeds: dict[str, torch.Tensor], outputs: list[str]) -> dict[str, torch.Tensor]:
         (rgb,) = feeds.values()
-        x = rgb.permute(0, 3, 1, 2).contiguous()  # (B, 3, H, W)
-        wanted, out = {int(t) for t in outputs}, {}
-        for i, layer in enumerate(self.front):
-            x = layer(x)
-            if i in wanted:
-                out[str(i)] = x
-        return out
+        out = self.net.taps(rgb.permute(0, 3, 1, 2).contiguous(), [int(t) for t in outputs])
+        return {str(i): v for i, v in out.items()}
 
 
 def load_encoder(name: str) -> PretrainedEncoder:
@@ -167,9 +156,8 @@ def load_encoder(name: str) -> PretrainedEncoder:
         from engines import assets
         from engines.importers.darknet import load_darknet
 
-        taps = [int(t) for t, _, _ in spec.low_taps] + [int(spec.global_tap)]
         net = load_darknet(assets.require(spec.cfg_asset), path).fuse().eval()
-        return PretrainedEncoder(spec, DarknetTaps(net, max(taps)))
+        return PretrainedEncoder(spec, DarknetTaps(net))
     from engines.importers.onnx import load_onnx
 
     return PretrainedEncoder(spec, load_onnx(path, fake_quant=False))

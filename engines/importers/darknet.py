@@ -8,6 +8,7 @@ coordinates normalised to [0, 1] of the network input, class score = objectness 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -276,10 +277,22 @@ class DarknetNet(nn.Module):
         self._keep = [i in needed for i in range(len(self.layers))]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat(self._run(x)[0], 1)
+
+    def taps(self, x: torch.Tensor, layers: Iterable[int]) -> dict[int, torch.Tensor]:
+        """{layer index: its output} for x (B, 3, H, W) RGB in [0, 1]; runs only as far as the last of `layers`
+        (a frozen feature extractor, e.g. the colorizer's COCO encoder)."""
+        return self._run(x, frozenset(layers))[1]
+
+    def _run(self, x: torch.Tensor, taps: frozenset[int] = frozenset()
+             ) -> tuple[list[torch.Tensor], dict[int, torch.Tensor]]:
+        """(detection head rows, {tapped layer: output}); with `taps` it stops after the last tapped layer."""
         in_hw = (x.shape[2], x.shape[3])
         saved: dict[int, torch.Tensor] = {}
         rows: list[torch.Tensor] = []
-        for i, (layer, kind, links) in enumerate(zip(self.layers, self.kinds, self.links)):
+        tapped: dict[int, torch.Tensor] = {}
+        last = max(taps) if taps else len(self.layers) - 1
+        for i, (layer, kind, links) in enumerate(zip(self.layers[: last + 1], self.kinds, self.links)):
             if kind == "route":
                 x = saved[links[0]] if len(links) == 1 else torch.cat([saved[j] for j in links], 1)
             elif kind == "shortcut":
@@ -292,7 +305,9 @@ class DarknetNet(nn.Module):
                 x = layer(x)
             if self._keep[i]:
                 saved[i] = x
-        return torch.cat(rows, 1)
+            if i in taps:
+                tapped[i] = x
+        return rows, tapped
 
     def fuse(self) -> DarknetNet:
         """Fold every batch norm into its convolution (inference only)."""

@@ -112,11 +112,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from engines.colorization.engine import SHIPPED_WEIGHTS
-    from engines.colorization.evaluate import evaluate, stamp, video_frames
+    from engines.colorization.evaluate import evaluate, stamp
+    from engines.frames import video_frames
 
     torch.set_num_threads(args.threads)
     decoding = {k: v for k, v in (("anneal_t", args.anneal_t), ("debias", args.debias)) if v is not None}
-    frames = video_frames(args.video, args.every) if args.video else None
+    frames = [image for _, image in video_frames(args.video, args.every)] if args.video else None
     res = evaluate(args.weights or [SHIPPED_WEIGHTS], args.size, args.root, samples=args.samples,
                    n_samples=args.n_samples, decoding=decoding, split_source=args.split_source, frames=frames)
     print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")

@@ -67,13 +67,6 @@ def validation_images(size: int = 256, root: Path | None = None) -> list[np.ndar
     ]
 
 
-def video_frames(path: Path, every: int = 40) -> list[np.ndarray]:
-    """Every `every`-th frame of a video (uint8 BGR), e.g. the demo clip, whose true colours are known."""
-    from engines.frames import video_frames as frames_of
-
-    return [image for _, image in frames_of(Path(path), every)]
-
-
 def mean_train_chroma(root: Path | None = None) -> np.ndarray:
     """The training split's mean a*b* (Lab units), float32 (2,), over 64 x 64 centred squares."""
     from engines.colorization.data import PhotoSet
@@ -109,7 +102,7 @@ def evaluate(
 
     decoding: {"anneal_t": T, "debias": b} applied to the rebalanced models among `weights`;
     split_source: also "<method> | in <source>" and "<method> | not <source>" rows (e.g. "ifct_pictures", food);
-    frames: uint8 BGR colour pictures of any size to score on instead (resized to size x size), e.g. video_frames."""
+    frames: uint8 BGR colour pictures of any size to score on instead (resized to size x size), e.g. a clip's."""
     from engines.colorization.data import PhotoSet
     from engines.colorization.engine import ColorizationEngine
 

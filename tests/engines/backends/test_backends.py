@@ -14,14 +14,7 @@ from tests.conftest import require_assets
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
-    """A fresh data dir for the backends' caches, seeing the user's fetched pretrained files (the default
-    colorizer's frozen encoder is one of them)."""
-    from engines import assets
-
-    fetched = assets.data_dir() / "assets"
     monkeypatch.setenv("PAPERZOO_DATA_DIR", str(tmp_path))
-    if fetched.is_dir():
-        (tmp_path / "assets").symlink_to(fetched)
     return tmp_path
 
 

@@ -191,6 +191,10 @@ def _open_tar(archive: Archive, path: Path) -> tarfile.TarFile:
             size = int(header[48:58].decode().strip())
             body = f.read(size)
             f.read(size % 2)
+            if name == "data.tar.zst":  # Ubuntu's packages since 21.10; Python 3.11's tarfile has no zstd
+                import zstandard
+
+                body = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body)).read()
             if name.startswith("data.tar"):
                 return tarfile.open(fileobj=io.BytesIO(body), mode="r:*")
     raise EngineError(f"{path} has no data.tar member")

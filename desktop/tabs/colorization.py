@@ -81,11 +81,14 @@ COCO = "COCO encoder, global branch (colorization_coco.pt)"
 COCO_FILE = WEIGHTS_DIR / "colorization_coco.pt"
 COCO_ABLATION = "COCO encoder, no global branch: the ablation (colorization_coco_no_global.pt)"
 COCO_ABLATION_FILE = WEIGHTS_DIR / "colorization_coco_no_global.pt"
+VIVID = "Vivid: colour classes, scene photos, COCO encoder; more colour, often wrong (colorization_vivid.pt)"
+VIVID_FILE = WEIGHTS_DIR / "colorization_vivid.pt"
 EXTRA_MODELS = ((ABLATION, ABLATION_FILE), (PEOPLE, PEOPLE_FILE), (COCO, COCO_FILE),
-                (COCO_ABLATION, COCO_ABLATION_FILE))
+                (COCO_ABLATION, COCO_ABLATION_FILE), (VIVID, VIVID_FILE))
 """The other shipped files the Model list (and the compare view) offers, when present: the paper's ablation (with vs
-without the global branch), a model also trained on people, and the paper's nets on YOLOv3-tiny's frozen COCO
-backbone with their ablation (they need the detection tab's yolov3-tiny files)."""
+without the global branch), a model also trained on people, the paper's nets on YOLOv3-tiny's frozen COCO
+backbone with their ablation (they need the detection tab's yolov3-tiny files), and the vivid model: the same
+encoder trained on the scene photos too with class-rebalanced colour bins instead of the paper's MSE."""
 OPEN = "Open .pt ..."
 
 

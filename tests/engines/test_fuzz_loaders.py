@@ -274,7 +274,7 @@ TORCH_FREE = {"kanjivg-svg", "tabler-icons", "video-avi", "video-mp4", "image-pn
 
 def _run_cases(name: str, count: int, tmp: str, report: str) -> None:
     """Child: run `count` mutated copies of the format's sample; write one JSON line per non-EngineError."""
-    from engines.sandbox import cap_address_space
+    from engines.sandbox import MEMORY_BYTES, cap_address_space
 
     if name not in TORCH_FREE:
         import torch
@@ -282,7 +282,7 @@ def _run_cases(name: str, count: int, tmp: str, report: str) -> None:
         torch.set_num_threads(1)
     from engines.base import EngineError
 
-    cap_address_space(3 << 30)  # 3 GiB beyond what the imports mapped
+    cap_address_space(MEMORY_BYTES)  # 3 GiB beyond what the imports mapped
 
     loader, sample, suffix, text, *head = FORMATS[name]
     base = sample(Path(tmp))

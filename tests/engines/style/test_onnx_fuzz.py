@@ -23,8 +23,8 @@ import numpy as np
 from pathlib import Path
 from engines.base import EngineError
 from engines.importers.onnx import load_onnx
-from engines.sandbox import cap_address_space
-cap_address_space(3 << 30)  # 3 GiB beyond what the imports mapped
+from engines.sandbox import MEMORY_BYTES, cap_address_space
+cap_address_space(MEMORY_BYTES)  # 3 GiB beyond what the imports mapped
 src, out, cases = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 data = src.read_bytes()
 rng = np.random.default_rng(14)

@@ -90,9 +90,9 @@ def _build_source(tag: str, out: Path) -> list[dict]:
     folder.mkdir(parents=True, exist_ok=True)
     for member, blob in iter_members(source):
         image = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_UNCHANGED)
-        if image is None or image.dtype != np.uint8 or image.ndim != 3 or not is_colour_photo(image):
-            continue
-        if min(image.shape[:2]) < source.min_side:  # thumbnails and previews
+        if image is None or image.dtype != np.uint8 or image.ndim != 3 or min(image.shape[:2]) < source.min_side:
+            continue  # not a picture, or a thumbnail or preview
+        if not is_colour_photo(image):
             continue
         image = _prepare(image, source.max_side)
         if min(image.shape[:2]) < 64:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -58,7 +59,7 @@ def test_a_zstd_deb_opens_and_the_scene_rules_pick_photos_only(tmp_path, monkeyp
     )
     blob = deb.read_bytes()
     archive = assets.Archive("Ubuntu test", deb.as_uri(), hashlib.sha256(blob).hexdigest(), len(blob), "deb")
-    source = SCENE_SOURCES[0].__class__(**{**SCENE_SOURCES[0].__dict__, "archive": archive})
+    source = dataclasses.replace(SCENE_SOURCES[0], archive=archive)
     picked = sorted(name for name, _ in iter_members(source))
     assert picked == ["./usr/share/backgrounds/Lake_by_Someone.jpg", "./usr/share/xfce4/backdrops/Hills.png"]
 

@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build-data", help="download the photo packages and build the set")
     b.add_argument("--out", type=Path, help="the set's folder (default: the user data dir)")
     b.add_argument("--with-scenes", action="store_true",
-                   help="also the scene photos of Ubuntu's wallpaper packages (~770 photos, ~1.46 GB more)")
+                   help="also the scene photos of Ubuntu's wallpaper packages (675 photos, ~1.46 GB more)")
     a = sub.add_parser("add-folder", help="add a folder of your own colour photos to the set")
     a.add_argument("folder", type=Path)
     a.add_argument("--out", type=Path, help="the set's folder (default: the user data dir)")

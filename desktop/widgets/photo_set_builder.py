@@ -1,4 +1,4 @@
-"""The colorization panel's tool: build the full photo set (~600 MB of packages, once) with a progress bar.
+"""The colorization panel's tool: build the full photo set (~510 MB of packages, once) with a progress bar.
 
 The build runs `python -m engines.colorization.cli build-data` as a child process (it starts worker
 processes of its own, which a thread of the GUI process should not fork); each source it finishes
@@ -23,8 +23,8 @@ class PhotoSetBuilder(QGroupBox):
     def __init__(self, tab) -> None:
         super().__init__("The full photo set")
         self.tab = tab
-        self.label = QLabel("Not built: Start fine-tunes on the demo clip. The full set (about 1,400 colour "
-                            "photos from Debian/PyPI/npm packages) downloads about 600 MB once.")
+        self.label = QLabel("Not built: Start fine-tunes on the demo clip. The full set (1,002 colour "
+                            "photos from Debian/PyPI/npm packages) downloads about 510 MB once.")
         self.label.setWordWrap(True)
         self.button = QPushButton("Build the photo set")
         self.button.clicked.connect(self.build)

@@ -210,7 +210,7 @@ def load_index(root: Path | None = None) -> dict:
 
         raise EngineError(
             f"no colorization data set at {path.parent}; build it with "
-            "`python -m engines.colorization.cli build-data` (downloads ~600 MB once)"
+            "`python -m engines.colorization.cli build-data` (downloads ~510 MB once)"
         )
     return json.loads(path.read_text())
 

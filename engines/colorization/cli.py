@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--root", type=Path, help="the photo set's folder (default: the user data dir)")
     ev.add_argument("--samples", type=Path, help="write a picture: gray / each model / truth")
     ev.add_argument("--n-samples", type=int, default=8)
+    ev.add_argument("--ensemble", action="store_true",
+                    help="also score the listed models averaged (every pixel's a*b* averaged over them)")
     ev.add_argument("--json", type=Path)
     ev.add_argument("--threads", type=int, default=1)
     ev.add_argument("--stamp", action="store_true", help="store mean a*b* + figures in the first file's meta")
@@ -122,13 +124,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     decoding = {k: v for k, v in (("anneal_t", args.anneal_t), ("debias", args.debias)) if v is not None}
     frames = [image for _, image in video_frames(args.video, args.every)] if args.video else None
     res = evaluate(args.weights or [SHIPPED_WEIGHTS], args.size, args.root, samples=args.samples,
-                   n_samples=args.n_samples, decoding=decoding, split_source=args.split_source, frames=frames)
-    print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s}")
+                   n_samples=args.n_samples, decoding=decoding, split_source=args.split_source, frames=frames,
+                   ensemble=args.ensemble)
+    print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s} {'cast':>5s}")
     for name, r in res.items():
         part = name.partition(" | ")[2]  # a split row compares with the baseline on the same photos
         base = res[f"mean chroma | {part}" if part else "mean chroma"]["chroma_mse"]
         print(f"{name:32s} {r['chroma_mse']:11.5f} {100 * (r['chroma_mse'] / base - 1):+7.1f}% "
-              f"{r['psnr_db']:8.2f} {r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f}")
+              f"{r['psnr_db']:8.2f} {r['colourfulness']:9.2f} {r['colourfulness_ratio']:6.2f} {r['cast_share']:5.2f}")
     what = f"frames of {args.video.name}" if args.video else "validation photos"
     print(f"({res['gray']['n']:.0f} {what} at {args.size}x{args.size})")
     if args.json:

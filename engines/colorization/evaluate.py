@@ -29,20 +29,33 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def figures(pred: list[np.ndarray], truth: list[np.ndarray]) -> dict[str, float]:
-    """pred/truth: uint8 BGR (S, S, 3) lists -> averaged chroma_mse, psnr_db, colourfulness (+ ratio)."""
-    mse, ps, col, col_t = [], [], [], []
+    """pred/truth: uint8 BGR (S, S, 3) lists -> averaged chroma_mse, psnr_db, colourfulness (+ ratio), and
+    cast_share: the part of chroma_mse that is each picture's overall colour cast (its mean a*b* error squared)."""
+    mse, cast, ps, col, col_t = [], [], [], [], []
     for p, t in zip(pred, truth, strict=True):
         d = ab_to_unit(bgr_to_lab(p)[..., 1:]) - ab_to_unit(bgr_to_lab(t)[..., 1:])
         mse.append(float(np.mean(d**2)))
+        cast.append(float(np.mean(d.mean(axis=(0, 1)) ** 2)))
         ps.append(psnr(p, t))
         col.append(colourfulness(p))
         col_t.append(colourfulness(t))
     return {
         "chroma_mse": float(np.mean(mse)),
+        "cast_share": float(np.mean(cast) / max(np.mean(mse), 1e-12)),
         "psnr_db": float(np.mean(ps)),
         "colourfulness": float(np.mean(col)),
         "colourfulness_ratio": float(np.mean(col) / max(1e-9, np.mean(col_t))),
     }
+
+
+def average_chroma(preds: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """Per picture: the first model's lightness with a*b* averaged over the models' uint8 BGR outputs."""
+    out = []
+    for views in zip(*preds, strict=True):
+        lab = bgr_to_lab(views[0])
+        lab[..., 1:] = np.mean([bgr_to_lab(v)[..., 1:] for v in views], axis=0)
+        out.append(lab_to_bgr(lab))
+    return out
 
 
 def source_split(pred: list[np.ndarray], truth: list[np.ndarray], sources: list[str],
@@ -98,12 +111,14 @@ def evaluate(
     decoding: dict[str, float] | None = None,
     split_source: str = "",
     frames: list[np.ndarray] | None = None,
+    ensemble: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Figures for each weights file and the two baselines on the validation photos (or on `frames`).
 
     decoding: {"anneal_t": T, "debias": b} applied to the rebalanced models among `weights`;
     split_source: also "<method> | in <source>" and "<method> | not <source>" rows (e.g. "ifct_pictures", food);
-    frames: uint8 BGR colour pictures of any size to score on instead (resized to size x size), e.g. a clip's."""
+    frames: uint8 BGR colour pictures of any size to score on instead (resized to size x size), e.g. a clip's;
+    ensemble: also an "average of N" row, every pixel's a*b* averaged over the listed models."""
     from engines.colorization.data import PhotoSet
     from engines.colorization.engine import ColorizationEngine
 
@@ -131,6 +146,9 @@ def evaluate(
         preds = [engine.infer(g).colorized for g in gray]
         results[name] = figures(preds, truth)
         rows.append(preds)
+    if ensemble and len(weights) > 1:
+        rows.append(average_chroma(rows[1:]))
+        results[f"average of {len(weights)}"] = figures(rows[-1], truth)
     for r in results.values():
         r["n"] = len(truth)
     if split_source:

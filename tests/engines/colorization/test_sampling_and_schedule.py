@@ -133,3 +133,55 @@ def test_evaluate_scores_frames_of_a_colour_video(photo_root: Path, tiny_weights
                  "--every", "4"]) == 0
     text = capsys.readouterr().out
     assert "(3 frames of clip.avi at 32x32)" in text and "tiny" in text and "mean chroma" in text
+
+
+def test_averaged_chroma_and_the_cast_share() -> None:
+    """Two opposite casts average to none, keeping the lightness; a pure cast counts as all cast, a pattern
+    around the true colours as none."""
+    from engines.colorization.evaluate import average_chroma, figures
+    from engines.colorization.lab import bgr_to_lab, lab_to_bgr
+
+    rng = np.random.default_rng(0)
+    truth_lab = np.zeros((32, 32, 3), np.float32)
+    truth_lab[..., 0] = rng.uniform(30, 70, (32, 32))
+    truth_lab[..., 1:] = rng.uniform(-10, 10, (32, 32, 2))
+    truth = lab_to_bgr(truth_lab)
+    lab = bgr_to_lab(truth)
+
+    def shifted(da: np.ndarray) -> np.ndarray:
+        out = lab.copy()
+        out[..., 1:] += da
+        return lab_to_bgr(out)
+
+    warm, cold = shifted(np.float32([12, 12])), shifted(np.float32([-12, -12]))
+    (mid,) = average_chroma([[warm], [cold]])
+    assert np.abs(bgr_to_lab(mid)[..., 1:] - lab[..., 1:]).mean() < 1.5
+    assert np.abs(bgr_to_lab(mid)[..., 0] - bgr_to_lab(warm)[..., 0]).max() < 1.5
+    assert figures([warm], [truth])["cast_share"] > 0.9
+    pattern = np.where((np.indices((32, 32)).sum(0) % 2)[..., None] == 1, 8.0, -8.0).astype(np.float32)
+    assert figures([shifted(pattern)], [truth])["cast_share"] < 0.05
+
+
+def test_evaluate_scores_the_models_averaged(photo_root: Path, tiny_weights: Path, tmp_path: Path, capsys) -> None:
+    """`evaluate W1 W2 --ensemble`: an "average of 2" row, no worse in chroma MSE than the two members' mean."""
+    import shutil
+
+    import torch
+
+    from engines.colorization.cli import main
+    from engines.colorization.config import ColorizationConfig
+    from engines.colorization.evaluate import evaluate
+    from engines.colorization.task import PhotoTrainTask
+
+    torch.manual_seed(5)
+    task = PhotoTrainTask(ColorizationConfig.tiny(), 2, data_root=photo_root)
+    for step in (1, 2, 3):
+        task.train_step(step)
+    other = task.export(tmp_path / "other.pt", {"mean_ab": [0.0, 0.0]})
+    first = shutil.copy(tiny_weights, tmp_path / "first.pt")
+    res = evaluate([Path(first), other], size=32, root=photo_root, ensemble=True)
+    both = res["average of 2"]
+    assert both["n"] == res["gray"]["n"]
+    assert both["chroma_mse"] <= (res["first"]["chroma_mse"] + res["other"]["chroma_mse"]) / 2 + 1e-5
+    assert main(["evaluate", str(first), str(other), "--root", str(photo_root), "--size", "32", "--ensemble"]) == 0
+    assert "average of 2" in capsys.readouterr().out

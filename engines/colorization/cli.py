@@ -126,7 +126,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     res = evaluate(args.weights or [SHIPPED_WEIGHTS], args.size, args.root, samples=args.samples,
                    n_samples=args.n_samples, decoding=decoding, split_source=args.split_source, frames=frames,
                    ensemble=args.ensemble)
-    print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s} {'cast':>5s}")
+    print(f"{'method':32s} {'chroma MSE':>11s} {'vs mean':>8s} {'PSNR dB':>8s} {'colourful':>9s} {'ratio':>6s} "
+          f"{'cast':>5s}")
     for name, r in res.items():
         part = name.partition(" | ")[2]  # a split row compares with the baseline on the same photos
         base = res[f"mean chroma | {part}" if part else "mean chroma"]["chroma_mse"]

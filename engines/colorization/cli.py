@@ -120,6 +120,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engines.colorization.evaluate import evaluate, stamp
     from engines.frames import video_frames
 
+    if args.ensemble and len(args.weights) < 2:
+        print("error: --ensemble averages two or more weights files", file=sys.stderr)
+        return 2
     torch.set_num_threads(args.threads)
     decoding = {k: v for k, v in (("anneal_t", args.anneal_t), ("debias", args.debias)) if v is not None}
     frames = [image for _, image in video_frames(args.video, args.every)] if args.video else None

@@ -185,3 +185,5 @@ def test_evaluate_scores_the_models_averaged(photo_root: Path, tiny_weights: Pat
     assert both["chroma_mse"] <= (res["first"]["chroma_mse"] + res["other"]["chroma_mse"]) / 2 + 1e-5
     assert main(["evaluate", str(first), str(other), "--root", str(photo_root), "--size", "32", "--ensemble"]) == 0
     assert "average of 2" in capsys.readouterr().out
+    assert main(["evaluate", str(first), "--root", str(photo_root), "--size", "32", "--ensemble"]) == 2
+    assert "two or more weights files" in capsys.readouterr().err

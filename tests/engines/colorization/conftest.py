@@ -54,19 +54,24 @@ def photo_root(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def tiny_weights(tmp_path_factory, photo_root) -> Path:
-    """Weights of a tiny net after 2 training steps, exported as ColorizationEngine reads them."""
+def train_tiny(root: Path, out: Path, seed: int = 0, steps: int = 2) -> Path:
+    """A tiny net trained `steps` steps on the photo set at `root` (torch seed `seed`), exported to `out`."""
     import torch
 
     from engines.colorization.config import ColorizationConfig
     from engines.colorization.task import PhotoTrainTask
 
-    torch.manual_seed(0)
-    task = PhotoTrainTask(ColorizationConfig.tiny(), 2, data_root=photo_root)
-    task.train_step(1)
-    task.train_step(2)
-    return task.export(tmp_path_factory.mktemp("w") / "tiny.pt", {"mean_ab": [0.0, 0.0]})
+    torch.manual_seed(seed)
+    task = PhotoTrainTask(ColorizationConfig.tiny(), steps, data_root=root)
+    for step in range(1, steps + 1):
+        task.train_step(step)
+    return task.export(out, {"mean_ab": [0.0, 0.0]})
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory, photo_root) -> Path:
+    """Weights of a tiny net after 2 training steps, exported as ColorizationEngine reads them."""
+    return train_tiny(photo_root, tmp_path_factory.mktemp("w") / "tiny.pt")
 
 
 @pytest.fixture(autouse=True, scope="session")

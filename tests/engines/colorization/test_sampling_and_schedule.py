@@ -166,18 +166,11 @@ def test_evaluate_scores_the_models_averaged(photo_root: Path, tiny_weights: Pat
     """`evaluate W1 W2 --ensemble`: an "average of 2" row, no worse in chroma MSE than the two members' mean."""
     import shutil
 
-    import torch
-
     from engines.colorization.cli import main
-    from engines.colorization.config import ColorizationConfig
     from engines.colorization.evaluate import evaluate
-    from engines.colorization.task import PhotoTrainTask
+    from tests.engines.colorization.conftest import train_tiny
 
-    torch.manual_seed(5)
-    task = PhotoTrainTask(ColorizationConfig.tiny(), 2, data_root=photo_root)
-    for step in (1, 2, 3):
-        task.train_step(step)
-    other = task.export(tmp_path / "other.pt", {"mean_ab": [0.0, 0.0]})
+    other = train_tiny(photo_root, tmp_path / "other.pt", seed=5, steps=3)
     first = shutil.copy(tiny_weights, tmp_path / "first.pt")
     res = evaluate([Path(first), other], size=32, root=photo_root, ensemble=True)
     both = res["average of 2"]
